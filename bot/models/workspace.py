@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.models.base import Base, UTCDateTime, utcnow
+from bot.models.tenant import TenantMixin
+
+
+class Workspace(TenantMixin, Base):
+    """One Slack workspace (team) and its settings. Created on first contact."""
+
+    __tablename__ = "workspaces"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    enterprise_id: Mapped[str | None] = mapped_column(String(32))
+    teachback_emoji: Mapped[str] = mapped_column(String(100), default="mortar_board", server_default="mortar_board")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Member(TenantMixin, Base):
+    """A cache of Slack's user object (users.info / users.list): who is an admin, time zone, bots.
+
+    Slack stays the source of truth; rows are refreshed when older than a short expiry."""
+
+    __tablename__ = "members"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    tz: Mapped[str | None] = mapped_column(String(64))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    is_owner: Mapped[bool] = mapped_column(default=False)
+    is_bot: Mapped[bool] = mapped_column(default=False)
+    deleted: Mapped[bool] = mapped_column(default=False)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

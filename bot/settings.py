@@ -1,0 +1,144 @@
+"""The one source of configuration: the environment, or a `.env` file read with python-dotenv.
+
+Every key is read and checked here, once. A missing or malformed key raises `ConfigError`
+whose message names the key; the CLI prints that one line and exits, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from urllib.parse import urlparse
+
+from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_DATABASE_URL = "sqlite:///aiwins.db"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+SECRET_KEYS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN")
+
+
+class ConfigError(Exception):
+    """A configuration key is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    slack_bot_token: str | None = field(default=None, repr=False)
+    slack_signing_secret: str | None = field(default=None, repr=False)
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    port: int = 3000
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = field(default=None, repr=False)
+    slack_app_token: str | None = field(default=None, repr=False)
+    log_level: str = "INFO"
+    log_format: str = "text"
+
+    @property
+    def oauth_enabled(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret)
+
+    def require_slack(self) -> Settings:
+        """Check what serving Slack needs: a signing secret and a way to get tokens."""
+        if not self.slack_signing_secret and not self.slack_app_token:
+            raise ConfigError("SLACK_SIGNING_SECRET is not set: copy it from your Slack app's Basic Information page")
+        if not self.oauth_enabled and not self.slack_bot_token:
+            raise ConfigError(
+                "SLACK_BOT_TOKEN is not set (or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth installs)"
+            )
+        if bool(self.slack_client_id) != bool(self.slack_client_secret):
+            missing = "SLACK_CLIENT_SECRET" if self.slack_client_id else "SLACK_CLIENT_ID"
+            raise ConfigError(f"{missing} is not set: OAuth needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET")
+        return self
+
+    def __repr__(self) -> str:  # secrets never reach logs, even through repr()
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
+        return f"Settings({shown})"
+
+
+def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | None = ".env") -> Settings:
+    """Read settings from `environ` (default: os.environ) over the values of a `.env` file."""
+    values: dict[str, str | None] = {}
+    if dotenv_path and os.path.exists(dotenv_path):
+        values.update(dotenv_values(dotenv_path))
+    values.update(os.environ if environ is None else environ)
+
+    def get(key: str) -> str | None:
+        raw = values.get(key)
+        if raw is None:
+            return None
+        raw = raw.strip()
+        return raw or None
+
+    database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    try:
+        make_url(database_url)
+    except ArgumentError:
+        raise ConfigError("DATABASE_URL is not a database URL (example: sqlite:///aiwins.db)") from None
+
+    api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+    if urlparse(api_url).scheme not in ("http", "https") or not urlparse(api_url).netloc:
+        raise ConfigError("SLACK_API_URL must be an http(s) URL (example: https://slack.com/api/)")
+    if not api_url.endswith("/"):
+        api_url += "/"
+
+    port_raw = get("PORT") or "3000"
+    try:
+        port = int(port_raw)
+    except ValueError:
+        raise ConfigError(f"PORT must be a number from 1 to 65535, not {port_raw!r}") from None
+    if not 0 < port < 65536:
+        raise ConfigError(f"PORT must be a number from 1 to 65535, not {port_raw!r}")
+
+    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError(f"LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not {log_level!r}")
+    log_format = (get("LOG_FORMAT") or "text").lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"LOG_FORMAT must be text or json, not {log_format!r}")
+
+    token = get("SLACK_BOT_TOKEN")
+    if token and not token.startswith("xoxb-"):
+        raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+    app_token = get("SLACK_APP_TOKEN")
+    if app_token and not app_token.startswith("xapp-"):
+        raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+
+    return Settings(
+        database_url=database_url,
+        slack_bot_token=token,
+        slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+        slack_api_url=api_url,
+        port=port,
+        slack_client_id=get("SLACK_CLIENT_ID"),
+        slack_client_secret=get("SLACK_CLIENT_SECRET"),
+        slack_app_token=app_token,
+        log_level=log_level,
+        log_format=log_format,
+    )
+
+
+class RedactSecrets(logging.Filter):
+    """Masks any configured secret that slips into a log line (e.g. inside an exception message)."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.secrets = [
+            s
+            for s in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_client_secret,
+                      settings.slack_app_token)
+            if s
+        ]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            if any(s in message for s in self.secrets):
+                for s in self.secrets:
+                    message = message.replace(s, "***")
+                record.msg, record.args = message, None
+        return True
