@@ -1,0 +1,8 @@
+from slack_bolt import App
+
+from bot.listeners.actions.win_buttons import ack_only, open_edit_modal, post_again
+
+
+def register(app: App) -> None:
+    app.action("win_edit")(ack=ack_only, lazy=[open_edit_modal])
+    app.action("win_retry_post")(ack=ack_only, lazy=[post_again])

@@ -1,0 +1,7 @@
+from slack_bolt import App
+
+from bot.listeners.commands.aiwin import ack_aiwin, lazy_aiwin
+
+
+def register(app: App) -> None:
+    app.command("/aiwin")(ack=ack_aiwin, lazy=[lazy_aiwin])

@@ -1,0 +1,62 @@
+"""Small pure helpers shared by the block builders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.text import escape, plain, render_wire_text, truncate
+from bot.models import TEXT_WIRE
+
+SECTION_LIMIT = 3000
+CONTEXT_LIMIT = 2000  # keep context elements short; Slack allows 3000 but they are meant to be small
+
+
+def user_text(text: str, text_format: str, limit: int = SECTION_LIMIT) -> str:
+    """User-supplied text made safe for mrkdwn and cut to `limit` characters."""
+    rendered = render_wire_text(text) if text_format == TEXT_WIRE else escape(text)
+    return truncate(rendered, limit)
+
+
+def mention(user_id: str) -> str:
+    return f"<@{user_id}>"
+
+
+def mentions(user_ids: tuple[str, ...] | list[str], limit: int = 10) -> str:
+    shown = [mention(u) for u in user_ids[:limit]]
+    more = len(user_ids) - len(shown)
+    text = ", ".join(shown[:-1]) + (" and " if len(shown) > 1 else "") + shown[-1] if shown else ""
+    return text + (f" and {more} more" if more > 0 else "")
+
+
+def section(text: str, **extra: Any) -> dict[str, Any]:
+    # verbatim: Slack must not auto-link or auto-mention anything in text we built.
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT),
+                                        "verbatim": True}, **extra}
+
+
+def context(*texts: str) -> dict[str, Any]:
+    return {"type": "context",
+            "elements": [{"type": "mrkdwn", "text": truncate(t, CONTEXT_LIMIT), "verbatim": True}
+                         for t in texts[:10]]}
+
+
+def header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": plain(text, 150), "emoji": True}}
+
+
+def button(text: str, action_id: str, value: str = "", style: str | None = None) -> dict[str, Any]:
+    b: dict[str, Any] = {"type": "button", "action_id": action_id,
+                         "text": {"type": "plain_text", "text": plain(text, 75), "emoji": True}}
+    if value:
+        b["value"] = value[:2000]
+    if style:
+        b["style"] = style
+    return b
+
+
+def ephemeral(text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A slash-command response body (also valid for respond())."""
+    body: dict[str, Any] = {"response_type": "ephemeral", "text": truncate(text, 3000)}
+    if blocks:
+        body["blocks"] = blocks[:50]
+    return body

@@ -1,0 +1,205 @@
+"""Block Kit for wins: the celebration, the author's receipt, help, and the win modal."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.blocks.common import (
+    button,
+    context,
+    ephemeral,
+    mention,
+    mentions,
+    section,
+    user_text,
+)
+from bot.blocks.text import escape, plain, truncate
+from bot.models import TEXT_PLAIN
+from bot.services.wins import MAX_MINUTES_SAVED, REINVEST_CATEGORIES, WinView
+from bot.services.wintext import KNOWN_TOOLS, format_minutes
+
+WIN_MODAL = "win_modal"
+OTHER_TOOL = "__other__"
+
+
+def celebration(win: WinView, *, teachback_emoji: str = "mortar_board") -> tuple[str, list[dict[str, Any]]]:
+    """The channel message for a win: fallback text and blocks (well inside every limit)."""
+    who = mentions(list(win.owner_ids))
+    headline = f":trophy: *AI win* for {who}" if not win.is_own else f":trophy: *AI win* by {who}"
+    blocks: list[dict[str, Any]] = [
+        section(headline),
+        section(user_text(win.text, win.text_format, 2900)),
+    ]
+    if win.how:
+        blocks.append(section("*How:* " + user_text(win.how, TEXT_PLAIN, 2800)))
+    facts = []
+    if win.tool:
+        facts.append(f":robot_face: {escape(win.tool)}")
+    if win.minutes_saved:
+        facts.append(f":stopwatch: saved {format_minutes(win.minutes_saved)}")
+    if win.reinvested_in:
+        facts.append(f":seedling: time went to {REINVEST_CATEGORIES.get(win.reinvested_in, 'other')}")
+    if win.tags:
+        facts.append(" ".join("#" + escape(t) for t in win.tags[:10]))
+    if facts:
+        blocks.append(context(truncate("  ·  ".join(facts), 1900)))
+    meta = f"Win #{win.id}"
+    if not win.is_own:
+        meta += f" · shared by {mention(win.author_id)}"
+    meta += f" · managers: react :{teachback_emoji}: to nominate a teach-back"
+    blocks.append(context(meta))
+    fallback = truncate(f"AI win for {who}: " + user_text(win.text, win.text_format, 300), 400)
+    return fallback, blocks
+
+
+def receipt(win: WinView, *, created: bool, dropped_minutes: int | None = None) -> dict[str, Any]:
+    """The ephemeral answer to the author: what was understood and how to fix it."""
+    title = f":white_check_mark: Saved your AI win *#{win.id}*." if created else (
+        f":white_check_mark: Already saved as win *#{win.id}* (that command arrived twice)."
+    )
+    understood = [
+        f"*For:* {'you' if win.is_own else mentions(list(win.owner_ids))}",
+        f"*Tool:* {escape(win.tool) if win.tool else '_none found — say “with ChatGPT”_'}",
+        f"*Time saved:* {format_minutes(win.minutes_saved) if win.minutes_saved else '_none found — say “saved 2h”_'}",
+    ]
+    if win.tags:
+        understood.append("*Tags:* " + " ".join("#" + escape(t) for t in win.tags[:10]))
+    lines = [title, "  ·  ".join(understood)]
+    if dropped_minutes is not None:
+        lines.append(
+            f":warning: I didn't count {escape(format_minutes(dropped_minutes))} saved: one win can save at most "
+            f"{format_minutes(MAX_MINUTES_SAVED)}. Use *Edit* to put the right time."
+        )
+    if win.channel_id:
+        lines.append("I'm posting the celebration in this channel now.")
+    blocks = [
+        section("\n".join(lines)),
+        {"type": "actions", "elements": [button("Edit", "win_edit", str(win.id))]},
+        context(f"Not right? Press Edit, or remove it with `/aiwin delete {win.id}`."),
+    ]
+    return ephemeral(f"Saved your AI win #{win.id}.", blocks)
+
+
+def post_problem(win: WinView, error: str) -> tuple[str, list[dict[str, Any]]]:
+    """Told to the author when the celebration could not be posted; the win itself is safe."""
+    where = f"<#{win.channel_id}>" if win.channel_id else "that channel"
+    if error in ("not_in_channel", "channel_not_found"):
+        why = (f"I can't post in {where}: I'm not a member (private channels need an invite). "
+               f"Type `/invite @AI Wins` there, then press *Post again*.")
+    elif error == "is_archived":
+        why = f"{where} is archived, so I can't post there. Log your next win in an active channel."
+    else:
+        why = "Slack kept refusing the post for a while. Press *Post again* to try once more."
+    text = f":warning: Your AI win *#{win.id}* is saved, but the celebration wasn't posted. {why}"
+    blocks: list[dict[str, Any]] = [section(text)]
+    if error != "is_archived":
+        blocks.append({"type": "actions", "elements": [button("Post again", "win_retry_post", str(win.id))]})
+    return f"Your AI win #{win.id} is saved, but I couldn't post it.", blocks
+
+
+HELP_TEXT = """*AI Wins* — celebrate smart AI use. Examples:
+• `/aiwin @alice drafted the Q3 board memo with ChatGPT, saved 3h #reporting` — a shout-out
+• `/aiwin cut test triage from 2h to 20m with Copilot` — your own win
+• `/aiwin` — open a form with every field
+• `/aiwin narrate <how you used AI, step by step>` — share a usage story
+• `/aiwin stats` · `/aiwin teachbacks` · `/aiwin policy` · `/aiwin help`
+Time saved: `saved 3h`, `45m saved`, `90 min`, `2h → 20m`. Tools: ChatGPT, Claude, Copilot, Gemini, \
+Cursor… or `with <Tool>`. Tags: `#reporting`.
+Managers react :mortar_board: on a win to nominate its owner for a teach-back."""
+
+
+def help_message() -> dict[str, Any]:
+    return ephemeral("How to use /aiwin", [section(HELP_TEXT)])
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": plain(text, 75)}, "value": value[:150]}
+
+
+def win_modal(
+    *,
+    channel_id: str | None,
+    win: WinView | None = None,
+    policy_url: str | None = None,
+) -> dict[str, Any]:
+    """The modal behind a bare `/aiwin` (and the Edit button, prefilled with `win`)."""
+    tool_options = [_option(t, t) for t in KNOWN_TOOLS[:98]] + [_option("Other (type it below)", OTHER_TOOL)]
+    tool_el: dict[str, Any] = {"type": "static_select", "action_id": "tool", "options": tool_options,
+                               "placeholder": {"type": "plain_text", "text": "Pick a tool"}}
+    other_tool = ""
+    if win and win.tool:
+        if win.tool in KNOWN_TOOLS[:98]:
+            tool_el["initial_option"] = _option(win.tool, win.tool)
+        else:
+            tool_el["initial_option"] = _option("Other (type it below)", OTHER_TOOL)
+            other_tool = win.tool
+    reinvest_el: dict[str, Any] = {
+        "type": "static_select", "action_id": "reinvest",
+        "placeholder": {"type": "plain_text", "text": "Customers, learning, rest…"},
+        "options": [_option(label, key) for key, label in REINVEST_CATEGORIES.items()],
+    }
+    if win and win.reinvested_in in REINVEST_CATEGORIES:
+        reinvest_el["initial_option"] = _option(REINVEST_CATEGORIES[win.reinvested_in], win.reinvested_in)
+
+    def text_input(action_id: str, *, multiline: bool = False, max_length: int = 3000,
+                   initial: str | None = None, placeholder: str | None = None) -> dict[str, Any]:
+        el: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id, "multiline": multiline,
+                              "max_length": max_length}
+        if initial:
+            el["initial_value"] = initial[:max_length]
+        if placeholder:
+            el["placeholder"] = {"type": "plain_text", "text": placeholder[:150]}
+        return el
+
+    def block(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False,
+              hint: str | None = None) -> dict[str, Any]:
+        b: dict[str, Any] = {"type": "input", "block_id": block_id, "optional": optional, "element": element,
+                             "label": {"type": "plain_text", "text": plain(label, 2000)}}
+        if hint:
+            b["hint"] = {"type": "plain_text", "text": plain(hint, 2000)}
+        return b
+
+    who_el: dict[str, Any] = {"type": "multi_users_select", "action_id": "who", "max_selected_items": 20,
+                              "placeholder": {"type": "plain_text", "text": "Leave empty for yourself"}}
+    if win and not win.is_own:
+        who_el["initial_users"] = list(win.owner_ids)[:20]
+    minutes = win.minutes_saved if win else None
+    blocks = [
+        block("who", "Whose win is it?", who_el, optional=True, hint="Leave empty if it's your own win."),
+        block("what", "What was done with AI?",
+              text_input("what", multiline=True, initial=(win.text if win else None),
+                         placeholder="Drafted the Q3 board memo with ChatGPT")),
+        block("tool", "Which AI tool?", tool_el, optional=True),
+        block("other_tool", "Other tool", text_input("other_tool", max_length=80, initial=other_tool),
+              optional=True),
+        block("saved", "Time saved", text_input("saved", max_length=40,
+                                                initial=(f"{minutes}m" if minutes else None),
+                                                placeholder="e.g. 3h, 45m, 1h30m"), optional=True),
+        block("reinvest", "Where did the saved time go?", reinvest_el, optional=True),
+        block("how", "How was it done?", text_input("how", multiline=True, initial=(win.how if win else None),
+                                                    placeholder="The prompt, the steps, what you checked"),
+              optional=True),
+    ]
+    if win is None:
+        channel_el: dict[str, Any] = {
+            "type": "conversations_select", "action_id": "channel",
+            "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+            "placeholder": {"type": "plain_text", "text": "Where to celebrate it"},
+        }
+        if channel_id and channel_id[:1] in ("C", "G"):
+            channel_el["initial_conversation"] = channel_id
+        blocks.append(block("channel", "Share in", channel_el, optional=True,
+                            hint="Leave empty to save it without posting."))
+    if policy_url:
+        blocks.append(context(f"Our AI policy: <{policy_url}|read it here>"))
+    meta = json.dumps({"channel_id": channel_id, "win_id": win.id if win else None})
+    return {
+        "type": "modal",
+        "callback_id": WIN_MODAL,
+        "private_metadata": meta,
+        "title": {"type": "plain_text", "text": "Edit AI win" if win else "Log an AI win"},
+        "submit": {"type": "plain_text", "text": "Save"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }

@@ -1,0 +1,108 @@
+"""The `aiwins` command (also `python -m bot`). Configuration errors print one line, no traceback."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from bot.settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("aiwins")
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.server import Server
+
+    settings.require_slack()
+    server = Server(settings, host=args.host, port=args.port, scheduler=not args.no_scheduler)
+
+    def stop(signum, frame) -> None:  # noqa: ANN001
+        log.info("signal %s received, shutting down", signum)
+        server.http.close()
+
+    signal.signal(signal.SIGTERM, stop)
+    server.serve_forever()
+    return 0
+
+
+def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
+    import threading
+
+    from bot.scheduler import start_scheduler
+    from bot.server import build_runtime
+
+    runtime = build_runtime(settings)
+    runtime.worker.start()
+    runtime.scheduler = start_scheduler(runtime)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    log.info("scheduler running")
+    done.wait()
+    runtime.scheduler.shutdown(wait=False)
+    runtime.worker.stop()
+    return 0
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.migrate import upgrade
+
+    upgrade(settings.database_url)
+    print("database is at the newest migration")
+    return 0
+
+
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.demo import run_demo
+
+    return run_demo()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aiwins", description="AI Wins: celebrate smart AI use in Slack.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="run the HTTP server for Slack (and the scheduler)")
+    p.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server in a container listens on all
+    p.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
+    p.add_argument("--no-scheduler", action="store_true", help="when a separate `aiwins scheduler` runs")
+    p.set_defaults(func=_serve)
+    p = sub.add_parser("scheduler", help="run only the scheduler and job worker")
+    p.set_defaults(func=_scheduler)
+    p = sub.add_parser("migrate", help="upgrade the database to the newest migration")
+    p.set_defaults(func=_migrate)
+    p = sub.add_parser("demo", help="a self-contained tour with a simulated Slack")
+    p.set_defaults(func=_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as e:
+        print(f"aiwins: configuration error: {e}", file=sys.stderr)
+        return 2
+    from bot.logs import setup_logging
+
+    setup_logging(settings)
+    try:
+        return args.func(args, settings)
+    except ConfigError as e:
+        print(f"aiwins: configuration error: {e}", file=sys.stderr)
+        return 2
+    except OperationalError as e:
+        reason = str(e.orig).strip().splitlines()[0] if e.orig else type(e).__name__
+        print(f"aiwins: cannot use the database ({safe_url(settings.database_url)}): {reason}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)

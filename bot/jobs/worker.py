@@ -1,0 +1,264 @@
+"""Runs queued jobs on a small thread pool, in `aiwins serve` and `aiwins scheduler` alike.
+
+A handler is a plain function `handler(ctx, job)`. It returns normally when the job is done,
+raises `RetryLater` to be run again later (Slack's Retry-After, per-channel pacing), or
+`Permanent` when trying again cannot help. Any other exception is retried with exponential
+backoff up to `max_attempts`, then the job is marked failed and logged with its context."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.db import Database
+from bot.jobs import queue
+from bot.metrics import JOBS
+from bot.models import JOB_FAILED, Job, utcnow
+from bot.slack_client import SlackClients
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 8
+MAX_RATE_LIMITED = 30  # 429s are Slack asking us to wait, not failures; still bounded
+CHANNEL_INTERVAL = 1.0  # chat.postMessage: about one message per second per channel
+
+
+class RetryLater(Exception):  # noqa: N818 - a signal, not an error
+    def __init__(self, seconds: float, reason: str, *, counts: bool = True) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+        self.reason = reason
+        self.counts = counts
+
+
+class Permanent(Exception):  # noqa: N818
+    """Trying again cannot help (e.g. the message it was to update is gone)."""
+
+
+@dataclass
+class JobContext:
+    db: Database
+    clients: SlackClients
+    enqueue_hook: Callable[[], None] = lambda: None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, job: Job):  # noqa: ANN201 - a WebClient
+        return self.clients.for_team(job.team_id, job.enterprise_id)
+
+
+Handler = Callable[[JobContext, Job], None]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register a job handler for `kind` (see bot/jobs/handlers.py)."""
+
+    def register(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def backoff(attempt: int) -> float:
+    """2, 4, 8 … seconds, capped at 10 minutes, with jitter so retries do not stampede."""
+    return min(600.0, 2.0**attempt) * (0.75 + random.random() / 2)
+
+
+def slack_retry_after(e: SlackApiError) -> float | None:
+    """Seconds Slack asked us to wait (HTTP 429), or None when it is not a rate limit."""
+    if e.response.status_code != 429 and e.response.get("error") != "ratelimited":
+        return None
+    raw = e.response.headers.get("Retry-After") or e.response.headers.get("retry-after") or "1"
+    try:
+        return max(0.0, float(raw if not isinstance(raw, list) else raw[0]))
+    except ValueError:
+        return 1.0
+
+
+class ChannelPacer:
+    """Books posting slots per channel in this process, so each gets ~1 message per second.
+
+    A job that has to wait is rescheduled to its booked slot and goes straight through when it
+    comes back. Other processes pace themselves; Slack's 429s cover what they overlap."""
+
+    def __init__(self, interval: float = CHANNEL_INTERVAL) -> None:
+        self.interval = interval
+        self._next: dict[str, float] = {}
+        self._booked: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def reserve(self, channel: str, job_id: int, now: float) -> float:
+        """Return how long job `job_id` must wait before posting to `channel` (0 = go now)."""
+        with self._lock:
+            booked = self._booked.pop(job_id, None)
+            if booked is not None and booked <= now + 0.05:
+                return 0.0
+            slot = max(now, self._next.get(channel, 0.0))
+            self._next[channel] = slot + self.interval
+            if len(self._next) > 50_000:  # forget channels idle for a while
+                self._next = {c: t for c, t in self._next.items() if t > now}
+                self._booked = {j: t for j, t in self._booked.items() if t > now - 600}
+            if slot <= now:
+                return 0.0
+            self._booked[job_id] = slot
+            return slot - now
+
+
+class Worker:
+    def __init__(
+        self,
+        ctx: JobContext,
+        *,
+        threads: int = 4,
+        poll_interval: float = 1.0,
+        handlers: dict[str, Handler] | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.threads = threads
+        self.poll_interval = poll_interval
+        self.handlers = handlers if handlers is not None else HANDLERS
+        self.pacer = ChannelPacer()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._idle = threading.Condition()
+        self._running = 0
+        self._pool: ThreadPoolExecutor | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+    def start(self) -> Worker:
+        self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="aiwins-job")
+        self._thread = threading.Thread(target=self._loop, name="aiwins-jobs", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def notify(self) -> None:
+        """New work was enqueued in this process: look now instead of at the next poll."""
+        self._wake.set()
+
+    # -- the loop ----------------------------------------------------------------------------------------
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                claimed = self.run_once(limit=self.threads * 4)
+            except Exception:
+                log.exception("claiming jobs failed; will try again")
+                claimed = 0
+            if claimed == 0:
+                self._wake.wait(self.poll_interval)
+                self._wake.clear()
+
+    def run_once(self, limit: int = 50) -> int:
+        """Claim due jobs and run them on the pool; returns how many were claimed."""
+        with self._idle:
+            free = self.threads * 2 - self._running
+        if free <= 0:
+            with self._idle:
+                self._idle.wait(self.poll_interval)
+            return 1
+        with self.ctx.db.session() as session:
+            jobs = queue.claim(session, limit=min(limit, free), lease=LEASE)
+        for job in jobs:
+            with self._idle:
+                self._running += 1
+            assert self._pool is not None
+            self._pool.submit(self._run_guarded, job)
+        return len(jobs)
+
+    def _run_guarded(self, job: Job) -> None:
+        try:
+            self.run_job(job)
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
+    def run_job(self, job: Job) -> str:
+        """Run one claimed job and record the outcome. Returns "done", "retry" or "failed"."""
+        fn = self.handlers.get(job.kind)
+        db = self.ctx.db
+        if fn is None:
+            log.error("no handler for job kind %r (job %s); marking it failed", job.kind, job.id)
+            with db.session() as s:
+                queue.finish(s, job.id, status=JOB_FAILED, error=f"unknown kind {job.kind}")
+            JOBS.labels(job.kind, "failed").inc()
+            return "failed"
+        channel = job.payload.get("pace_channel")
+        if channel:
+            wait = self.pacer.reserve(f"{job.team_id}:{channel}", job.id, time.monotonic())
+            if wait > 0:
+                with db.session() as s:
+                    queue.reschedule(s, job.id, run_at=utcnow() + timedelta(seconds=wait),
+                                     error=None, refund_attempt=True)
+                self.notify_later(wait)
+                return "retry"
+        try:
+            fn(self.ctx, job)
+        except RetryLater as r:
+            return self._retry(job, r.seconds, r.reason, counts=r.counts)
+        except SlackApiError as e:
+            wait = slack_retry_after(e)
+            error = str(e.response.get("error") or e.response.status_code)
+            if wait is not None:
+                return self._retry(job, wait, "ratelimited", counts=False)
+            return self._retry(job, backoff(job.attempts), f"slack error {error}")
+        except Permanent as p:
+            return self._fail(job, str(p))
+        except Exception as e:
+            log.exception("job %s (%s) for team %s failed on attempt %s", job.id, job.kind, job.team_id, job.attempts)
+            return self._retry(job, backoff(job.attempts), f"{type(e).__name__}")
+        with db.session() as s:
+            queue.finish(s, job.id)
+        JOBS.labels(job.kind, "done").inc()
+        return "done"
+
+    def _retry(self, job: Job, seconds: float, reason: str, *, counts: bool = True) -> str:
+        limit = MAX_ATTEMPTS if counts else MAX_RATE_LIMITED
+        if job.attempts >= limit:
+            return self._fail(job, f"gave up after {job.attempts} attempts: {reason}")
+        with self.ctx.db.session() as s:
+            queue.reschedule(s, job.id, run_at=utcnow() + timedelta(seconds=seconds), error=reason)
+        JOBS.labels(job.kind, "retry").inc()
+        log.info("job %s (%s) will be retried in %.1fs: %s", job.id, job.kind, seconds, reason)
+        self.notify_later(seconds)
+        return "retry"
+
+    def _fail(self, job: Job, reason: str) -> str:
+        with self.ctx.db.session() as s:
+            queue.finish(s, job.id, status=JOB_FAILED, error=reason)
+        JOBS.labels(job.kind, "failed").inc()
+        log.warning("job %s (%s) for team %s failed: %s", job.id, job.kind, job.team_id, reason)
+        on_fail = self.handlers.get(f"{job.kind}:failed")
+        if on_fail is not None:
+            try:
+                on_fail(self.ctx, job)
+            except Exception:
+                log.exception("failure handler for job %s (%s) failed", job.id, job.kind)
+        return "failed"
+
+    def notify_later(self, seconds: float) -> None:
+        """Wake the loop when a rescheduled job falls due, so short waits are not a whole poll."""
+        if seconds < self.poll_interval:
+            t = threading.Timer(seconds, self._wake.set)
+            t.daemon = True
+            t.start()
+

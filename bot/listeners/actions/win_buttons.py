@@ -1,0 +1,51 @@
+"""Buttons on win messages: Edit (opens the modal prefilled) and Post again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.blocks.common import ephemeral
+from bot.blocks.win import win_modal
+from bot.deps import Deps
+from bot.services.wins import get_win, retry_post
+
+
+def _win_id(body: dict[str, Any]) -> int | None:
+    try:
+        return int(body["actions"][0]["value"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
+def ack_only(ack: Ack) -> None:
+    ack()
+
+
+def open_edit_modal(body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
+    deps: Deps = context["deps"]
+    win_id = _win_id(body)
+    with deps.db.read(context.team_id) as session:
+        win = get_win(session, win_id) if win_id else None
+    if win is None:
+        respond(ephemeral("That win no longer exists."), replace_original=False)
+        return
+    if win.author_id != context.user_id:
+        respond(ephemeral("Only the person who logged this win can edit it."), replace_original=False)
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=win_modal(channel_id=win.channel_id, win=win))
+
+
+def post_again(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
+    deps: Deps = context["deps"]
+    win_id = _win_id(body)
+    with deps.db.session(context.team_id) as session:
+        win = retry_post(session, win_id, context.user_id, response_url=body.get("response_url")) if win_id else None
+    if win is None:
+        respond(ephemeral("There's nothing to post again: the win is already posted, gone, or not yours."),
+                replace_original=False)
+        return
+    deps.notify_jobs()
+    respond(ephemeral(f"Trying to post win #{win.id} again…"), replace_original=True)

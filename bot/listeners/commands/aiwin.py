@@ -1,0 +1,62 @@
+"""The `/aiwin` slash command: thin; parsing and storage live in bot/services."""
+
+from __future__ import annotations
+
+from logging import Logger
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.blocks.win import help_message, receipt, win_modal
+from bot.deps import Deps
+from bot.listeners.commands.router import SUBCOMMANDS, Call, call_from, split, subcommand
+from bot.services.wins import record_win
+
+
+def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+    deps: Deps = context["deps"]
+    name, rest = split(command.get("text", ""))
+    call = call_from(command, rest)
+    if name:
+        spec = SUBCOMMANDS[name]
+        ack(spec.ack(call, deps) if spec.ack else None)
+        return
+    if not call.text:
+        ack()  # the modal opens after the ack (lazy_aiwin)
+        return
+    # The win is committed before Slack hears back: nothing is lost if we die after the ack.
+    with deps.db.session(call.team_id) as session:
+        result = record_win(
+            session,
+            team_id=call.team_id,
+            enterprise_id=call.enterprise_id,
+            author_id=call.user_id,
+            channel_id=call.channel_id,
+            text=call.text,
+            trigger_id=call.trigger_id,
+            response_url=call.response_url,
+        )
+    if result.created:
+        deps.notify_jobs()
+    ack(receipt(result.win, created=result.created, dropped_minutes=result.dropped_minutes))
+
+
+def lazy_aiwin(command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond,
+               logger: Logger) -> None:
+    deps: Deps = context["deps"]
+    name, rest = split(command.get("text", ""))
+    call = call_from(command, rest)
+    if name:
+        spec = SUBCOMMANDS[name]
+        if spec.lazy:
+            spec.lazy(call, deps, client, respond)
+    elif not call.text:
+        open_win_modal(call, client)
+
+
+def open_win_modal(call: Call, client: WebClient) -> None:
+    client.views_open(trigger_id=call.trigger_id, view=win_modal(channel_id=call.channel_id))
+
+
+subcommand("help", "?", ack=lambda call, deps: help_message())

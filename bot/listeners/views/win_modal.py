@@ -1,0 +1,107 @@
+"""Submitting the win modal: field errors for bad values, else record (or correct) the win."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+
+from bot.blocks.win import OTHER_TOOL
+from bot.deps import Deps
+from bot.models import TEXT_PLAIN
+from bot.services.wins import MAX_MINUTES_SAVED, REINVEST_CATEGORIES, record_win, update_win
+from bot.services.wintext import format_minutes, parse_duration
+
+MAX_TEXT = 3000
+
+
+def state_value(values: dict[str, Any], block_id: str, action_id: str | None = None) -> Any:
+    """The submitted value of one input, whatever its element type; None when empty."""
+    block = values.get(block_id) or {}
+    element = block.get(action_id or block_id) or {}
+    for key in ("value", "selected_conversation", "selected_channel", "selected_user", "selected_users",
+                "selected_date"):
+        if key in element:
+            return element[key]
+    option = element.get("selected_option")
+    return option.get("value") if option else None
+
+
+def read_win_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The cleaned fields of the win modal, and field errors keyed by block_id."""
+    errors: dict[str, str] = {}
+    what = (state_value(values, "what") or "").strip()
+    if not what:
+        errors["what"] = "Say what was done with AI, e.g. “Drafted the Q3 board memo with ChatGPT”."
+    elif len(what) > MAX_TEXT:
+        errors["what"] = f"Please keep it under {MAX_TEXT} characters."
+    tool = state_value(values, "tool")
+    other = (state_value(values, "other_tool") or "").strip()
+    if tool == OTHER_TOOL or (not tool and other):
+        tool = other or None
+        if not tool:
+            errors["other_tool"] = "Type the tool's name, e.g. “Tabnine”."
+    saved_raw = (state_value(values, "saved") or "").strip()
+    minutes = None
+    if saved_raw:
+        minutes = parse_duration(saved_raw)
+        if saved_raw.startswith(("-", "\u2212")):
+            errors["saved"] = "Time saved must be more than zero, e.g. 30m."
+        elif minutes is None:
+            errors["saved"] = "Write a time like 3h, 45m or 1h30m."
+        elif minutes <= 0:
+            errors["saved"] = "Time saved must be more than zero, e.g. 30m."
+        elif minutes > MAX_MINUTES_SAVED:
+            errors["saved"] = f"That's more than {format_minutes(MAX_MINUTES_SAVED)} for one win: is it a typo?"
+    reinvest = state_value(values, "reinvest")
+    if reinvest is not None and reinvest not in REINVEST_CATEGORIES:
+        reinvest = None
+    how = (state_value(values, "how") or "").strip() or None
+    if how and len(how) > MAX_TEXT:
+        errors["how"] = f"Please keep it under {MAX_TEXT} characters."
+    who = tuple(state_value(values, "who") or ())
+    fields = {
+        "text": what,
+        "recipients": who,
+        "tool": tool,
+        "minutes_saved": minutes,
+        "how": how,
+        "reinvested_in": reinvest,
+        "channel_id": state_value(values, "channel"),
+    }
+    return fields, errors
+
+
+def handle_win_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    deps: Deps = context["deps"]
+    fields, errors = read_win_form(view.get("state", {}).get("values", {}))
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        meta = {}
+    team_id = context.team_id or body.get("team", {}).get("id")
+    user_id = body["user"]["id"]
+    with deps.db.session(team_id) as session:
+        if meta.get("win_id"):
+            fields.pop("channel_id")
+            updated = update_win(session, int(meta["win_id"]), user_id, **fields)
+            if updated is None:
+                ack(response_action="errors", errors={"what": "Only the person who logged this win can edit it."})
+                return
+        else:
+            record_win(
+                session,
+                team_id=team_id,
+                enterprise_id=context.enterprise_id,
+                author_id=user_id,
+                text_format=TEXT_PLAIN,
+                trigger_id=body.get("trigger_id"),
+                source="modal",
+                **fields,
+            )
+    deps.notify_jobs()
+    ack()

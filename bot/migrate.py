@@ -1,0 +1,25 @@
+"""Apply Alembic migrations from code (`aiwins migrate`, and `aiwins serve` at start)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+import migrations
+
+MIGRATIONS_DIR = Path(migrations.__file__).resolve().parent
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def upgrade(database_url: str) -> None:
+    """Upgrade to the newest revision. Safe to run from several processes at once: env.py
+    holds a lock (PostgreSQL advisory lock, SQLite write lock) for the whole upgrade."""
+    command.upgrade(alembic_config(database_url), "head")

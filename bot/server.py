@@ -1,0 +1,109 @@
+"""Assembles a running AI Wins process: database, migrations, Bolt app, job worker, scheduler,
+and the waitress HTTP server. `aiwins serve`, the demo, the tests and the benchmarks all use it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import waitress
+from slack_bolt import App
+
+import bot.jobs.handlers  # noqa: F401  (registers the job handlers)
+from bot.app import create_app, make_clients
+from bot.db import Database
+from bot.jobs.worker import JobContext, Worker
+from bot.migrate import upgrade
+from bot.settings import Settings
+from bot.slack_client import SlackClients
+from bot.web import MAX_BODY, WebApp
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clients: SlackClients
+    worker: Worker | None = None
+    scheduler: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def build_runtime(settings: Settings, *, migrate: bool = True, worker_threads: int = 4,
+                  poll_interval: float = 1.0) -> Runtime:
+    if migrate:
+        upgrade(settings.database_url)
+    db = Database(settings.database_url, pool_size=12)
+    clients = make_clients(settings, db)
+    worker = Worker(JobContext(db=db, clients=clients), threads=worker_threads, poll_interval=poll_interval)
+    return Runtime(settings=settings, db=db, clients=clients, worker=worker)
+
+
+class Server:
+    """The HTTP server plus background work, startable in a thread (tests) or in the foreground."""
+
+    def __init__(self, settings: Settings, *, host: str = "0.0.0.0", port: int | None = None,  # noqa: S104
+                 scheduler: bool = True, threads: int = 8, migrate: bool = True,
+                 worker_threads: int = 4, poll_interval: float = 1.0) -> None:
+        self.runtime = build_runtime(settings, migrate=migrate, worker_threads=worker_threads,
+                                     poll_interval=poll_interval)
+        worker = self.runtime.worker
+        self.app: App = create_app(settings, db=self.runtime.db, clients=self.runtime.clients,
+                                   notify_jobs=worker.notify if worker else None)
+        self.web = WebApp(self.app, self.runtime.db, verify_headers=not settings.slack_app_token)
+        self.use_scheduler = scheduler
+        self.http = waitress.create_server(
+            self.web, host=host, port=settings.port if port is None else port, threads=threads,
+            max_request_body_size=MAX_BODY, ident="aiwins", clear_untrusted_proxy_headers=True,
+            channel_timeout=60, connection_limit=1000,
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self.http.effective_port
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start_background(self) -> None:
+        if self.runtime.worker:
+            self.runtime.worker.start()
+        if self.use_scheduler:
+            from bot.scheduler import start_scheduler
+
+            self.runtime.scheduler = start_scheduler(self.runtime)
+
+    def serve_in_thread(self) -> Server:
+        self.start_background()
+        self._thread = threading.Thread(target=self.http.run, name="aiwins-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.start_background()
+        log.info("AI Wins listening on port %s", self.port)
+        try:
+            self.http.run()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        try:
+            self.http.close()
+        except Exception:
+            log.debug("closing the HTTP server", exc_info=True)
+        if self.runtime.scheduler is not None:
+            self.runtime.scheduler.shutdown(wait=False)
+            self.runtime.scheduler = None
+        if self.runtime.worker:
+            self.runtime.worker.stop()
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+        self.runtime.db.dispose()

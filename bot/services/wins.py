@@ -1,0 +1,242 @@
+"""Recording, reading and changing wins. Plain arguments in, plain data out; no Slack types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.jobs.queue import enqueue
+from bot.metrics import WINS_RECORDED
+from bot.models import TEXT_PLAIN, TEXT_WIRE, Win, WinOwner, utcnow
+from bot.models.win import POST_NONE, POST_PENDING
+from bot.services.wintext import parse_win_text
+from bot.services.workspaces import ensure_workspace
+
+# A single win saving more than this is almost certainly a typo ("saved 300h"); the modal
+# refuses it with a field error and the command records the win without the time.
+MAX_MINUTES_SAVED = 200 * 60
+
+REINVEST_CATEGORIES: dict[str, str] = {
+    "customers": "Customers",
+    "strategy": "Strategy",
+    "learning": "Learning",
+    "quality": "Quality",
+    "creative": "Creative work",
+    "rest": "Rest",
+    "other": "Other",
+}
+
+POST_WIN = "post_win"
+
+
+@dataclass(frozen=True)
+class WinView:
+    """What builders and callers need to know about a win."""
+
+    id: int
+    team_id: str
+    author_id: str
+    owner_ids: tuple[str, ...]
+    text: str
+    text_format: str
+    tool: str | None
+    minutes_saved: int | None
+    tags: tuple[str, ...]
+    how: str | None
+    reinvested_in: str | None
+    channel_id: str | None
+    message_channel: str | None
+    message_ts: str | None
+    post_status: str
+    created_at: datetime
+
+    @property
+    def is_own(self) -> bool:
+        return self.owner_ids == (self.author_id,)
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    win: WinView
+    created: bool  # False when this trigger_id was recorded before (a retry or double submit)
+    dropped_minutes: int | None = None  # an absurd time that was not counted
+    notes: tuple[str, ...] = field(default=())
+
+
+def view_of(win: Win) -> WinView:
+    return WinView(
+        id=win.id,
+        team_id=win.team_id,
+        author_id=win.author_id,
+        owner_ids=tuple(win.owner_ids) or (win.author_id,),
+        text=win.text,
+        text_format=win.text_format,
+        tool=win.tool,
+        minutes_saved=win.minutes_saved,
+        tags=tuple(win.tag_list),
+        how=win.how,
+        reinvested_in=win.reinvested_in,
+        channel_id=win.channel_id,
+        message_channel=win.message_channel,
+        message_ts=win.message_ts,
+        post_status=win.post_status,
+        created_at=win.created_at,
+    )
+
+
+def get_win(session: Session, win_id: int) -> WinView | None:
+    win = session.scalars(select(Win).where(Win.id == win_id).options(selectinload(Win.owners))).first()
+    return view_of(win) if win else None
+
+
+def _find_by_trigger(session: Session, trigger_id: str) -> Win | None:
+    return session.scalars(
+        select(Win).where(Win.trigger_id == trigger_id).options(selectinload(Win.owners))
+    ).first()
+
+
+def record_win(
+    session: Session,
+    *,
+    team_id: str,
+    enterprise_id: str | None,
+    author_id: str,
+    channel_id: str | None,
+    text: str,
+    text_format: str = TEXT_WIRE,
+    recipients: tuple[str, ...] | None = None,
+    tool: str | None = None,
+    minutes_saved: int | None = None,
+    tags: tuple[str, ...] | None = None,
+    how: str | None = None,
+    reinvested_in: str | None = None,
+    trigger_id: str | None = None,
+    response_url: str | None = None,
+    source: str = "command",
+    post: bool = True,
+) -> RecordResult:
+    """Store a win and, in the same transaction, the job that will celebrate it in `channel_id`.
+
+    For command text, whatever the caller does not give is parsed from the text. A repeated
+    `trigger_id` returns the win recorded the first time."""
+    if trigger_id:
+        existing = _find_by_trigger(session, trigger_id)
+        if existing is not None:
+            return RecordResult(view_of(existing), created=False)
+
+    if text_format == TEXT_WIRE:
+        parsed = parse_win_text(text)
+        recipients = parsed.recipients if recipients is None else recipients
+        tool = tool or parsed.tool
+        minutes_saved = parsed.minutes_saved if minutes_saved is None else minutes_saved
+        tags = parsed.tags if tags is None else tags
+    dropped = None
+    if minutes_saved is not None and not 0 < minutes_saved <= MAX_MINUTES_SAVED:
+        dropped, minutes_saved = minutes_saved, None
+    owners = tuple(dict.fromkeys(recipients or ())) or (author_id,)
+
+    ensure_workspace(session, team_id, enterprise_id)
+    now = utcnow()
+    win = Win(
+        team_id=team_id,
+        enterprise_id=enterprise_id,
+        author_id=author_id,
+        channel_id=channel_id,
+        text=text,
+        text_format=text_format,
+        tool=(tool or None) and tool[:80],
+        minutes_saved=minutes_saved,
+        tags=" ".join(dict.fromkeys(tags or ())),
+        how=how or None,
+        reinvested_in=reinvested_in,
+        trigger_id=trigger_id,
+        source=source,
+        post_status=POST_PENDING if (post and channel_id) else POST_NONE,
+        created_at=now,
+        updated_at=now,
+        owners=[
+            WinOwner(team_id=team_id, user_id=u, position=i, created_at=now) for i, u in enumerate(owners)
+        ],
+    )
+    session.add(win)
+    session.flush()
+    if post and channel_id:
+        enqueue_post(session, win, response_url=response_url)
+    WINS_RECORDED.labels(source).inc()
+    return RecordResult(view_of(win), created=True, dropped_minutes=dropped)
+
+
+def enqueue_post(session: Session, win: Win, *, response_url: str | None, attempt: int = 0) -> None:
+    enqueue(
+        session,
+        team_id=win.team_id,
+        enterprise_id=win.enterprise_id,
+        kind=POST_WIN,
+        dedupe_key=f"post_win:{win.id}:{attempt}",
+        payload={"win_id": win.id, "response_url": response_url, "pace_channel": win.channel_id},
+    )
+
+
+def retry_post(session: Session, win_id: int, user_id: str, *, response_url: str | None) -> WinView | None:
+    """Queue the celebration again (after the author invited the bot). Authors only."""
+    win = session.get(Win, win_id)
+    if win is None or win.author_id != user_id or win.message_ts or not win.channel_id:
+        return None
+    win.post_status = POST_PENDING
+    attempt = int(utcnow().timestamp())  # a fresh dedupe key for each explicit retry
+    enqueue_post(session, win, response_url=response_url, attempt=attempt)
+    session.flush()
+    return view_of(win)
+
+
+def mark_posted(session: Session, win_id: int, channel: str, ts: str) -> None:
+    win = session.get(Win, win_id)
+    if win is not None:
+        win.message_channel, win.message_ts, win.post_status = channel, ts, "posted"
+
+
+def mark_post_failed(session: Session, win_id: int) -> None:
+    win = session.get(Win, win_id)
+    if win is not None and not win.message_ts:
+        win.post_status = "failed"
+
+
+def update_win(
+    session: Session,
+    win_id: int,
+    editor_id: str,
+    *,
+    text: str,
+    recipients: tuple[str, ...],
+    tool: str | None,
+    minutes_saved: int | None,
+    how: str | None,
+    reinvested_in: str | None,
+) -> WinView | None:
+    """Correct a win (its author only). Text typed into the modal is plain text."""
+    win = session.scalars(select(Win).where(Win.id == win_id).options(selectinload(Win.owners))).first()
+    if win is None or win.author_id != editor_id:
+        return None
+    win.text, win.text_format = text, TEXT_PLAIN
+    win.tool, win.minutes_saved, win.how, win.reinvested_in = tool, minutes_saved, how, reinvested_in
+    owners = tuple(dict.fromkeys(recipients)) or (win.author_id,)
+    if owners != tuple(win.owner_ids):
+        win.owners.clear()
+        session.flush()
+        win.owners.extend(
+            WinOwner(team_id=win.team_id, user_id=u, position=i, created_at=win.created_at)
+            for i, u in enumerate(owners)
+        )
+    session.flush()
+    if win.message_ts:
+        enqueue(
+            session,
+            team_id=win.team_id,
+            enterprise_id=win.enterprise_id,
+            kind="update_win_message",
+            payload={"win_id": win.id},
+        )
+    return view_of(win)

@@ -1,0 +1,82 @@
+"""The one place code gets a Slack Web API client for a workspace.
+
+Jobs, the scheduler and the CLI call `SlackClients.for_team(team_id)`; listeners get the same
+client injected by a middleware. Single-workspace mode uses SLACK_BOT_TOKEN; OAuth mode looks
+up the workspace's bot token in the installation store, so callers never change."""
+
+from __future__ import annotations
+
+import threading
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
+from slack_sdk.oauth.installation_store import InstallationStore
+from slack_sdk.web import SlackResponse
+
+from bot.metrics import SLACK_API_ERRORS
+
+
+class NotInstalled(LookupError):
+    """No bot token is known for that workspace."""
+
+
+class MeteredWebClient(WebClient):
+    """A WebClient that counts failed calls in the `aiwins_slack_api_errors_total` metric."""
+
+    def api_call(self, api_method: str, **kwargs) -> SlackResponse:  # noqa: ANN003 - WebClient's signature
+        try:
+            return super().api_call(api_method, **kwargs)
+        except SlackApiError as e:
+            SLACK_API_ERRORS.labels(api_method, str(e.response.get("error") or e.response.status_code)).inc()
+            raise
+        except Exception as e:
+            SLACK_API_ERRORS.labels(api_method, type(e).__name__).inc()
+            raise
+
+
+def make_client(token: str | None, base_url: str, *, timeout: int = 10) -> MeteredWebClient:
+    # Connection resets and 5xx are retried in place, briefly. 429s are not: callers on the
+    # request path report them, and jobs reschedule themselves for Retry-After instead of
+    # blocking a worker thread in a sleep (which RateLimitErrorRetryHandler would do).
+    return MeteredWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2), ServerErrorRetryHandler(max_retry_count=1)],
+    )
+
+
+class SlackClients:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        installation_store: InstallationStore | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.token = token
+        self.installation_store = installation_store
+        self._by_token: dict[str, MeteredWebClient] = {}
+        self._lock = threading.Lock()
+
+    def token_for(self, team_id: str, enterprise_id: str | None = None) -> str:
+        if self.installation_store is not None:
+            bot = self.installation_store.find_bot(enterprise_id=enterprise_id, team_id=team_id)
+            if bot is None or not bot.bot_token:
+                raise NotInstalled(f"AI Wins is not installed in workspace {team_id}")
+            return bot.bot_token
+        if not self.token:
+            raise NotInstalled("SLACK_BOT_TOKEN is not set")
+        return self.token
+
+    def for_token(self, token: str) -> MeteredWebClient:
+        with self._lock:
+            client = self._by_token.get(token)
+            if client is None:
+                client = self._by_token[token] = make_client(token, self.base_url)
+            return client
+
+    def for_team(self, team_id: str, enterprise_id: str | None = None) -> MeteredWebClient:
+        return self.for_token(self.token_for(team_id, enterprise_id))

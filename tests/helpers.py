@@ -1,0 +1,53 @@
+"""Small test helpers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from bot.db import Database
+from bot.models import Win
+
+T = TypeVar("T")
+
+
+def wait_until(condition: Callable[[], T], timeout: float = 10.0, message: str = "condition") -> T:
+    """Poll `condition` until it returns something truthy; fail after `timeout` seconds.
+
+    This waits *for a condition* (a row written by another thread, a call recorded), checking
+    every 20 ms; it is not a fixed sleep standing in for one."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(0.02)
+
+
+def wins(db: Database, team_id: str) -> list[Win]:
+    with db.read(team_id) as s:
+        return list(s.scalars(select(Win).options(selectinload(Win.owners)).order_by(Win.id)).all())
+
+
+def all_text(blocks: list[dict]) -> str:
+    """Every string inside a Block Kit structure, joined: for asserting what a message says."""
+    out: list[str] = []
+
+    def walk(x: object) -> None:
+        if isinstance(x, dict):
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+        elif isinstance(x, str):
+            out.append(x)
+
+    walk(blocks)
+    return "\n".join(out)
