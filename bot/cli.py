@@ -64,6 +64,24 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     return run_demo()
 
 
+def _digest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.jobs.deliveries import cli_digest
+
+    return cli_digest(args, settings)
+
+
+def _prompts(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.jobs.deliveries import cli_prompts
+
+    return cli_prompts(args, settings)
+
+
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.export import cli_export
+
+    return cli_export(args, settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aiwins", description="AI Wins: celebrate smart AI use in Slack.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -76,6 +94,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_scheduler)
     p = sub.add_parser("migrate", help="upgrade the database to the newest migration")
     p.set_defaults(func=_migrate)
+    p = sub.add_parser("digest", help="print a channel's weekly digest (or post it once with --post)")
+    p.add_argument("--team", help="workspace id (default: the only one)")
+    p.add_argument("--channel", help="channel id (default: every subscribed channel)")
+    p.add_argument("--week", help="ISO week like 2026-W48 (default: the current week)")
+    p.add_argument("--post", action="store_true", help="post it; once per channel and week")
+    p.set_defaults(func=_digest)
+    p = sub.add_parser("prompts", help="print this week's leadership prompt (or post it once with --post)")
+    p.add_argument("--team")
+    p.add_argument("--channel")
+    p.add_argument("--post", action="store_true")
+    p.set_defaults(func=_prompts)
+    p = sub.add_parser("export", help="the workspace's wins as CSV on standard output")
+    p.add_argument("--team", required=True)
+    p.add_argument("--since", help="YYYY-MM-DD: only wins from that day on")
+    p.set_defaults(func=_export)
     p = sub.add_parser("demo", help="a self-contained tour with a simulated Slack")
     p.set_defaults(func=_demo)
     return parser

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from collections.abc import Callable
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.jobs import queue
@@ -24,11 +26,40 @@ def purge_jobs(runtime: Any) -> None:
         log.info("purged %s finished jobs", n)
 
 
+# Periodic work registered by feature modules: (function(runtime), APScheduler trigger, id).
+PERIODIC: list[tuple[Callable[[Any], None], BaseTrigger, str]] = []
+
+
+def periodic(trigger: BaseTrigger, job_id: str) -> Callable[[Callable[[Any], None]], Callable[[Any], None]]:
+    """Run `fn(runtime)` on `trigger` in the scheduler process (one per deployment)."""
+
+    def register(fn: Callable[[Any], None]) -> Callable[[Any], None]:
+        PERIODIC.append((fn, trigger, job_id))
+        return fn
+
+    return register
+
+
+periodic(IntervalTrigger(hours=1), "purge_jobs")(purge_jobs)
+
+
 def build_scheduler(runtime: Any) -> BackgroundScheduler:
+    import bot.features  # noqa: F401  (feature modules register their periodic work)
+
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
-    scheduler.add_job(purge_jobs, IntervalTrigger(hours=1), args=[runtime], id="purge_jobs",
-                      replace_existing=True)
+    for fn, trigger, job_id in PERIODIC:
+        scheduler.add_job(_guarded(fn, job_id), trigger, args=[runtime], id=job_id, replace_existing=True)
     return scheduler
+
+
+def _guarded(fn: Callable[[Any], None], job_id: str) -> Callable[[Any], None]:
+    def run(runtime: Any) -> None:
+        try:
+            fn(runtime)
+        except Exception:
+            log.exception("periodic job %s failed; it runs again at its next time", job_id)
+
+    return run
 
 
 def start_scheduler(runtime: Any) -> BackgroundScheduler:

@@ -11,7 +11,7 @@ from typing import Any
 import waitress
 from slack_bolt import App
 
-import bot.jobs.handlers  # noqa: F401  (registers the job handlers)
+import bot.features  # noqa: F401  (registers subcommands, job handlers, periodic work)
 from bot.app import create_app, make_clients
 from bot.db import Database
 from bot.jobs.worker import JobContext, Worker
@@ -62,6 +62,7 @@ class Server:
             channel_timeout=60, connection_limit=1000,
         )
         self._thread: threading.Thread | None = None
+        self._stopping = False
 
     @property
     def port(self) -> int:
@@ -81,9 +82,16 @@ class Server:
 
     def serve_in_thread(self) -> Server:
         self.start_background()
-        self._thread = threading.Thread(target=self.http.run, name="aiwins-http", daemon=True)
+        self._thread = threading.Thread(target=self._run_http, name="aiwins-http", daemon=True)
         self._thread.start()
         return self
+
+    def _run_http(self) -> None:
+        try:
+            self.http.run()
+        except (OSError, ValueError):
+            if not self._stopping:
+                raise  # closing sockets under a running loop raises; only then is it expected
 
     def serve_forever(self) -> None:
         self.start_background()
@@ -94,8 +102,14 @@ class Server:
             self.stop()
 
     def stop(self) -> None:
+        self._stopping = True
         try:
             self.http.close()
+            # Idle keep-alive connections would keep waitress's loop alive: close them too.
+            for channel in list(self.http._map.values()):
+                channel.will_close = True
+                channel.close()
+            self.http.task_dispatcher.shutdown(timeout=5)
         except Exception:
             log.debug("closing the HTTP server", exc_info=True)
         if self.runtime.scheduler is not None:

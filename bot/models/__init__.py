@@ -6,9 +6,34 @@ import bot.models.slack_oauth  # noqa: F401  (registers the OAuth tables)
 from bot.models.job import JOB_DONE, JOB_FAILED, JOB_PENDING, Job
 from bot.models.tenant import TenantMixin, TenantScopeError
 from bot.models.win import TEXT_PLAIN, TEXT_WIRE, Win, WinOwner
+from bot.models.narrative import Narrative
+from bot.models.people import Manager, OptOut
+from bot.models.schedule import (
+    DELIVERY_CLAIMED,
+    DELIVERY_FAILED,
+    DELIVERY_POSTED,
+    KIND_DIGEST,
+    KIND_PROMPTS,
+    Delivery,
+    Subscription,
+)
+from bot.models.teachback import (
+    NOMINATION_ACTIVE,
+    NOMINATION_WITHDRAWN,
+    TB_ACCEPTED,
+    TB_DECLINED,
+    TB_DONE,
+    TB_NOMINATED,
+    TB_WITHDRAWN,
+    Nomination,
+    TeachBack,
+)
 from bot.models.workspace import Member, Workspace
 
 __all__ = [
     "Base", "UTCDateTime", "utcnow", "Job", "JOB_DONE", "JOB_FAILED", "JOB_PENDING", "TenantMixin",
-    "TenantScopeError", "TEXT_PLAIN", "TEXT_WIRE", "Win", "WinOwner", "Member", "Workspace",
+    "TenantScopeError", "TEXT_PLAIN", "TEXT_WIRE", "Win", "WinOwner", "Member", "Workspace", "Narrative",
+    "Manager", "OptOut", "Delivery", "Subscription", "DELIVERY_CLAIMED", "DELIVERY_FAILED", "DELIVERY_POSTED",
+    "KIND_DIGEST", "KIND_PROMPTS", "Nomination", "TeachBack", "NOMINATION_ACTIVE", "NOMINATION_WITHDRAWN",
+    "TB_ACCEPTED", "TB_DECLINED", "TB_DONE", "TB_NOMINATED", "TB_WITHDRAWN",
 ]

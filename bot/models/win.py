@@ -42,6 +42,7 @@ class Win(TenantMixin, Base):
     post_status: Mapped[str] = mapped_column(String(16), default=POST_PENDING)
     message_channel: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
+    reinvest_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the one "where did it go?" DM
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -62,7 +63,10 @@ class WinOwner(TenantMixin, Base):
     """Who a win belongs to: its recipients, or its author for an own win."""
 
     __tablename__ = "win_owners"
-    __table_args__ = (Index("ix_win_owners_team_user_created", "team_id", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_win_owners_team_user_created", "team_id", "user_id", "created_at"),
+        Index("ix_win_owners_team_created", "team_id", "created_at"),
+    )
 
     win_id: Mapped[int] = mapped_column(ForeignKey("wins.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, UTCDateTime, utcnow
@@ -17,6 +17,12 @@ class Workspace(TenantMixin, Base):
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     enterprise_id: Mapped[str | None] = mapped_column(String(32))
     teachback_emoji: Mapped[str] = mapped_column(String(100), default="mortar_board", server_default="mortar_board")
+    managers_usergroup_id: Mapped[str | None] = mapped_column(String(32))
+    policy_text: Mapped[str | None] = mapped_column(Text)
+    policy_url: Mapped[str | None] = mapped_column(Text)
+    policy_updated_by: Mapped[str | None] = mapped_column(String(32))
+    policy_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    members_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # users.list, at most daily
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -1,5 +1,6 @@
 from slack_bolt import App
 
+import bot.features  # noqa: F401  (feature modules register their /aiwin subcommands)
 from bot.listeners.commands.aiwin import ack_aiwin, lazy_aiwin
 
 

@@ -1,5 +1,11 @@
 from slack_bolt import App
 
+from bot.listeners.events.inbox import durable_event
+
+# Each of these becomes a job of the same kind; handlers live in bot/jobs/.
+DURABLE_EVENTS = ("reaction_added", "reaction_removed", "app_home_opened")
+
 
 def register(app: App) -> None:
-    """Event listeners (reactions, App Home) are added by later features."""
+    for kind in DURABLE_EVENTS:
+        app.event(kind)(durable_event(kind))

@@ -1,0 +1,42 @@
+"""Who people are, according to Slack: a thin adapter over users.info / usergroups.users.list
+so services can ask without knowing about Slack clients (and tests can hand in their own)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+log = logging.getLogger(__name__)
+
+
+class Directory:
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def user(self, user_id: str) -> dict[str, Any] | None:
+        """Slack's user object, or None when Slack says there is no such user."""
+        try:
+            return self.client.users_info(user=user_id)["user"]
+        except SlackApiError as e:
+            if e.response.get("error") in ("user_not_found", "user_not_visible", "account_inactive"):
+                return None
+            raise
+
+    def usergroup_members(self, group_id: str) -> list[str] | None:
+        try:
+            return list(self.client.usergroups_users_list(usergroup=group_id).get("users") or [])
+        except SlackApiError as e:
+            if e.response.get("error") in ("no_such_subteam", "subteam_not_found", "missing_scope"):
+                log.warning("user group %s cannot be read: %s", group_id, e.response.get("error"))
+                return None
+            raise
+
+    def all_users(self) -> list[dict[str, Any]]:
+        """Every member of the workspace (users.list, paginated)."""
+        users: list[dict[str, Any]] = []
+        for page in self.client.users_list(limit=200):
+            users.extend(page.get("members") or [])
+        return users
