@@ -83,8 +83,7 @@ def create_app(
     else:
         app = App(
             **common,
-            token=settings.slack_bot_token,
-            client=clients.for_token(settings.slack_bot_token),
+            client=clients.for_token(settings.slack_bot_token),  # carries the token
             # auth.test is called on the first request instead of here: no network in the constructor.
             token_verification_enabled=False,
         )

@@ -20,7 +20,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.server import Server
 
     settings.require_slack()
-    server = Server(settings, host=args.host, port=args.port, scheduler=not args.no_scheduler)
+    server = Server(settings, host=args.host, port=args.port, scheduler=not args.no_scheduler,
+                    worker_process=True)
 
     def stop(signum, frame) -> None:  # noqa: ANN001
         log.info("signal %s received, shutting down", signum)

@@ -5,7 +5,8 @@ PostgreSQL gets a pre-pinged pool. Write sessions on SQLite take the write lock 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -54,6 +55,7 @@ class Database:
         self.engine = make_engine(url, pool_size=pool_size)
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
+        self._write_lock = threading.Lock() if self.dialect == "sqlite" else nullcontext()
 
     @property
     def dialect(self) -> str:
@@ -65,7 +67,9 @@ class Database:
 
         With `team_id`, every query on workspace data is limited to that workspace
         (bot/models/tenant.py); without it, such queries must opt in to all workspaces."""
-        with self._write(info={"team_id": team_id}) as session, session.begin():
+        # SQLite has one writer at a time. Threads of this process queue on a lock instead of
+        # on SQLite's busy handler, which sleeps in steps of up to 100 ms and so wrecks tail latency.
+        with self._write_lock, self._write(info={"team_id": team_id}) as session, session.begin():
             yield session
 
     @contextmanager

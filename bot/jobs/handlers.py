@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
+from sqlalchemy.orm import Session
 
 from bot.blocks.win import celebration, post_problem
 from bot.jobs.worker import JobContext, Permanent, handler
 from bot.models import Job, Workspace
 from bot.services import wins
 from bot.services.wins import POST_WIN, WinView
+from bot.services.workspaces import ensure_workspace
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +29,13 @@ def _emoji(session, team_id: str) -> str:  # noqa: ANN001
 
 
 @handler(POST_WIN)
-def post_win(ctx: JobContext, job: Job) -> None:
+def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
     win_id = job.payload["win_id"]
     with ctx.db.read(job.team_id) as session:
         win = wins.get_win(session, win_id)
         emoji = _emoji(session, job.team_id)
     if win is None or win.message_ts or not win.channel_id:
-        return  # deleted meanwhile, or already posted by an earlier attempt
+        return None  # deleted meanwhile, or already posted by an earlier attempt
     text, blocks = celebration(win, teachback_emoji=emoji)
     try:
         response = ctx.client(job).chat_postMessage(channel=win.channel_id, text=text, blocks=blocks,
@@ -43,10 +46,15 @@ def post_win(ctx: JobContext, job: Job) -> None:
             with ctx.db.session(job.team_id) as session:
                 wins.mark_post_failed(session, win_id)
             tell_author(ctx, job, win, error)
-            return
+            return None
         raise  # the worker retries rate limits and transient errors
-    with ctx.db.session(job.team_id) as session:
+
+    def complete(session: Session) -> None:
         wins.mark_posted(session, win_id, response["channel"], response["ts"])
+        # Off the ack path: the first win of a workspace creates its settings row here.
+        ensure_workspace(session, job.team_id, job.enterprise_id)
+
+    return complete
 
 
 @handler(f"{POST_WIN}:failed")

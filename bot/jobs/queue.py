@@ -41,23 +41,22 @@ def enqueue(
     """Add a job in the caller's transaction. With a `dedupe_key` already used in this workspace,
     nothing is added and None is returned: that is how events and digests happen once."""
     now = utcnow()
-    result = insert_ignore(
-        session,
-        Job,
-        {
-            "team_id": team_id,
-            "enterprise_id": enterprise_id,
-            "kind": kind,
-            "payload": payload,
-            "dedupe_key": dedupe_key,
-            "status": JOB_PENDING,
-            "attempts": 0,
-            "run_at": run_at or now,
-            "created_at": now,
-        },
-        returning=Job.id,
-    )
+    stmt = _ENQUEUE[session.get_bind().dialect.name == "postgresql"]
+    result = session.execute(stmt, {
+        "team_id": team_id, "enterprise_id": enterprise_id, "kind": kind, "payload": payload,
+        "dedupe_key": dedupe_key, "status": JOB_PENDING, "attempts": 0, "run_at": run_at or now,
+        "locked_until": None, "last_error": None, "created_at": now, "finished_at": None,
+    })
     return result.scalar_one_or_none()
+
+
+# Built once per dialect: enqueueing is on the ack path of every win and event.
+_ENQUEUE = {
+    is_pg: (pg_insert if is_pg else sqlite_insert)(Job.__table__)
+    .on_conflict_do_nothing()
+    .returning(Job.__table__.c.id)
+    for is_pg in (False, True)
+}
 
 
 def claim(session: Session, *, limit: int, lease: timedelta, now: datetime | None = None) -> list[Job]:

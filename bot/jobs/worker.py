@@ -1,6 +1,7 @@
 """Runs queued jobs on a small thread pool, in `aiwins serve` and `aiwins scheduler` alike.
 
-A handler is a plain function `handler(ctx, job)`. It returns normally when the job is done,
+A handler is a plain function `handler(ctx, job)`. It returns normally when the job is done
+(optionally returning a `fn(session)` to run in the same transaction that marks the job done),
 raises `RetryLater` to be run again later (Slack's Retry-After, per-channel pacing), or
 `Permanent` when trying again cannot help. Any other exception is retried with exponential
 backoff up to `max_attempts`, then the job is marked failed and logged with its context."""
@@ -18,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.jobs import queue
@@ -56,7 +58,7 @@ class JobContext:
         return self.clients.for_team(job.team_id, job.enterprise_id)
 
 
-Handler = Callable[[JobContext, Job], None]
+Handler = Callable[[JobContext, Job], "Callable[[Session], None] | None"]
 HANDLERS: dict[str, Handler] = {}
 
 
@@ -123,13 +125,15 @@ class Worker:
         threads: int = 4,
         poll_interval: float = 1.0,
         handlers: dict[str, Handler] | None = None,
+        wake: Any = None,
     ) -> None:
         self.ctx = ctx
         self.threads = threads
         self.poll_interval = poll_interval
         self.handlers = handlers if handlers is not None else HANDLERS
         self.pacer = ChannelPacer()
-        self._wake = threading.Event()
+        # A threading.Event, or a multiprocessing.Event when the web process notifies a worker process.
+        self._wake = wake if wake is not None else threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Condition()
         self._running = 0
@@ -212,7 +216,7 @@ class Worker:
                 self.notify_later(wait)
                 return "retry"
         try:
-            fn(self.ctx, job)
+            complete = fn(self.ctx, job)
         except RetryLater as r:
             return self._retry(job, r.seconds, r.reason, counts=r.counts)
         except SlackApiError as e:
@@ -226,7 +230,9 @@ class Worker:
         except Exception as e:
             log.exception("job %s (%s) for team %s failed on attempt %s", job.id, job.kind, job.team_id, job.attempts)
             return self._retry(job, backoff(job.attempts), f"{type(e).__name__}")
-        with db.session() as s:
+        with db.session(job.team_id) as s:
+            if complete is not None:
+                complete(s)  # the handler's own bookkeeping, in the same transaction as "done"
             queue.finish(s, job.id)
         JOBS.labels(job.kind, "done").inc()
         return "done"

@@ -12,8 +12,8 @@ from bot.jobs.queue import enqueue
 from bot.metrics import WINS_RECORDED
 from bot.models import TEXT_PLAIN, TEXT_WIRE, Win, WinOwner, utcnow
 from bot.models.win import POST_NONE, POST_PENDING
+from bot.services.home import enqueue_home_refresh
 from bot.services.wintext import parse_win_text
-from bot.services.workspaces import ensure_workspace
 
 # A single win saving more than this is almost certainly a typo ("saved 300h"); the modal
 # refuses it with a field error and the command records the win without the time.
@@ -92,10 +92,14 @@ def get_win(session: Session, win_id: int) -> WinView | None:
     return view_of(win) if win else None
 
 
-def _find_by_trigger(session: Session, trigger_id: str) -> Win | None:
-    return session.scalars(
-        select(Win).where(Win.trigger_id == trigger_id).options(selectinload(Win.owners))
-    ).first()
+def find_by_trigger(session: Session, trigger_id: str) -> WinView | None:
+    win_id = session.scalar(select(Win.id).where(Win.trigger_id == trigger_id))
+    return get_win(session, win_id) if win_id is not None else None
+
+
+# Core statements, built once: recording a win is on the ack path, so it skips the ORM unit of work.
+_INSERT_WIN = Win.__table__.insert().returning(Win.__table__.c.id)
+_INSERT_OWNERS = WinOwner.__table__.insert()
 
 
 def record_win(
@@ -121,11 +125,12 @@ def record_win(
     """Store a win and, in the same transaction, the job that will celebrate it in `channel_id`.
 
     For command text, whatever the caller does not give is parsed from the text. A repeated
-    `trigger_id` returns the win recorded the first time."""
+    `trigger_id` returns the win recorded the first time (two racing at once: the unique
+    constraint makes one of them fail, and the caller looks the first one up)."""
     if trigger_id:
-        existing = _find_by_trigger(session, trigger_id)
+        existing = find_by_trigger(session, trigger_id)
         if existing is not None:
-            return RecordResult(view_of(existing), created=False)
+            return RecordResult(existing, created=False)
 
     if text_format == TEXT_WIRE:
         parsed = parse_win_text(text)
@@ -137,46 +142,44 @@ def record_win(
     if minutes_saved is not None and not 0 < minutes_saved <= MAX_MINUTES_SAVED:
         dropped, minutes_saved = minutes_saved, None
     owners = tuple(dict.fromkeys(recipients or ())) or (author_id,)
+    tags = tuple(dict.fromkeys(tags or ()))
+    tool = tool[:80] if tool else None
+    post_status = POST_PENDING if (post and channel_id) else POST_NONE
 
-    ensure_workspace(session, team_id, enterprise_id)
     now = utcnow()
-    win = Win(
-        team_id=team_id,
-        enterprise_id=enterprise_id,
-        author_id=author_id,
-        channel_id=channel_id,
-        text=text,
-        text_format=text_format,
-        tool=(tool or None) and tool[:80],
-        minutes_saved=minutes_saved,
-        tags=" ".join(dict.fromkeys(tags or ())),
-        how=how or None,
-        reinvested_in=reinvested_in,
-        trigger_id=trigger_id,
-        source=source,
-        post_status=POST_PENDING if (post and channel_id) else POST_NONE,
-        created_at=now,
-        updated_at=now,
-        owners=[
-            WinOwner(team_id=team_id, user_id=u, position=i, created_at=now) for i, u in enumerate(owners)
-        ],
-    )
-    session.add(win)
-    session.flush()
-    if post and channel_id:
-        enqueue_post(session, win, response_url=response_url)
+    win_id = session.execute(_INSERT_WIN, {
+        "team_id": team_id, "enterprise_id": enterprise_id, "author_id": author_id, "channel_id": channel_id,
+        "text": text, "text_format": text_format, "how": how or None, "tool": tool,
+        "minutes_saved": minutes_saved, "reinvested_in": reinvested_in, "tags": " ".join(tags),
+        "source": source, "trigger_id": trigger_id, "post_status": post_status, "message_channel": None,
+        "message_ts": None, "reinvest_asked_at": None, "created_at": now, "updated_at": now,
+    }).scalar_one()
+    session.execute(_INSERT_OWNERS, [
+        {"win_id": win_id, "team_id": team_id, "user_id": u, "position": i, "created_at": now}
+        for i, u in enumerate(owners)
+    ])
+    if post_status == POST_PENDING:
+        enqueue_post(session, team_id=team_id, enterprise_id=enterprise_id, win_id=win_id, channel_id=channel_id,
+                     response_url=response_url)
+    enqueue_home_refresh(session, team_id, (author_id, *owners), enterprise_id=enterprise_id, now=now)
     WINS_RECORDED.labels(source).inc()
-    return RecordResult(view_of(win), created=True, dropped_minutes=dropped)
+    view = WinView(
+        id=win_id, team_id=team_id, author_id=author_id, owner_ids=owners, text=text, text_format=text_format,
+        tool=tool, minutes_saved=minutes_saved, tags=tags, how=how or None, reinvested_in=reinvested_in,
+        channel_id=channel_id, message_channel=None, message_ts=None, post_status=post_status, created_at=now,
+    )
+    return RecordResult(view, created=True, dropped_minutes=dropped)
 
 
-def enqueue_post(session: Session, win: Win, *, response_url: str | None, attempt: int = 0) -> None:
+def enqueue_post(session: Session, *, team_id: str, enterprise_id: str | None, win_id: int, channel_id: str,
+                 response_url: str | None, attempt: int = 0) -> None:
     enqueue(
         session,
-        team_id=win.team_id,
-        enterprise_id=win.enterprise_id,
+        team_id=team_id,
+        enterprise_id=enterprise_id,
         kind=POST_WIN,
-        dedupe_key=f"post_win:{win.id}:{attempt}",
-        payload={"win_id": win.id, "response_url": response_url, "pace_channel": win.channel_id},
+        dedupe_key=f"post_win:{win_id}:{attempt}",
+        payload={"win_id": win_id, "response_url": response_url, "pace_channel": channel_id},
     )
 
 
@@ -187,7 +190,8 @@ def retry_post(session: Session, win_id: int, user_id: str, *, response_url: str
         return None
     win.post_status = POST_PENDING
     attempt = int(utcnow().timestamp())  # a fresh dedupe key for each explicit retry
-    enqueue_post(session, win, response_url=response_url, attempt=attempt)
+    enqueue_post(session, team_id=win.team_id, enterprise_id=win.enterprise_id, win_id=win.id,
+                 channel_id=win.channel_id, response_url=response_url, attempt=attempt)
     session.flush()
     return view_of(win)
 

@@ -6,12 +6,13 @@ from logging import Logger
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
+from sqlalchemy.exc import IntegrityError
 from slack_sdk import WebClient
 
 from bot.blocks.win import help_message, receipt, win_modal
 from bot.deps import Deps
 from bot.listeners.commands.router import SUBCOMMANDS, Call, call_from, split, subcommand
-from bot.services.wins import record_win
+from bot.services.wins import find_by_trigger, record_win
 
 
 def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
@@ -26,17 +27,26 @@ def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         ack()  # the modal opens after the ack (lazy_aiwin)
         return
     # The win is committed before Slack hears back: nothing is lost if we die after the ack.
-    with deps.db.session(call.team_id) as session:
-        result = record_win(
-            session,
-            team_id=call.team_id,
-            enterprise_id=call.enterprise_id,
-            author_id=call.user_id,
-            channel_id=call.channel_id,
-            text=call.text,
-            trigger_id=call.trigger_id,
-            response_url=call.response_url,
-        )
+    try:
+        with deps.db.session(call.team_id) as session:
+            result = record_win(
+                session,
+                team_id=call.team_id,
+                enterprise_id=call.enterprise_id,
+                author_id=call.user_id,
+                channel_id=call.channel_id,
+                text=call.text,
+                trigger_id=call.trigger_id,
+                response_url=call.response_url,
+            )
+    except IntegrityError:
+        # The same trigger_id was being recorded at this very moment by another request.
+        with deps.db.read(call.team_id) as session:
+            existing = find_by_trigger(session, call.trigger_id) if call.trigger_id else None
+        if existing is None:
+            raise
+        ack(receipt(existing, created=False))
+        return
     if result.created:
         deps.notify_jobs()
     ack(receipt(result.win, created=result.created, dropped_minutes=result.dropped_minutes))

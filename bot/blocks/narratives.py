@@ -1,0 +1,137 @@
+"""Block Kit for usage narratives: the "how I use AI" story, the author's receipt, the modal."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.blocks.common import button, context, ephemeral, mention, section, user_text
+from bot.blocks.text import escape, plain, truncate
+from bot.models import TEXT_PLAIN
+from bot.services.narratives import NarrativeView
+from bot.services.wintext import format_minutes
+
+NARRATIVE_MODAL = "narrative_modal"
+OPEN_NARRATIVE_MODAL = "open_narrative_modal"
+RETRY_POST = "narrative_retry_post"
+
+MAX_HOW = 3000
+MAX_TOOLS = 200
+MAX_CHECKED = 1500
+
+
+def narrative_post(n: NarrativeView) -> tuple[str, list[dict[str, Any]]]:
+    """The channel message: a leader's story is marked as leadership modeling AI use."""
+    if n.is_leader:
+        headline = f":star2: *Leading by example:* {mention(n.author_id)} shares how they use AI"
+    else:
+        headline = f":bulb: *How I use AI*, by {mention(n.author_id)}"
+    blocks: list[dict[str, Any]] = [section(headline), section(user_text(n.text, n.text_format, 2900))]
+    if n.tools:
+        blocks.append(section("*What I used:* " + user_text(n.tools, TEXT_PLAIN, 500)))
+    if n.checked:
+        blocks.append(section("*What I checked myself:* " + user_text(n.checked, TEXT_PLAIN, 1600)))
+    facts = [f"Story #{n.id}"]
+    if n.minutes_saved:
+        facts.append(f":stopwatch: saves {format_minutes(n.minutes_saved)}")
+    if n.is_leader:
+        facts.append("a leader modeling AI use")
+    facts.append("share yours with `/aiwin narrate`")
+    blocks.append(context("  ·  ".join(facts)))
+    fallback = truncate(f"How {mention(n.author_id)} uses AI: " + user_text(n.text, n.text_format, 300), 400)
+    return fallback, blocks
+
+
+def narrative_receipt(n: NarrativeView, *, created: bool) -> dict[str, Any]:
+    title = (f":white_check_mark: Saved your AI story *#{n.id}*. Thanks for showing how you work!" if created
+             else f":white_check_mark: Already saved as story *#{n.id}* (that arrived twice).")
+    lines = [title]
+    if n.tools or n.minutes_saved:
+        understood = []
+        if n.tools:
+            understood.append(f"*Used:* {escape(n.tools)}")
+        if n.minutes_saved:
+            understood.append(f"*Saves:* {format_minutes(n.minutes_saved)}")
+        lines.append("  ·  ".join(understood))
+    if n.channel_id:
+        lines.append("I'm sharing it in this channel now.")
+    return ephemeral(f"Saved your AI story #{n.id}.", [section("\n".join(lines))])
+
+
+def narrative_post_problem(n: NarrativeView, error: str) -> tuple[str, list[dict[str, Any]]]:
+    """Told to the author when the story could not be posted; it is saved all the same."""
+    where = f"<#{n.channel_id}>" if n.channel_id else "that channel"
+    if error in ("not_in_channel", "channel_not_found"):
+        why = (f"I can't post in {where}: I'm not a member (private channels need an invite). "
+               f"Type `/invite @AI Wins` there, then press *Post again*.")
+    elif error == "is_archived":
+        why = f"{where} is archived, so I can't post there. Share your next story in an active channel."
+    else:
+        why = "Slack kept refusing the post for a while. Press *Post again* to try once more."
+    text = f":warning: Your AI story *#{n.id}* is saved, but it wasn't posted. {why}"
+    blocks: list[dict[str, Any]] = [section(text)]
+    if error != "is_archived":
+        blocks.append({"type": "actions", "elements": [button("Post again", RETRY_POST, str(n.id))]})
+    return f"Your AI story #{n.id} is saved, but I couldn't post it.", blocks
+
+
+def open_modal_button(*, prompt_period: str | None = None, channel_id: str | None = None,
+                      text: str = "Share how you use AI") -> dict[str, Any]:
+    """The button other messages (leadership prompts) carry to open the narrative modal."""
+    value = json.dumps({k: v for k, v in (("prompt_period", prompt_period), ("channel_id", channel_id)) if v})
+    return button(text, OPEN_NARRATIVE_MODAL, value, style="primary")
+
+
+def narrative_modal(*, channel_id: str | None = None, prompt_period: str | None = None) -> dict[str, Any]:
+    def text_input(action_id: str, *, max_length: int, multiline: bool = False,
+                   placeholder: str | None = None) -> dict[str, Any]:
+        el: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id, "multiline": multiline,
+                              "max_length": max_length}
+        if placeholder:
+            el["placeholder"] = {"type": "plain_text", "text": plain(placeholder, 150)}
+        return el
+
+    def block(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False,
+              hint: str | None = None) -> dict[str, Any]:
+        b: dict[str, Any] = {"type": "input", "block_id": block_id, "optional": optional, "element": element,
+                             "label": {"type": "plain_text", "text": plain(label, 2000)}}
+        if hint:
+            b["hint"] = {"type": "plain_text", "text": plain(hint, 2000)}
+        return b
+
+    channel_el: dict[str, Any] = {
+        "type": "conversations_select", "action_id": "channel",
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+        "placeholder": {"type": "plain_text", "text": "Where to share it"},
+    }
+    if channel_id and channel_id[:1] in ("C", "G"):
+        channel_el["initial_conversation"] = channel_id
+    intro = "Tell the team how you actually use AI, step by step, so they can try it too."
+    if prompt_period:
+        intro = "Answering this week's leadership prompt: " + intro[0].lower() + intro[1:]
+    blocks = [
+        context(intro),
+        block("tools", "What did you use?",
+              text_input("tools", max_length=MAX_TOOLS, placeholder="ChatGPT, Claude, Copilot…"),
+              optional=True),
+        block("how", "How did you do it, step by step?",
+              text_input("how", max_length=MAX_HOW, multiline=True,
+                         placeholder="1. I pasted the notes into… 2. I asked it to… 3. Then I…")),
+        block("checked", "What did you check yourself?",
+              text_input("checked", max_length=MAX_CHECKED, multiline=True,
+                         placeholder="Numbers against the source, tone, names…"), optional=True),
+        block("saved", "Time saved", text_input("saved", max_length=40, placeholder="e.g. 30m, 2h, 1h30m"),
+              optional=True),
+        block("channel", "Share in", channel_el, optional=True,
+              hint="Leave empty to save it without posting."),
+    ]
+    meta = json.dumps({"channel_id": channel_id, "prompt_period": prompt_period})
+    return {
+        "type": "modal",
+        "callback_id": NARRATIVE_MODAL,
+        "private_metadata": meta,
+        "title": {"type": "plain_text", "text": "How I use AI"},
+        "submit": {"type": "plain_text", "text": "Share"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }

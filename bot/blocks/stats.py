@@ -1,0 +1,115 @@
+"""Block Kit for figures: `/aiwin stats`, the reinvestment question, and the formatting App Home shares."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.blocks.common import button, context, ephemeral, section, user_text
+from bot.blocks.text import escape
+from bot.services.stats import UNTOLD, Coverage, PeriodFigures, PersonalFigures, Split, StatsReport, zone
+from bot.services.wins import REINVEST_CATEGORIES, WinView
+from bot.services.wintext import format_minutes
+
+REINVEST_ACTION_PREFIX = "reinvest_pick_"
+
+
+def hours(minutes: int) -> str:
+    """Totals: "45 min", "1.5 h", "1,204 h"."""
+    if minutes < 60:
+        return f"{minutes} min"
+    value = f"{minutes / 60:,.1f}"
+    return (value[:-2] if value.endswith(".0") else value) + " h"
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def day(moment: datetime, tz: str) -> str:
+    local = moment.astimezone(zone(tz))
+    return f"{local:%b} {local.day}"
+
+
+def split_text(split: Split) -> str:
+    """"Customers 50% · Learning 25% · not said 25%", shares of the minutes saved."""
+    total = split.total
+    if not total:
+        return "_no time saved yet_"
+    parts = [f"{REINVEST_CATEGORIES.get(k, 'Other')} {round(100 * v / total)}%"
+             for k, v in split.told.items()]
+    untold = split.minutes.get(UNTOLD, 0)
+    if untold:
+        parts.append(f"not said {round(100 * untold / total)}%")
+    return " · ".join(parts)
+
+
+def tools_text(top: tuple[tuple[str, int], ...]) -> str:
+    if not top:
+        return "_no tools named yet_"
+    return " · ".join(f"{escape(tool)} ({n})" for tool, n in top)
+
+
+def coverage_text(cov: Coverage) -> str:
+    if cov.share is None:
+        return "_not known yet (the member list is still loading)_"
+    return (f"*{round(100 * cov.share)}%* of active members ({cov.covered:,} of {cov.active:,}) "
+            f"logged a win in the last 30 days")
+
+
+def period_line(p: PeriodFigures) -> str:
+    return (f"{plural(p.wins, 'win')} · {plural(p.people, 'person', 'people')} · {hours(p.minutes)} saved")
+
+
+def personal_lines(me: PersonalFigures) -> list[str]:
+    return [
+        f"*{plural(me.wins, 'win')}* in all · {me.wins_week:,} this week · {me.wins_month:,} this month",
+        f"Time saved: *{hours(me.minutes_week)}* this week · *{hours(me.minutes_month)}* this month · "
+        f"*{hours(me.minutes)}* all time",
+        f"Where your time went: {split_text(me.split)}",
+    ]
+
+
+def stats_message(report: StatsReport) -> dict[str, Any]:
+    """The ephemeral answer to `/aiwin stats`."""
+    tz = report.tz
+    me = [":bar_chart: *Your AI wins*", *personal_lines(report.personal)]
+    if report.opted_out:
+        me.append("_You've opted out, so you're not counted in the team figures below. "
+                  "`/aiwin optin` to rejoin._")
+    blocks = [section("\n".join(me))]
+    for title, p in (("this week", report.week), ("this month", report.month)):
+        blocks.append(section("\n".join([
+            f":busts_in_silhouette: *Team {title}* (since {day(p.start, tz)})",
+            period_line(p),
+            f"Top tools: {tools_text(p.top_tools)}",
+            f"Where the time went: {split_text(p.split)}",
+        ])))
+    blocks.append(section(f":dart: *Coverage:* {coverage_text(report.coverage)}"))
+    blocks.append(context("People who opted out are left out of team figures. More on the app's Home tab."))
+    me_p = report.personal
+    return ephemeral(f"Your AI wins: {me_p.wins}, {hours(me_p.minutes)} saved.", blocks)
+
+
+def reinvest_question(win: WinView) -> tuple[str, list[dict[str, Any]]]:
+    """The one DM asking where a win's saved time went, with a button per category."""
+    saved = format_minutes(win.minutes_saved)
+    text = (f":seedling: A few days ago your AI win *#{win.id}* saved *{saved}*: "
+            f"“{user_text(win.text, win.text_format, 300)}”\nWhat did you do with that time?")
+    buttons = [button(label, f"{REINVEST_ACTION_PREFIX}{key}", f"{win.id}:{key}")
+               for key, label in REINVEST_CATEGORIES.items()]
+    blocks = [
+        section(text),
+        {"type": "actions", "block_id": f"reinvest:{win.id}", "elements": buttons},
+        context("I ask once per win. Your answer shows where AI time goes in the team's stats. "
+                "Rather not be asked? `/aiwin optout`"),
+    ]
+    return f"Your AI win #{win.id} saved {saved}: where did that time go?", blocks
+
+
+def reinvest_thanks(win: WinView) -> dict[str, Any]:
+    label = REINVEST_CATEGORIES.get(win.reinvested_in or "", "Other")
+    saved = format_minutes(win.minutes_saved) or "the time"
+    text = (f":white_check_mark: Thanks! The {saved} saved by your AI win *#{win.id}* went to *{label}*. "
+            f"It now counts in the team's stats.")
+    return {"text": f"Thanks! Win #{win.id}'s time went to {label}.", "blocks": [section(text)]}

@@ -1,0 +1,57 @@
+"""Publishing App Home: when someone opens it, and shortly after data they see changed."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.home import home_view
+from bot.directory import Directory
+from bot.jobs.worker import JobContext, Permanent, handler
+from bot.models import Job
+from bot.services import people
+from bot.services.home import HOME_REFRESH, build_home
+from bot.services.stats import refresh_members
+
+log = logging.getLogger(__name__)
+
+# users.info / views.publish answers after which publishing for this person cannot work.
+GONE = {"user_not_found", "account_inactive", "user_not_visible", "not_allowed_token_type"}
+
+
+def publish_home(ctx: JobContext, job: Job, user_id: str) -> None:
+    client = ctx.client(job)
+    directory = Directory(client)
+    team_id = job.team_id
+    person = people.person(ctx.db, directory, team_id, user_id)  # also caches their time zone
+    if person is None or person.is_bot or person.deleted:
+        return
+    refresh_members(ctx.db, directory, team_id, job.enterprise_id)  # at most daily: coverage's denominator
+    with ctx.db.read(team_id) as session:
+        data = build_home(session, team_id, user_id, person.is_admin)
+    view = home_view(data)
+    try:
+        client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as e:
+        error = e.response.get("error")
+        if error in GONE:
+            raise Permanent(error) from e
+        if error == "invalid_arguments":
+            log.error("App Home for %s in %s was refused by Slack: %s", user_id, team_id,
+                      e.response.get("response_metadata"))
+            raise Permanent(error) from e
+        raise
+
+
+@handler("app_home_opened")
+def home_opened(ctx: JobContext, job: Job) -> None:
+    event = job.payload.get("event") or {}
+    if event.get("tab", "home") != "home" or not event.get("user"):
+        return  # the Messages tab, or nothing to publish for
+    publish_home(ctx, job, event["user"])
+
+
+@handler(HOME_REFRESH)
+def home_refresh(ctx: JobContext, job: Job) -> None:
+    publish_home(ctx, job, job.payload["user_id"])

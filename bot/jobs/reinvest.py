@@ -1,0 +1,56 @@
+"""The "where did the saved time go?" DMs: found every 15 minutes, sent by the job worker."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+
+from bot.blocks.stats import reinvest_question
+from bot.jobs.worker import JobContext, Permanent, handler
+from bot.models import Job, Workspace, utcnow
+from bot.scheduler import periodic
+from bot.services.reinvest import REINVEST_ASK, queue_asks, win_to_ask
+
+log = logging.getLogger(__name__)
+
+CANNOT_DM = {"user_not_found", "account_inactive", "cannot_dm_bot", "user_disabled", "channel_not_found",
+             "is_archived", "messages_tab_disabled"}
+
+
+@periodic(IntervalTrigger(minutes=15), "reinvest_asks")
+def reinvest_asks(runtime: Any, now: datetime | None = None) -> int:
+    """Queue the DMs that fell due in every workspace. Returns how many were queued."""
+    now = now or utcnow()
+    with runtime.db.read() as session:
+        teams = session.scalars(select(Workspace.team_id).execution_options(all_tenants=True)).all()
+    queued = 0
+    for team_id in teams:
+        try:
+            with runtime.db.session(team_id) as session:
+                queued += queue_asks(session, team_id, now=now)
+        except Exception:
+            log.exception("queueing reinvestment questions failed for team %s", team_id)
+    if queued and runtime.worker is not None:
+        runtime.worker.notify()
+    return queued
+
+
+@handler(REINVEST_ASK)
+def send_reinvest_ask(ctx: JobContext, job: Job) -> None:
+    user_id = job.payload["user_id"]
+    with ctx.db.read(job.team_id) as session:
+        win = win_to_ask(session, job.payload["win_id"], user_id)
+    if win is None:
+        return  # answered, deleted, or they opted out meanwhile
+    text, blocks = reinvest_question(win)
+    try:
+        ctx.client(job).chat_postMessage(channel=user_id, text=text, blocks=blocks)
+    except SlackApiError as e:
+        if e.response.get("error") in CANNOT_DM:
+            raise Permanent(str(e.response.get("error"))) from e
+        raise

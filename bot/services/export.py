@@ -1,0 +1,209 @@
+"""CSV exports of a workspace's data (or one person's), streamed: rows are read in batches from
+a server-side cursor and written as they come, so memory stays flat for a million wins.
+
+Format: UTF-8, a header row, RFC 4180 quoting; times are ISO 8601 in UTC (`2026-03-02T10:00:00Z`);
+lists (owners, tags) are space-separated; win text is exactly as stored (Slack's wire format for
+commands, plain text from the modal).
+
+Spreadsheet formula injection: a text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage
+return gets a leading `'` (OWASP's advice), so Excel, Sheets and LibreOffice show it as text
+instead of running it. Numbers, ids and times never start with those characters, so only
+user-typed text is ever changed; a program reading the file back strips one leading `'` from
+such cells (see `unguard`)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import IO, Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bot.models import Narrative, TeachBack, Win, WinOwner, Workspace
+
+EXPORT = "export"  # the job that sends an export by DM (bot/jobs/export.py)
+BATCH = 1000
+WIN_COLUMNS = ("id", "created_at", "author_id", "owner_ids", "channel_id", "text", "tool", "minutes_saved",
+               "reinvested_in", "tags", "message_ts")
+NARRATIVE_COLUMNS = ("id", "created_at", "author_id", "is_leader", "channel_id", "text", "tools", "checked",
+                     "minutes_saved", "prompt_period", "message_ts")
+TEACHBACK_COLUMNS = ("id", "win_id", "owner_id", "status", "first_manager_id", "created_at", "invited_at",
+                     "accepted_at", "declined_at", "done_at", "updated_at")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard(value: Any) -> str:
+    """One CSV cell: None → empty, times → ISO 8601 UTC, text guarded against formula injection."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def unguard(cell: str) -> str:
+    """The stored text of a guarded cell (for programs reading an export back)."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_START) else cell
+
+
+def _write(out: IO[str], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    n = 0
+    for row in rows:
+        writer.writerow([guard(v) for v in row])
+        n += 1
+    return n
+
+
+def _streamed(session: Session, stmt: Any) -> Iterable[list[Any]]:
+    """Batches of rows from a server-side cursor (psycopg) / an incrementally stepped SQLite cursor."""
+    for batch in session.execute(stmt.execution_options(yield_per=BATCH)).partitions():
+        yield list(batch)
+
+
+def win_rows(session: Session, team_id: str, *, since: datetime | None = None,
+             user_id: str | None = None) -> Iterable[tuple[Any, ...]]:
+    """The workspace's wins (or those a person wrote or owns), oldest first, as CSV rows."""
+    stmt = (
+        select(Win.id, Win.created_at, Win.author_id, Win.channel_id, Win.text, Win.tool, Win.minutes_saved,
+               Win.reinvested_in, Win.tags, Win.message_ts)
+        .where(Win.team_id == team_id)
+        .order_by(Win.created_at, Win.id)
+    )
+    if since is not None:
+        stmt = stmt.where(Win.created_at >= since)
+    if user_id is not None:
+        owned = select(WinOwner.win_id).where(WinOwner.team_id == team_id, WinOwner.user_id == user_id)
+        stmt = stmt.where(or_(Win.author_id == user_id, Win.id.in_(owned)))
+    for batch in _streamed(session, stmt):
+        owners = _owners(session, team_id, [r.id for r in batch])
+        for r in batch:
+            yield (r.id, r.created_at, r.author_id, " ".join(owners.get(r.id, ())), r.channel_id, r.text,
+                   r.tool, r.minutes_saved, r.reinvested_in, r.tags, r.message_ts)
+
+
+def _owners(session: Session, team_id: str, win_ids: list[int]) -> dict[int, list[str]]:
+    owners: dict[int, list[str]] = {}
+    rows = session.execute(
+        select(WinOwner.win_id, WinOwner.user_id)
+        .where(WinOwner.team_id == team_id, WinOwner.win_id.in_(win_ids))
+        .order_by(WinOwner.win_id, WinOwner.position)
+    )
+    for win_id, user_id in rows:
+        owners.setdefault(win_id, []).append(user_id)
+    return owners
+
+
+def narrative_rows(session: Session, team_id: str, *, since: datetime | None = None,
+                   user_id: str | None = None) -> Iterable[tuple[Any, ...]]:
+    stmt = (
+        select(Narrative.id, Narrative.created_at, Narrative.author_id, Narrative.is_leader,
+               Narrative.channel_id, Narrative.text, Narrative.tools, Narrative.checked,
+               Narrative.minutes_saved, Narrative.prompt_period, Narrative.message_ts)
+        .where(Narrative.team_id == team_id)
+        .order_by(Narrative.created_at, Narrative.id)
+    )
+    if since is not None:
+        stmt = stmt.where(Narrative.created_at >= since)
+    if user_id is not None:
+        stmt = stmt.where(Narrative.author_id == user_id)
+    for batch in _streamed(session, stmt):
+        yield from (tuple(r) for r in batch)
+
+
+def teachback_rows(session: Session, team_id: str, *, since: datetime | None = None,
+                   user_id: str | None = None) -> Iterable[tuple[Any, ...]]:
+    stmt = (
+        select(TeachBack.id, TeachBack.win_id, TeachBack.owner_id, TeachBack.status,
+               TeachBack.first_manager_id, TeachBack.created_at, TeachBack.invited_at,
+               TeachBack.accepted_at, TeachBack.declined_at, TeachBack.done_at, TeachBack.updated_at)
+        .where(TeachBack.team_id == team_id)
+        .order_by(TeachBack.id)
+    )
+    if since is not None:
+        stmt = stmt.where(TeachBack.created_at >= since)
+    if user_id is not None:
+        stmt = stmt.where(TeachBack.owner_id == user_id)
+    for batch in _streamed(session, stmt):
+        yield from (tuple(r) for r in batch)
+
+
+def write_wins(session: Session, out: IO[str], team_id: str, *, since: datetime | None = None,
+               user_id: str | None = None) -> int:
+    """Write the wins CSV to `out`; returns the number of data rows."""
+    return _write(out, WIN_COLUMNS, win_rows(session, team_id, since=since, user_id=user_id))
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    path: str
+    filename: str
+    title: str
+    label: str  # "AI wins", "usage narratives", "teach-backs"
+    rows: int
+
+
+def write_export(session: Session, team_id: str, directory: str, *, user_id: str | None = None,
+                 today: date | None = None) -> list[ExportFile]:
+    """Wins, narratives and teach-backs as three CSV files in `directory` (the workspace's, or
+    with `user_id` that person's own: wins they wrote or own, their narratives and teach-backs)."""
+    today = today or datetime.now(UTC).date()
+    prefix = "aiwins-my" if user_id else f"aiwins-{team_id}"
+    whose = "Your" if user_id else "All"
+    parts = (
+        ("wins", "AI wins", WIN_COLUMNS, win_rows(session, team_id, user_id=user_id)),
+        ("narratives", "usage narratives", NARRATIVE_COLUMNS,
+         narrative_rows(session, team_id, user_id=user_id)),
+        ("teachbacks", "teach-backs", TEACHBACK_COLUMNS, teachback_rows(session, team_id, user_id=user_id)),
+    )
+    files = []
+    for name, label, columns, rows in parts:
+        filename = f"{prefix}-{name}-{today.isoformat()}.csv"
+        path = os.path.join(directory, filename)
+        with open(path, "w", newline="", encoding="utf-8") as out:
+            n = _write(out, columns, rows)
+        files.append(ExportFile(path, filename, f"{whose} {label} ({today.isoformat()})", label, n))
+    return files
+
+
+def parse_since(raw: str | None) -> datetime | None:
+    """`2026-01-31` → midnight UTC that day; ValueError for anything else."""
+    if not raw:
+        return None
+    d = date.fromisoformat(raw.strip())
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+def cli_export(args: argparse.Namespace, settings: Any) -> int:
+    """`aiwins export --team T [--since DATE]`: the workspace's wins as CSV on standard output."""
+    from bot.db import Database
+
+    try:
+        since = parse_since(args.since)
+    except ValueError:
+        print(f"aiwins: --since must be a date like 2026-01-31, not {args.since!r}", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url, pool_size=1)
+    try:
+        with db.read(args.team) as session:
+            if session.get(Workspace, args.team) is None:
+                print(f"aiwins: no workspace {args.team!r} in this database (it has no wins yet)",
+                      file=sys.stderr)
+                return 1
+            write_wins(session, sys.stdout, args.team, since=since)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `aiwins export … | head`: the reader left, which is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        db.dispose()
+    return 0

@@ -1,0 +1,354 @@
+"""The figures behind `/aiwin stats` and App Home: one place, aggregated in SQL.
+
+Every query is an index range: a workspace's wins by (team_id, created_at), one person's wins
+by (team_id, user_id, created_at) on win_owners. Only the few rows a view shows are fetched.
+
+Counting rules (the same everywhere):
+* a person's figures count every win they own, with the win's full time saved (a shout-out to
+  two people that "saved 3h" saved each of them 3 h of work);
+* team figures count each win once, and leave out people who opted out: their wins are not
+  counted unless someone else who did not opt out owns them too, and they are not counted as
+  people, in coverage or among leaders (their own view stays complete);
+* weeks start on Monday and months on the 1st, in the viewer's Slack time zone;
+* coverage is the share of active members (not bots, not deleted, not opted out) who own at
+  least one win in the last 30 days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import and_, case, exists, func, literal, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.db import Database
+from bot.models import Member, Narrative, OptOut, Win, WinOwner, Workspace, utcnow
+from bot.services.people import DEFAULT_TZ, remember_member
+from bot.services.workspaces import ensure_workspace
+
+COVERAGE_WINDOW = timedelta(days=30)
+MEMBERS_SYNC_EVERY = timedelta(days=1)
+TOP_TOOLS = 3
+UNTOLD = "untold"  # minutes saved whose destination nobody gave
+
+
+@dataclass(frozen=True)
+class Split:
+    """Minutes saved by where the time went (keys of REINVEST_CATEGORIES) plus UNTOLD."""
+
+    minutes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.minutes.values())
+
+    @property
+    def told(self) -> dict[str, int]:
+        """The categories people named, largest first."""
+        named = {k: v for k, v in self.minutes.items() if k != UNTOLD and v}
+        return dict(sorted(named.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    start: datetime
+    end: datetime
+    wins: int
+    people: int
+    minutes: int
+    split: Split
+    tools: dict[str, int]  # wins per tool
+
+    @property
+    def top_tools(self) -> tuple[tuple[str, int], ...]:
+        return top_tools(self.tools)
+
+
+def top_tools(tools: dict[str, int], limit: int = TOP_TOOLS) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(tools.items(), key=lambda kv: (-kv[1], kv[0].lower()))[:limit])
+
+
+@dataclass(frozen=True)
+class Coverage:
+    active: int  # members counted (not bots, not deleted, not opted out)
+    covered: int  # of those, owners of a win in the last 30 days
+
+    @property
+    def share(self) -> float | None:
+        return self.covered / self.active if self.active else None
+
+
+@dataclass(frozen=True)
+class PersonalFigures:
+    wins: int
+    wins_week: int
+    wins_month: int
+    minutes: int
+    minutes_week: int
+    minutes_month: int
+    split: Split  # all time
+
+
+@dataclass(frozen=True)
+class StatsReport:
+    user_id: str
+    tz: str
+    personal: PersonalFigures
+    week: PeriodFigures
+    month: PeriodFigures
+    coverage: Coverage
+    opted_out: bool
+
+
+# -- time ----------------------------------------------------------------------------------------------
+
+
+def zone(tz: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz or DEFAULT_TZ)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_TZ)
+
+
+def week_start(now: datetime, tz: str | None) -> datetime:
+    """Monday 00:00 of `now`'s week in `tz`, as an aware datetime."""
+    local = now.astimezone(zone(tz))
+    monday = (local - timedelta(days=local.weekday())).date()
+    return datetime(monday.year, monday.month, monday.day, tzinfo=local.tzinfo)
+
+
+def month_start(now: datetime, tz: str | None) -> datetime:
+    local = now.astimezone(zone(tz))
+    return datetime(local.year, local.month, 1, tzinfo=local.tzinfo)
+
+
+def weeks_back(now: datetime, tz: str | None, count: int) -> list[tuple[datetime, datetime]]:
+    """(start, end) of the `count` weeks ending with this one, oldest first; this week ends at `now`.
+    Week starts are computed on the calendar, so a DST change never shifts a Monday."""
+    this_monday = week_start(now, tz)
+    starts = []
+    for back in range(count - 1, -1, -1):
+        day = (this_monday.replace(tzinfo=None) - timedelta(weeks=back))
+        starts.append(day.replace(tzinfo=this_monday.tzinfo))
+    ends = starts[1:] + [now]
+    return list(zip(starts, ends, strict=True))
+
+
+def viewer_tz(session: Session, team_id: str, user_id: str) -> str:
+    """The time zone Slack gave for this person (cached in `members`), else UTC."""
+    tz = session.scalar(select(Member.tz).where(Member.team_id == team_id, Member.user_id == user_id))
+    return tz or DEFAULT_TZ
+
+
+# -- who is hidden ---------------------------------------------------------------------------------------
+
+
+def hidden_ids(session: Session, team_id: str) -> set[str]:
+    """People who opted out of team views (a small set)."""
+    return set(session.scalars(select(OptOut.user_id).where(OptOut.team_id == team_id)).all())
+
+
+def _visible_win(team_id: str, hidden: set[str]) -> Any:
+    """Wins owned by at least one person who did not opt out (a primary-key probe per win)."""
+    return exists().where(
+        WinOwner.win_id == Win.id, WinOwner.team_id == team_id, WinOwner.user_id.not_in(hidden)
+    )
+
+
+# -- team ----------------------------------------------------------------------------------------------
+
+
+def period_figures(session: Session, team_id: str, start: datetime, end: datetime, *,
+                   hidden: set[str] | None = None) -> PeriodFigures:
+    """Wins, people, time saved, where it went and top tools for wins created in [start, end)."""
+    return periods_figures(session, team_id, [(start, end)], hidden=hidden)[0]
+
+
+def periods_figures(session: Session, team_id: str, periods: list[tuple[datetime, datetime]], *,
+                    hidden: set[str] | None = None) -> list[PeriodFigures]:
+    """The figures of back-to-back periods (e.g. five weeks) from two grouped scans of their whole
+    range: each row is put in its period by a CASE on created_at, then summed here."""
+    hidden = hidden if hidden is not None else hidden_ids(session, team_id)
+    first, last = periods[0][0], periods[-1][1]
+
+    def bucket(column: Any) -> Any:
+        if len(periods) == 1:
+            return literal(0)
+        return case(*((column < end, i) for i, (_, end) in enumerate(periods[:-1])), else_=len(periods) - 1)
+
+    in_range = and_(Win.team_id == team_id, Win.created_at >= first, Win.created_at < last)
+    if hidden:
+        in_range = and_(in_range, _visible_win(team_id, hidden))
+    win_bucket = bucket(Win.created_at).label("bucket")
+    rows = session.execute(
+        select(win_bucket, Win.reinvested_in, Win.tool, func.count(),
+               func.coalesce(func.sum(Win.minutes_saved), 0))
+        .where(in_range)
+        .group_by(win_bucket, Win.reinvested_in, Win.tool)
+    ).all()
+    wins = [0] * len(periods)
+    minutes = [0] * len(periods)
+    splits: list[dict[str, int]] = [{} for _ in periods]
+    tools: list[dict[str, int]] = [{} for _ in periods]
+    for i, reinvested, tool, n, mins in rows:
+        wins[i] += n
+        minutes[i] += int(mins)
+        if mins:
+            key = reinvested or UNTOLD
+            splits[i][key] = splits[i].get(key, 0) + int(mins)
+        if tool:
+            tools[i][tool] = tools[i].get(tool, 0) + n
+
+    owners = and_(WinOwner.team_id == team_id, WinOwner.created_at >= first, WinOwner.created_at < last)
+    if hidden:
+        owners = and_(owners, WinOwner.user_id.not_in(hidden))
+    owner_bucket = bucket(WinOwner.created_at).label("bucket")
+    # DISTINCT in a subquery: PostgreSQL hashes it, where count(DISTINCT …) would sort.
+    pairs = select(owner_bucket, WinOwner.user_id).where(owners).distinct().subquery()
+    people = dict(session.execute(select(pairs.c.bucket, func.count()).group_by(pairs.c.bucket)).all())
+    return [PeriodFigures(start, end, wins[i], people.get(i, 0), minutes[i], Split(splits[i]), tools[i])
+            for i, (start, end) in enumerate(periods)]
+
+
+def coverage(session: Session, team_id: str, now: datetime, *, hidden: set[str] | None = None) -> Coverage:
+    hidden = hidden if hidden is not None else hidden_ids(session, team_id)
+    active = and_(Member.team_id == team_id, Member.is_bot.is_(False), Member.deleted.is_(False))
+    if hidden:
+        active = and_(active, Member.user_id.not_in(hidden))
+    total = session.scalar(select(func.count()).select_from(Member).where(active)) or 0
+    # One index-only probe per member into (team_id, user_id, created_at), instead of reading every
+    # win of the last 30 days.
+    recent_win = exists().where(
+        WinOwner.team_id == team_id, WinOwner.user_id == Member.user_id,
+        WinOwner.created_at >= now - COVERAGE_WINDOW, WinOwner.created_at <= now,
+    )
+    covered = session.scalar(select(func.count()).select_from(Member).where(active, recent_win)) or 0
+    return Coverage(active=total, covered=covered)
+
+
+def leaders_modeling(session: Session, team_id: str, since: datetime, *, hidden: set[str] | None = None,
+                     limit: int = 20) -> list[str]:
+    """Leaders who shared a usage narrative since `since`, most recent first."""
+    hidden = hidden if hidden is not None else hidden_ids(session, team_id)
+    cond = and_(Narrative.team_id == team_id, Narrative.created_at >= since, Narrative.is_leader.is_(True))
+    if hidden:
+        cond = and_(cond, Narrative.author_id.not_in(hidden))
+    rows = session.execute(
+        select(Narrative.author_id, func.max(Narrative.created_at).label("last"))
+        .where(cond)
+        .group_by(Narrative.author_id)
+        .order_by(func.max(Narrative.created_at).desc())
+        .limit(limit)
+    ).all()
+    return [author for author, _ in rows]
+
+
+# -- one person ------------------------------------------------------------------------------------------
+
+
+def personal_figures(session: Session, team_id: str, user_id: str, *, now: datetime,
+                     tz: str) -> PersonalFigures:
+    """Everything about the wins this person owns, in one grouped query over their index range."""
+    week, month = week_start(now, tz), month_start(now, tz)
+    minutes = func.coalesce(Win.minutes_saved, 0)
+
+    def since(start: datetime) -> Any:
+        return WinOwner.created_at >= start
+
+    rows = session.execute(
+        select(
+            Win.reinvested_in,
+            func.count(),
+            func.sum(minutes),
+            func.sum(_case(since(week), 1)),
+            func.sum(_case(since(week), minutes)),
+            func.sum(_case(since(month), 1)),
+            func.sum(_case(since(month), minutes)),
+        )
+        .select_from(WinOwner)
+        .join(Win, Win.id == WinOwner.win_id)
+        .where(WinOwner.team_id == team_id, WinOwner.user_id == user_id, WinOwner.created_at <= now)
+        .group_by(Win.reinvested_in)
+    ).all()
+    totals = [0] * 6
+    split: dict[str, int] = {}
+    for reinvested, *numbers in rows:
+        for i, n in enumerate(numbers):
+            totals[i] += int(n or 0)
+        if numbers[1]:
+            key = reinvested or UNTOLD
+            split[key] = split.get(key, 0) + int(numbers[1])
+    wins, mins, wins_week, mins_week, wins_month, mins_month = totals
+    return PersonalFigures(wins=wins, wins_week=wins_week, wins_month=wins_month, minutes=mins,
+                           minutes_week=mins_week, minutes_month=mins_month, split=Split(split))
+
+
+def _case(condition: Any, value: Any) -> Any:
+    return case((condition, value), else_=0)
+
+
+def stats_report(session: Session, team_id: str, user_id: str, now: datetime | None = None) -> StatsReport:
+    """`/aiwin stats`: the caller's figures and the team's this week and this month."""
+    now = now or utcnow()
+    tz = viewer_tz(session, team_id, user_id)
+    hidden = hidden_ids(session, team_id)
+    return StatsReport(
+        user_id=user_id,
+        tz=tz,
+        personal=personal_figures(session, team_id, user_id, now=now, tz=tz),
+        week=period_figures(session, team_id, week_start(now, tz), now, hidden=hidden),
+        month=period_figures(session, team_id, month_start(now, tz), now, hidden=hidden),
+        coverage=coverage(session, team_id, now, hidden=hidden),
+        opted_out=user_id in hidden,
+    )
+
+
+# -- the member list behind coverage ----------------------------------------------------------------------
+
+
+class MemberDirectory(Protocol):
+    def all_users(self) -> list[dict[str, Any]]: ...
+
+
+def refresh_members(db: Database, directory: MemberDirectory, team_id: str, enterprise_id: str | None = None,
+                    *, now: datetime | None = None) -> bool:
+    """Copy users.list into `members` when the last copy is a day old. Returns True if it ran.
+
+    The claim is a compare-and-set on `members_synced_at`, so concurrent callers (several App
+    Home opens, several replicas) make one users.list pass; a failed pass releases the claim."""
+    now = now or utcnow()
+    with db.session(team_id) as session:
+        ensure_workspace(session, team_id, enterprise_id)
+        previous = session.scalar(select(Workspace.members_synced_at).where(Workspace.team_id == team_id))
+        claimed = session.execute(
+            update(Workspace)
+            .where(Workspace.team_id == team_id,
+                   or_(Workspace.members_synced_at.is_(None),
+                       Workspace.members_synced_at < now - MEMBERS_SYNC_EVERY))
+            .values(members_synced_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    if not claimed:
+        return False
+    try:
+        users = directory.all_users()
+    except Exception:
+        with db.session(team_id) as session:
+            session.execute(update(Workspace).where(Workspace.team_id == team_id)
+                            .values(members_synced_at=previous).execution_options(synchronize_session=False))
+        raise
+    store_members(db, team_id, users)
+    return True
+
+
+def store_members(db: Database, team_id: str, users: Iterable[dict[str, Any]]) -> None:
+    with db.session(team_id) as session:
+        # One read fills the identity map, so remember_member's lookups below cost no queries.
+        session.scalars(select(Member).where(Member.team_id == team_id)).all()
+        for user in users:
+            if user.get("id"):
+                remember_member(session, team_id, user)
