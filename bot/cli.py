@@ -17,15 +17,15 @@ log = logging.getLogger("aiwins")
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    settings.require_slack()
     from bot.server import Server
 
-    settings.require_slack()
     server = Server(settings, host=args.host, port=args.port, scheduler=not args.no_scheduler,
                     worker_process=True)
 
     def stop(signum, frame) -> None:  # noqa: ANN001
         log.info("signal %s received, shutting down", signum)
-        server.http.close()
+        server.request_stop()
 
     signal.signal(signal.SIGTERM, stop)
     server.serve_forever()

@@ -33,5 +33,5 @@ def setup_logging(settings: Settings) -> None:
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
     # Bolt and waitress are chatty at INFO about things operators don't need.
-    for noisy in ("slack_bolt", "slack_sdk", "waitress.queue", "apscheduler.executors"):
+    for noisy in ("slack_bolt", "slack_sdk", "waitress.queue", "apscheduler.executors", "alembic.runtime.plugins"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

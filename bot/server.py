@@ -170,11 +170,23 @@ class Server:
 
     def serve_forever(self) -> None:
         self.start_background()
+        if self.runtime.settings.slack_app_token:
+            # Local development without a public URL: Slack's requests arrive over Socket Mode;
+            # /healthz and /metrics are still served over HTTP.
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            SocketModeHandler(self.app, self.runtime.settings.slack_app_token).connect()
+            log.info("connected to Slack over Socket Mode")
         log.info("AI Wins listening on port %s", self.port)
         try:
-            self.http.run()
+            self._run_http()
         finally:
             self.stop()
+
+    def request_stop(self) -> None:
+        """From a signal handler: make the HTTP loop end; serve_forever then stops the rest."""
+        self._stopping = True
+        self.http.close()
 
     def stop(self) -> None:
         self._stopping = True
