@@ -4,8 +4,8 @@ PostgreSQL gets a pre-pinged pool. Write sessions on SQLite take the write lock 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
 from sqlalchemy import Engine, create_engine, event, text

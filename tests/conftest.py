@@ -42,7 +42,8 @@ def _postgres_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as e:  # noqa: BLE001 - any failure to connect means "no PostgreSQL here"
-        reason = f"PostgreSQL at {admin_url.render_as_string(hide_password=True)} is unreachable: {e.__class__.__name__}"
+        where = admin_url.render_as_string(hide_password=True)
+        reason = f"PostgreSQL at {where} is unreachable: {e.__class__.__name__}"
         if IN_CI:
             pytest.fail(f"{reason} (CI requires PostgreSQL)")
         pytest.skip(reason)

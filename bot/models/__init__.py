@@ -1,11 +1,9 @@
 """All tables. Importing this package registers every model on `Base.metadata`
 (Alembic's env.py and `alembic check` rely on that)."""
 
-from bot.models.base import Base, UTCDateTime, utcnow
 import bot.models.slack_oauth  # noqa: F401  (registers the OAuth tables)
+from bot.models.base import Base, UTCDateTime, utcnow
 from bot.models.job import JOB_DONE, JOB_FAILED, JOB_PENDING, Job
-from bot.models.tenant import TenantMixin, TenantScopeError
-from bot.models.win import TEXT_PLAIN, TEXT_WIRE, Win, WinOwner
 from bot.models.narrative import Narrative
 from bot.models.people import Manager, OptOut
 from bot.models.schedule import (
@@ -28,6 +26,8 @@ from bot.models.teachback import (
     Nomination,
     TeachBack,
 )
+from bot.models.tenant import TenantMixin, TenantScopeError
+from bot.models.win import TEXT_PLAIN, TEXT_WIRE, Win, WinOwner
 from bot.models.workspace import Member, Workspace
 
 __all__ = [

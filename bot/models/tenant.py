@@ -22,10 +22,7 @@ class TenantMixin:
 
 
 def _is_tenant_query(state: ORMExecuteState) -> bool:
-    for mapper in state.all_mappers:
-        if issubclass(mapper.class_, TenantMixin):
-            return True
-    return False
+    return any(issubclass(mapper.class_, TenantMixin) for mapper in state.all_mappers)
 
 
 @event.listens_for(Session, "do_orm_execute")

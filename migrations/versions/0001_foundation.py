@@ -1,7 +1,7 @@
 """foundation
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 07:18:38.252981
 
 """
@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import bot.models.base
-
 
 revision: str = '0001'
 down_revision: str | None = None

@@ -6,8 +6,8 @@ from logging import Logger
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
-from sqlalchemy.exc import IntegrityError
 from slack_sdk import WebClient
+from sqlalchemy.exc import IntegrityError
 
 from bot.blocks.win import help_message, receipt, win_modal
 from bot.deps import Deps
