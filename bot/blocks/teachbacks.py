@@ -118,11 +118,12 @@ def manager_notice(tb: TeachBackView, event: str, permalink: str | None) -> tupl
     return truncate(text, 400), [section(text), context(f"Teach-back #{tb.id}")]
 
 
-def teachback_list(items: list[TeachBackView], total: int, permalinks: dict[int, str]) -> dict[str, Any]:
+def teachback_list(items: list[TeachBackView], total: int, permalinks: dict[int, str], *,
+                   emoji: str = "mortar_board") -> dict[str, Any]:
     """`/aiwin teachbacks`: the open ones, newest first."""
     if not items:
         return ephemeral(
-            "No open teach-backs right now. Managers: react :mortar_board: on a win's celebration "
+            f"No open teach-backs right now. Managers: react :{emoji}: on a win's celebration "
             "to nominate its owner to show the team how they did it."
         )
     blocks: list[dict[str, Any]] = [section(f":mortar_board: *Open teach-backs* ({total})")]

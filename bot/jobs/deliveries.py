@@ -83,7 +83,8 @@ class TickResult:
     errors: int = 0
 
 
-def run_tick(db: Database, *, now: datetime | None = None, notify: Any = None) -> TickResult:
+def run_tick(db: Database, *, now: datetime | None = None,
+             notify: Callable[[], None] | None = None) -> TickResult:
     """Claim and enqueue every (subscription, period) that is due and not delivered yet."""
     now = now or utcnow()
     result = TickResult()

@@ -126,8 +126,9 @@ def opted_out_ids(session: Session) -> set[str]:
 def set_opt_out(session: Session, team_id: str, user_id: str, out: bool) -> bool:
     """Opt out (or back in). Returns True when something changed."""
     if out:
-        result = insert_ignore(session, OptOut, {"team_id": team_id, "user_id": user_id, "created_at": utcnow()})
-        return bool(result.rowcount)
+        result = insert_ignore(session, OptOut, {"team_id": team_id, "user_id": user_id, "created_at": utcnow()},
+                               returning=OptOut.user_id)
+        return result.scalar_one_or_none() is not None
     row = session.get(OptOut, (team_id, user_id))
     if row is None:
         return False

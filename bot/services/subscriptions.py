@@ -278,10 +278,8 @@ def active_subscriptions(session: Session, *, team_id: str | None = None,
     stmt = select(Subscription).where(Subscription.active.is_(True)).order_by(Subscription.id)
     if kind:
         stmt = stmt.where(Subscription.kind == kind)
-    if team_id is None:
-        stmt = stmt.execution_options(all_tenants=True)
-    else:
-        stmt = stmt.where(Subscription.team_id == team_id)
+    stmt = (stmt.execution_options(all_tenants=True) if team_id is None
+            else stmt.where(Subscription.team_id == team_id))
     return [_view(s) for s in session.scalars(stmt).all()]
 
 

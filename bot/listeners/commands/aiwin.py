@@ -21,7 +21,11 @@ def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     call = call_from(command, rest)
     if name:
         spec = SUBCOMMANDS[name]
-        ack(spec.ack(call, deps) if spec.ack else None)
+        body = spec.ack(call, deps) if spec.ack else None
+        if body:
+            ack(body)
+        else:
+            ack()  # an empty 200; the lazy part answers through response_url
         return
     if not call.text:
         ack()  # the modal opens after the ack (lazy_aiwin)

@@ -84,12 +84,13 @@ def list_open(call: Call, deps: Deps, client: WebClient, respond: Respond) -> No
     with deps.db.read(call.team_id) as session:
         hidden = people.opted_out_ids(session) - {call.user_id}
         items, total = tb.open_teachbacks(session, limit=LIST_LIMIT, hidden=hidden)
+        emoji = tb.teachback_emoji(session, call.team_id)
     links = {}
     for item in items:
         if item.win.id not in links:
             win = item.win
             links[win.id] = permalink(client, call.team_id, win.message_channel, win.message_ts)
-    respond(**teachback_list(items, total, {k: v for k, v in links.items() if v}))
+    respond(**teachback_list(items, total, {k: v for k, v in links.items() if v}, emoji=emoji))
 
 
 def done(call: Call, deps: Deps, client: WebClient, respond: Respond, teachback_id: int) -> None:
