@@ -10,6 +10,7 @@ import logging
 import secrets
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,18 @@ class Tour:
                       body.get("text", ""))
         return body
 
+    def top_level_posts(self, channel: str) -> list[Any]:
+        return [c for c in self.fake.calls("chat.postMessage", channel=channel)
+                if c.ok and not c.params.get("thread_ts")]
+
     def posted(self, channel: str, count: int, label: str) -> None:
-        calls = self.fake.wait_for("chat.postMessage", count=count, channel=channel, timeout=20)
-        call = calls[count - 1]
+        """Wait for the `count`-th top-level message in `channel` and show it."""
+        deadline = time.monotonic() + 20
+        while len(self.top_level_posts(channel)) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"message {count} in {channel} was not posted")
+            time.sleep(0.05)  # polling the sandbox's record for a condition
+        call = self.top_level_posts(channel)[count - 1]
         self.show(label, call.params.get("blocks"), call.params.get("text", ""))
 
 
@@ -77,6 +87,7 @@ def run_demo(out: Callable[[str], None] = print) -> int:
         try:
             sender = SlackSender(base_url=server.url, signing_secret=secret, team_id=TEAM, enterprise_id=None)
             tour = Tour(fake, sender, out)
+            tour.db = server.runtime.db
             out("AI Wins demo: the real app on a throwaway SQLite database, talking to a simulated Slack.")
             out(f"App: {server.url}/slack/events    Simulated Slack Web API: {fake.api_url}")
             play(tour, fake)
@@ -84,6 +95,18 @@ def run_demo(out: Callable[[str], None] = print) -> int:
             server.stop()
     out("\nDone. Everything above went through signed HTTP requests, the database and the Slack Web API.")
     return 0
+
+
+def show_digest(tour: Tour) -> None:
+    from bot.blocks.digest import digest_blocks
+    from bot.models import utcnow
+    from bot.services.digest import build_digest
+    from bot.services.subscriptions import iso_week
+
+    with tour.db.read(TEAM) as session:
+        data = build_digest(session, TEAM, iso_week(utcnow(), "UTC"), "UTC")
+    _, blocks = digest_blocks(data)
+    tour.show("digest for #reporting", blocks)
 
 
 def play(tour: Tour, fake: FakeSlack) -> None:
@@ -105,6 +128,31 @@ def play(tour: Tour, fake: FakeSlack) -> None:
                  response_url=hook)
     notice = fake.wait_for("response_url", timeout=20)[-1]
     tour.show("only visible to alice (the win is saved)", notice.params.get("blocks"), notice.params.get("text", ""))
+
+    tour.step("dave, a workspace admin and so a manager, reacts :mortar_board: on alice's win")
+    first_post = fake.wait_for("chat.postMessage", channel=REPORTING)[0]
+    tour.sender.event({"type": "reaction_added", "user": "U04MNOPQR", "reaction": "mortar_board",
+                       "item": {"type": "message", "channel": REPORTING, "ts": first_post.response["ts"]},
+                       "item_user": "U07AIWINBOT", "event_ts": first_post.response["ts"]})
+    invite = fake.wait_for("chat.postMessage", channel="U02ABCDEF", timeout=20)[-1]
+    tour.show("DM to alice", invite.params.get("blocks"), invite.params.get("text", ""))
+
+    tour.step("alice accepts: the win's thread hears a teach-back is coming")
+    accept = next(e for b in invite.params["blocks"] if b.get("type") == "actions" for e in b["elements"]
+                  if e["text"]["text"] == "Accept")
+    tour.sender.block_action("U02ABCDEF", {"action_id": accept["action_id"], "block_id": "tb", "type": "button",
+                                           "value": accept["value"], "action_ts": "1"},
+                             channel_id=invite.response["channel"], response_url=fake.webhook_url("accept"))
+    thread = fake.wait_for("chat.postMessage", channel=REPORTING, thread_ts=first_post.response["ts"], timeout=20)
+    tour.show("#reporting, in the win's thread", thread[-1].params.get("blocks"), thread[-1].params.get("text", ""))
+
+    tour.step("dave models AI use with a usage narrative")
+    tour.command("U04MNOPQR", "narrate I prep every 1:1 with Claude: paste last week's notes, ask for three open "
+                              "questions, then rewrite them in my words. Saves me 30m a week.")
+    tour.posted(REPORTING, 4, "#reporting (posted by AI Wins)")
+
+    tour.step("the week's digest, as `aiwins digest` prints it")
+    show_digest(tour)
 
     tour.step("a bare /aiwin opens the win form")
     tour.command("U05BOB12345", "")
