@@ -81,7 +81,7 @@ def exported(fake_slack, user, count=3):
 def test_admin_export_round_trips(slack, fake_slack, db, admin):
     seed_world(slack, db)
     r = slack.command("/aiwin", "export", user_id=ADMIN, response_url=fake_slack.webhook_url("export"))
-    assert "One moment" in all_text(r.json())
+    assert r.status == 200 and not r.body.strip()  # the admin check happens after the ack
     files = exported(fake_slack, ADMIN)
     assert set(files) == {"wins", "narratives", "teachbacks"}
     assert "Here's the export" in files["wins"]["initial_comment"]

@@ -71,7 +71,7 @@ def test_author_deletes_their_win_everywhere(slack, fake_slack, db):
 def test_admin_deletes_anyones_win(slack, fake_slack, db, admin):
     win = posted(slack, db, ALICE, "summarised 40 interviews with Claude, saved 5h")
     r = slack.command("/aiwin", f"delete {win.id}", user_id=ADMIN, response_url=fake_slack.webhook_url("del"))
-    assert "One moment" in all_text(r.json())
+    assert r.status == 200 and not r.body.strip()  # the admin check happens after the ack
     assert f"Deleted win #{win.id}" in later(fake_slack, "del")
     assert wins(db, TEAM) == []
     [update] = fake_slack.wait_for("chat.update", ts=win.message_ts)

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.jobs.queue import enqueue
-from bot.models import OptOut, Win
+from bot.models import Win
 from bot.services.home import enqueue_home_refresh
 from bot.services.people import set_opt_out
 
@@ -57,11 +57,7 @@ def delete_win(session: Session, team_id: str, win_id: int, user_id: str, *, is_
 
 def opt_out(session: Session, team_id: str, user_id: str, out: bool) -> bool:
     """Leave (or rejoin) digests, rankings and team views. True when something changed."""
-    # Looked up here rather than trusting the INSERT's rowcount, which psycopg reports as -1 for
-    # an ORM-executed INSERT … ON CONFLICT DO NOTHING.
-    was_out = session.get(OptOut, (team_id, user_id)) is not None
-    if was_out == out:
-        return False
-    set_opt_out(session, team_id, user_id, out)
-    enqueue_home_refresh(session, team_id, [user_id])
-    return True
+    changed = set_opt_out(session, team_id, user_id, out)
+    if changed:
+        enqueue_home_refresh(session, team_id, [user_id])
+    return changed

@@ -1,7 +1,7 @@
 """`/aiwin stats`, `policy`, `export`, `optout`/`optin` and `delete`: thin; the work is in bot/services.
 
 The ack parts touch only the database and answer at once. Only an admin check can need Slack
-(users.info), so those cases answer "one moment" in the ack and decide in the lazy part, which
+(users.info), so those cases acknowledge with an empty 200 and decide in the lazy part, which
 answers with `respond`."""
 
 from __future__ import annotations
@@ -76,7 +76,6 @@ def stats_lazy(call: Call, deps: Deps, client: WebClient, respond: Respond) -> N
 
 POLICY_USAGE = (f"See the AI policy with `/aiwin policy`. Admins set it with `{EXAMPLE}` "
                 "(a link, text, or both).")
-CHECKING = ":hourglass_flowing_sand: One moment, checking that you're a workspace admin…"
 
 
 def _policy_args(call: Call) -> tuple[str, str]:
@@ -84,7 +83,7 @@ def _policy_args(call: Call) -> tuple[str, str]:
     return word.lower(), rest.strip()
 
 
-def policy_ack(call: Call, deps: Deps) -> dict:
+def policy_ack(call: Call, deps: Deps) -> dict | None:
     word, rest = _policy_args(call)
     if not word:
         with deps.db.read(call.team_id) as session:
@@ -95,7 +94,7 @@ def policy_ack(call: Call, deps: Deps) -> dict:
         parse_command_policy(rest)
     except PolicyError as e:
         return ephemeral(f":warning: {e}")
-    return ephemeral(CHECKING)  # the admin check may ask Slack: the lazy part saves or refuses
+    return None  # the admin check may ask Slack: the lazy part saves or refuses
 
 
 @friendly
@@ -135,13 +134,13 @@ def _queue_export(call: Call, deps: Deps, *, mine: bool) -> dict:
     return ephemeral(f":package: Preparing CSV files of {what}. I'll send them to you in a DM shortly.")
 
 
-def export_ack(call: Call, deps: Deps) -> dict:
+def export_ack(call: Call, deps: Deps) -> dict | None:
     arg = call.text.strip().lower()
     if arg == "mine":
         return _queue_export(call, deps, mine=True)
     if arg:
         return ephemeral(EXPORT_USAGE)
-    return ephemeral(CHECKING)
+    return None  # the whole workspace: the lazy part checks that the caller is an admin
 
 
 @friendly
@@ -187,7 +186,7 @@ def _deleted(win_id: int) -> dict:
                      "and its celebration now says it was removed.")
 
 
-def delete_ack(call: Call, deps: Deps) -> dict:
+def delete_ack(call: Call, deps: Deps) -> dict | None:
     """Authors delete their own wins at once; anyone else waits for the admin check (lazy)."""
     win_id = parse_win_id(call.text)
     if win_id is None:
@@ -197,7 +196,7 @@ def delete_ack(call: Call, deps: Deps) -> dict:
         if author is None:
             return ephemeral(f"There's no win #{win_id} in this workspace. {DELETE_USAGE}")
         if author != call.user_id:
-            return ephemeral(CHECKING)
+            return None  # only an admin may: the lazy part checks
         delete_win(session, call.team_id, win_id, call.user_id, is_admin=False)
     deps.notify_jobs()
     return _deleted(win_id)

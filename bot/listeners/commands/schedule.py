@@ -29,8 +29,6 @@ from bot.services.workspaces import ensure_workspace
 
 log = logging.getLogger(__name__)
 
-# The ack's answer when the lazy part will answer: an empty HTTP 200 (Bolt's ack refuses None).
-LATER = ""
 WHAT = {KIND_DIGEST: "the weekly AI wins digest", KIND_PROMPTS: "weekly leadership modeling prompts"}
 EXAMPLES = {KIND_DIGEST: ("`/aiwin digest on Friday 16:00`", "`/aiwin digest on fri 4pm`"),
             KIND_PROMPTS: ("`/aiwin prompts on Monday 09:00`", "`/aiwin prompts on mon 9am`")}
@@ -62,7 +60,7 @@ def _parse(call: Call) -> tuple[str, str]:
     return action.lower(), rest.strip()
 
 
-def _ack(kind: str, call: Call, deps: Deps) -> dict[str, Any] | str:
+def _ack(kind: str, call: Call, deps: Deps) -> dict[str, Any] | None:
     action, rest = _parse(call)
     if action == "on":
         try:
@@ -73,9 +71,9 @@ def _ack(kind: str, call: Call, deps: Deps) -> dict[str, Any] | str:
             return ephemeral("Run this in a channel.", [section(
                 f":point_right: Run `/aiwin {kind} on` in the channel that should get {WHAT[kind]} "
                 "(not in a direct message).")])
-        return LATER  # the lazy part checks the admin and answers
+        return None  # an empty 200 now; the lazy part checks the admin and answers
     if action in ("off", "preview"):
-        return LATER
+        return None
     return ephemeral(f"/aiwin {kind}", [section(usage(kind))])
 
 

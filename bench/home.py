@@ -1,0 +1,94 @@
+"""App Home and export at scale, on SQLite and PostgreSQL, in the same run as small baselines.
+
+- App Home: build the data and the view for a user with 10,000 wins in a workspace of 1,000,000,
+  against a user of a 1,000-win workspace.
+- Export: `aiwins export --team T` of the 1,000,000-win workspace as a real process writing CSV
+  to a file, with its peak RSS, against the same for the 1,000-win workspace.
+
+Run: `python bench/home.py` (seeds like bench/digest.py, reusing its databases)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import PY, ROOT, machine, save  # noqa: E402
+from bench.seed import BIG, HEAVY_USER, SMALL, bench_urls, ensure_seeded  # noqa: E402
+from bot.blocks.home import home_view  # noqa: E402
+from bot.services.home import build_home  # noqa: E402
+
+PG_ADMIN = os.environ.get("AIWINS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def time_home(db, team: str, user: str, repeat: int) -> tuple[float, float, int]:
+    times = []
+    for _ in range(repeat + 2):
+        t0 = time.perf_counter()
+        with db.read(team) as session:
+            data = build_home(session, team, user, is_admin=True)
+        view = home_view(data)
+        times.append((time.perf_counter() - t0) * 1000)
+    times = times[2:]
+    return statistics.median(times), max(times), len(view["blocks"])
+
+
+def time_export(url: str, team: str) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile(suffix=".csv") as out:
+        t0 = time.perf_counter()
+        # /usr/bin/time would be simpler but is not everywhere; read VmHWM from the child instead.
+        proc = subprocess.Popen([PY, "-c", (
+            "import sys, resource; from bot.cli import main; rc = main(sys.argv[1:]); "
+            "sys.stderr.write(f'PEAK_RSS_KB={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n'); "
+            "raise SystemExit(rc)"), "export", "--team", team],
+            stdout=out, stderr=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "DATABASE_URL": url})
+        _, err = proc.communicate()
+        seconds = time.perf_counter() - t0
+        with open(out.name, encoding="utf-8", newline="") as f:
+            rows = sum(1 for _ in csv.reader(f)) - 1
+        size_mb = Path(out.name).stat().st_size / 1e6
+    peak = next((int(line.split("=")[1]) for line in err.splitlines() if line.startswith("PEAK_RSS_KB=")), -1)
+    return {"seconds": round(seconds, 1), "rows": rows, "csv_mb": round(size_mb, 1),
+            "peak_rss_mb": round(peak / 1024, 1), "exit": proc.returncode}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    results = []
+    for backend, url in bench_urls(PG_ADMIN).items():
+        if args.only and backend != args.only:
+            continue
+        db = ensure_seeded(url, PG_ADMIN)
+        big = time_home(db, BIG, HEAVY_USER, args.repeat)
+        small = time_home(db, SMALL, "U00000001", args.repeat)
+        db.dispose()
+        results.append({
+            "backend": backend,
+            "home_1M_heavy_user": {"median_ms": round(big[0], 1), "max_ms": round(big[1], 1), "blocks": big[2]},
+            "home_1k": {"median_ms": round(small[0], 1), "max_ms": round(small[1], 1), "blocks": small[2]},
+            "export_1M": time_export(url, BIG),
+            "export_1k": time_export(url, SMALL),
+        })
+    print(f"\nmachine: {machine()}")
+    for r in results:
+        h, s, e, e1 = r["home_1M_heavy_user"], r["home_1k"], r["export_1M"], r["export_1k"]
+        print(f"{r['backend']:10} App Home: 10k-win user in 1M workspace {h['median_ms']:6.1f} ms (max {h['max_ms']}, "
+              f"{h['blocks']} blocks) | user in 1k workspace {s['median_ms']:6.1f} ms")
+        print(f"{'':10} export: 1M wins {e['seconds']} s, {e['rows']:,} rows, {e['csv_mb']} MB, peak RSS "
+              f"{e['peak_rss_mb']} MB | 1k wins {e1['seconds']} s, peak RSS {e1['peak_rss_mb']} MB")
+    save("home", {"machine": machine(), "results": results})
+
+
+if __name__ == "__main__":
+    main()
