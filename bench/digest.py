@@ -33,7 +33,7 @@ def time_digest(db, team: str, repeat: int) -> tuple[float, float, int]:
         _, blocks = digest_blocks(data)
         times.append((time.perf_counter() - t0) * 1000)
     times = times[2:]  # warm caches first
-    return statistics.median(times), max(times), data.win_count
+    return statistics.median(times), max(times), data.wins
 
 
 def main() -> None:

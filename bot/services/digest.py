@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from bot.models import TB_ACCEPTED, TB_DONE, TB_NOMINATED, Narrative, TeachBack, Win, WinOwner, Workspace
@@ -112,45 +112,52 @@ def build_digest(session: Session, team_id: str, week: str, tz: str,
     until = min(end, now) if now is not None else end
     hidden = opted_out_ids(session)
 
-    win_rows = session.execute(
-        select(Win.id, Win.tool, Win.minutes_saved, Win.reinvested_in, Win.created_at,
+    # Aggregates are computed by the database over the week's index range (ix_wins_team_created,
+    # ix_win_owners_team_created): only a handful of rows come back, whatever the week's size.
+    in_week = (Win.team_id == team_id, Win.created_at >= start, Win.created_at < until)
+    owner_in_week = (WinOwner.team_id == team_id, WinOwner.created_at >= start, WinOwner.created_at < until)
+    visible: tuple = ()
+    visible_owner: tuple = ()
+    if hidden:  # a win naming anyone who opted out is left out entirely
+        hidden_wins = select(WinOwner.win_id).where(*owner_in_week, WinOwner.user_id.in_(hidden))
+        visible, visible_owner = (Win.id.not_in(hidden_wins),), (WinOwner.win_id.not_in(hidden_wins),)
+
+    count, minutes = session.execute(
+        select(func.count(), func.coalesce(func.sum(Win.minutes_saved), 0)).where(*in_week, *visible)
+    ).one()
+    people = tuple(session.scalars(
+        select(WinOwner.user_id).where(*owner_in_week, *visible_owner).distinct()
+    ).all())
+    split: Counter[str] = Counter()
+    for reinvested_in, total in session.execute(
+        select(Win.reinvested_in, func.sum(Win.minutes_saved))
+        .where(*in_week, *visible, Win.minutes_saved > 0).group_by(Win.reinvested_in)
+    ):
+        key = reinvested_in if reinvested_in in REINVEST_CATEGORIES else ("other" if reinvested_in else NOT_SAID)
+        split[key] += total
+    tool_key = func.lower(func.trim(Win.tool))
+    tools = session.execute(
+        select(func.min(func.trim(Win.tool)), func.count())
+        .where(*in_week, *visible, Win.tool.is_not(None), func.trim(Win.tool) != "")
+        .group_by(tool_key).order_by(func.count().desc(), tool_key).limit(TOP_TOOLS)
+    ).all()
+
+    ranked = session.execute(
+        select(Win.id, Win.text, Win.text_format, Win.tool, Win.minutes_saved, Win.created_at,
                Win.message_channel, Win.message_ts)
-        .where(Win.team_id == team_id, Win.created_at >= start, Win.created_at < until)
+        .where(*in_week, *visible)
+        .order_by(func.coalesce(Win.minutes_saved, 0).desc(), Win.created_at.desc(), Win.id.desc())
+        .limit(BEST_WINS)
     ).all()
     owners: dict[int, list[str]] = {}
     for win_id, user_id in session.execute(
-        select(WinOwner.win_id, WinOwner.user_id)
-        .where(WinOwner.team_id == team_id, WinOwner.created_at >= start, WinOwner.created_at < until)
+        select(WinOwner.win_id, WinOwner.user_id).where(WinOwner.win_id.in_([w.id for w in ranked]))
         .order_by(WinOwner.win_id, WinOwner.position)
-    ):
+    ) if ranked else ():
         owners.setdefault(win_id, []).append(user_id)
-    wins = [w for w in win_rows if not hidden.intersection(owners.get(w.id, ()))]
-
-    people = _distinct([u for w in wins for u in owners.get(w.id, ())])
-    minutes = sum(w.minutes_saved or 0 for w in wins)
-    split: Counter[str] = Counter()
-    for w in wins:
-        if w.minutes_saved:
-            key = w.reinvested_in if w.reinvested_in in REINVEST_CATEGORIES else (
-                "other" if w.reinvested_in else NOT_SAID)
-            split[key] += w.minutes_saved
-    tools: Counter[str] = Counter()
-    spelling: dict[str, str] = {}
-    for w in wins:
-        if w.tool and w.tool.strip():
-            key = w.tool.strip().casefold()
-            spelling.setdefault(key, w.tool.strip())
-            tools[key] += 1
-
-    ranked = sorted(wins, key=lambda w: (w.minutes_saved or 0, w.created_at, w.id), reverse=True)[:BEST_WINS]
-    texts = {
-        r.id: (r.text, r.text_format)
-        for r in session.execute(select(Win.id, Win.text, Win.text_format).where(
-            Win.team_id == team_id, Win.id.in_([w.id for w in ranked])))
-    } if ranked else {}
     best = tuple(
-        BestWin(id=w.id, owner_ids=tuple(owners.get(w.id, ())), text=texts[w.id][0],
-                text_format=texts[w.id][1], tool=w.tool, minutes_saved=w.minutes_saved,
+        BestWin(id=w.id, owner_ids=tuple(owners.get(w.id, ())), text=w.text, text_format=w.text_format,
+                tool=w.tool, minutes_saved=w.minutes_saved,
                 permalink=permalink(w.message_channel, w.message_ts), created_at=w.created_at)
         for w in ranked
     )
@@ -171,11 +178,10 @@ def build_digest(session: Session, team_id: str, week: str, tz: str,
 
     return DigestData(
         team_id=team_id, week=week, tz=tz, start=start, end=end,
-        wins=len(wins), people=len(people), minutes_saved=minutes,
+        wins=count, people=len(people), minutes_saved=minutes,
         reinvested=tuple(sorted(split.items(), key=lambda kv: (kv[0] == NOT_SAID, -kv[1], kv[0]))),
-        top_tools=tuple((spelling[k], n)
-                        for k, n in sorted(tools.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TOOLS]),
-        best_wins=best, more_wins=len(wins) - len(best),
+        top_tools=tuple((tool, n) for tool, n in tools),
+        best_wins=best, more_wins=count - len(best),
         narratives=tuple(_narrative_item(n) for n in narratives[:NARRATIVES_SHOWN]),
         more_narratives=max(0, len(narratives) - NARRATIVES_SHOWN),
         leaders_sharing=len(leaders),
