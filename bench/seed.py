@@ -23,6 +23,7 @@ from bot.db import Database  # noqa: E402
 from bot.migrate import upgrade  # noqa: E402
 from bot.models import Win, WinOwner  # noqa: E402
 from bot.services.wintext import KNOWN_TOOLS  # noqa: E402
+from bot.services.workspaces import ensure_workspace  # noqa: E402
 
 WEEK = "2026-W48"
 WEEK_START = datetime(2026, 11, 23, tzinfo=UTC)
@@ -102,4 +103,7 @@ def ensure_seeded(url: str, pg_admin: str | None = None, *, big: int = 1_000_000
             else:
                 conn.execute(text("ANALYZE"))
         print(f"seeded {want:,} wins in {time.perf_counter() - started:.0f} s ({db.dialect})", flush=True)
+    with db.session() as session:
+        for team in (BIG, SMALL, SAMEWEEK):
+            ensure_workspace(session, team, None)
     return db

@@ -20,8 +20,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_slack()
     from bot.server import Server
 
-    server = Server(settings, host=args.host, port=args.port, scheduler=not args.no_scheduler,
-                    worker_process=True)
+    server = Server(settings, host=args.host, port=args.port, scheduler=not args.no_scheduler)
 
     def stop(signum, frame) -> None:  # noqa: ANN001
         log.info("signal %s received, shutting down", signum)

@@ -4,9 +4,6 @@ and the waitress HTTP server. `aiwins serve`, the demo, the tests and the benchm
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
-import signal
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,83 +43,21 @@ def build_runtime(settings: Settings, *, migrate: bool = True, worker_threads: i
     return Runtime(settings=settings, db=db, clients=clients, worker=worker)
 
 
-def background_main(settings: Settings, scheduler: bool, wake: Any, parent_pid: int) -> None:
-    """The background process of `aiwins serve`: job worker (and scheduler), own interpreter.
-
-    Slack calls and database bookkeeping after the ack cost CPU; in their own process they do
-    not compete with request threads for the web process's GIL (see BENCHMARKS.md)."""
-    from bot.logs import setup_logging
-
-    setup_logging(settings)
-    runtime = build_runtime(settings, migrate=False)
-    runtime.worker = Worker(runtime.worker.ctx, threads=runtime.worker.threads, wake=wake)
-    runtime.worker.start()
-    if scheduler:
-        from bot.scheduler import start_scheduler
-
-        runtime.scheduler = start_scheduler(runtime)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
-    while not stop.wait(1.0) and os.getppid() == parent_pid:
-        pass
-    if runtime.scheduler is not None:
-        runtime.scheduler.shutdown(wait=False)
-    runtime.worker.stop()
-    runtime.db.dispose()
-
-
-class BackgroundProcess:
-    """Runs `background_main` in a child process and restarts it if it dies."""
-
-    def __init__(self, settings: Settings, scheduler: bool) -> None:
-        self.ctx = multiprocessing.get_context("spawn")
-        self.wake = self.ctx.Event()
-        self.settings, self.scheduler = settings, scheduler
-        self.proc: Any = None
-        self._stop = threading.Event()
-
-    def start(self) -> None:
-        self._spawn()
-        threading.Thread(target=self._watch, name="aiwins-watch", daemon=True).start()
-
-    def _spawn(self) -> None:
-        self.proc = self.ctx.Process(target=background_main, name="aiwins-background",
-                                     args=(self.settings, self.scheduler, self.wake, os.getpid()), daemon=True)
-        self.proc.start()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(5.0):
-            if not self.proc.is_alive():
-                log.error("background worker process exited with %s; restarting it", self.proc.exitcode)
-                self._spawn()
-
-    def notify(self) -> None:
-        self.wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self.proc is not None and self.proc.is_alive():
-            self.proc.terminate()
-            self.proc.join(15)
-
-
 class Server:
-    """The HTTP server plus background work, startable in a thread (tests) or in the foreground.
+    """The HTTP server plus background work (job worker and scheduler threads), startable in a
+    thread (tests, the demo) or in the foreground (`aiwins serve`).
 
-    `worker_process=True` (what `aiwins serve` uses) runs the job worker and scheduler in a child
-    process; otherwise they run on threads of this process (tests, the demo)."""
+    The worker runs on threads of this process on purpose: with SQLite, one process owning the
+    file means writers queue on an in-process lock instead of SQLite's busy handler, which
+    sleeps up to 100 ms at a time (BENCHMARKS.md has the numbers for both designs)."""
 
     def __init__(self, settings: Settings, *, host: str = "0.0.0.0", port: int | None = None,  # noqa: S104
                  scheduler: bool = True, threads: int = 8, migrate: bool = True,
                  worker_threads: int = 4, poll_interval: float = 1.0,
-                 process_before_response: bool = True, worker_process: bool = False) -> None:
+                 process_before_response: bool = True) -> None:
         self.runtime = build_runtime(settings, migrate=migrate, worker_threads=worker_threads,
                                      poll_interval=poll_interval)
-        self.background = BackgroundProcess(settings, scheduler) if worker_process else None
-        if self.background:
-            self.runtime.worker = None
-        worker = self.background or self.runtime.worker
+        worker = self.runtime.worker
         self.app: App = create_app(settings, db=self.runtime.db, clients=self.runtime.clients,
                                    notify_jobs=worker.notify if worker else None,
                                    process_before_response=process_before_response)
@@ -145,9 +80,6 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start_background(self) -> None:
-        if self.background:
-            self.background.start()
-            return
         if self.runtime.worker:
             self.runtime.worker.start()
         if self.use_scheduler:
@@ -199,8 +131,6 @@ class Server:
             self.http.task_dispatcher.shutdown(timeout=5)
         except Exception:
             log.debug("closing the HTTP server", exc_info=True)
-        if self.background:
-            self.background.stop()
         if self.runtime.scheduler is not None:
             self.runtime.scheduler.shutdown(wait=False)
             self.runtime.scheduler = None

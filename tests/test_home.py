@@ -206,3 +206,10 @@ def test_home_stays_within_block_kit_limits_for_a_busy_admin(db):
     assert block_errors(view["blocks"], max_blocks=MAX_VIEW_BLOCKS) == []
     text = json.dumps(view)
     assert "<!channel>" not in text and "<!here>" not in text
+
+
+def test_home_is_published_even_when_the_member_list_cannot_be_read(slack, fake_slack, db):
+    fake_slack.fail("users.list", error="missing_scope", times=None)
+    slack.command("/aiwin", "saved 1h with Claude", user_id=BOB)
+    text = all_text(open_home(slack, fake_slack, BOB)["blocks"])
+    assert "*1 win* in all" in text and "not known yet" in text

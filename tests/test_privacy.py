@@ -114,6 +114,7 @@ def test_another_workspaces_win_cannot_be_deleted(slack, fake_slack, db, admin):
 def test_opt_out_is_respected_everywhere_and_opt_in_restores(slack, fake_slack, db):
     slack.command("/aiwin", "built the forecast with Claude, saved 2h", user_id=CAROL)
     slack.command("/aiwin", "wrote the FAQ with ChatGPT, saved 1h", user_id=BOB)
+    slack.command("/aiwin", "<@U03GHIJKL|carol> and <@U02ABCDEF|alice> paired with Cursor, saved 30m", user_id=BOB)
     with db.session(TEAM) as s:
         s.add(Narrative(team_id=TEAM, author_id=CAROL, text="how I lead with AI", is_leader=True))
 
@@ -123,20 +124,21 @@ def test_opt_out_is_respected_everywhere_and_opt_in_restores(slack, fake_slack, 
     assert count(db, OptOut) == 1
 
     text = all_text(slack.command("/aiwin", "stats", user_id=BOB).json())
-    assert "1 win · 1 person · 1 h saved" in text and "Claude" not in text  # carol's win is not counted
+    # Wins naming carol are left out entirely (as in the digest): hers, and the one she shares with alice.
+    assert "1 win · 1 person · 1 h saved" in text and "Claude" not in text and "Cursor" not in text
     with db.read(TEAM) as s:
         bobs = build_home(s, TEAM, BOB, False)
         carols = build_home(s, TEAM, CAROL, False)
     assert (bobs.weeks[-1].wins, bobs.weeks[-1].people, bobs.leaders) == (1, 1, ())
     assert bobs.trend_tools == (("ChatGPT", 1),)
     # Her own view stays: her wins, with a note; the team part leaves her out for her too.
-    assert carols.opted_out and carols.personal.wins == 1 and carols.weeks[-1].wins == 1
+    assert carols.opted_out and carols.personal.wins == 2 and carols.weeks[-1].wins == 1
     text = all_text(slack.command("/aiwin", "stats", user_id=CAROL).json())
-    assert "*1 win* in all" in text and "You've opted out" in text
+    assert "*2 wins* in all" in text and "*2.5 h* all time" in text and "You've opted out" in text
 
     assert "Welcome back" in all_text(slack.command("/aiwin", "optin", user_id=CAROL).json())
     assert count(db, OptOut) == 0
     text = all_text(slack.command("/aiwin", "stats", user_id=BOB).json())
-    assert "2 wins · 2 people · 3 h saved" in text
+    assert "3 wins · 3 people · 3.5 h saved" in text
     with db.read(TEAM) as s:
         assert build_home(s, TEAM, BOB, False).leaders == (CAROL,)

@@ -43,7 +43,7 @@ def seed_member(session, user_id, *, tz="Europe/Paris", is_bot=False, deleted=Fa
 def world(db):
     """The hand-computed scenario (bob's zone: Europe/Paris, so his week starts Sunday 23:00 UTC)."""
     with db.session(TEAM) as s:
-        s.add(Workspace(team_id=TEAM))
+        s.add(Workspace(team_id=TEAM, members_synced_at=NOW))
         for user in (BOB, ALICE, CAROL, DAVE):
             seed_member(s, user)
         seed_member(s, "U0BOT000001", is_bot=True)

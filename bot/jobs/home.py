@@ -27,7 +27,11 @@ def publish_home(ctx: JobContext, job: Job, user_id: str) -> None:
     person = people.person(ctx.db, directory, team_id, user_id)  # also caches their time zone
     if person is None or person.is_bot or person.deleted:
         return
-    refresh_members(ctx.db, directory, team_id, job.enterprise_id)  # at most daily: coverage's denominator
+    try:  # at most daily: the member list behind coverage; a stale one is better than no Home
+        refresh_members(ctx.db, directory, team_id, job.enterprise_id)
+    except SlackApiError as e:
+        log.warning("users.list failed for %s (%s); coverage uses the last member list",
+                    team_id, e.response.get("error") or e.response.status_code)
     with ctx.db.read(team_id) as session:
         data = build_home(session, team_id, user_id, person.is_admin)
     view = home_view(data)

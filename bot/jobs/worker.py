@@ -8,6 +8,7 @@ backoff up to `max_attempts`, then the job is marked failed and logged with its 
 
 from __future__ import annotations
 
+import heapq
 import logging
 import random
 import threading
@@ -117,6 +118,38 @@ class ChannelPacer:
             return slot - now
 
 
+class DelayedJobs:
+    """Claimed jobs waiting for their channel's next posting slot, released on time by one thread."""
+
+    def __init__(self, release: Callable[[Job], None]) -> None:
+        self.release = release
+        self._heap: list[tuple[float, int, Job]] = []
+        self._cond = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._loop, name="aiwins-paced", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+
+    def put(self, job: Job, wait: float) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (time.monotonic() + wait, job.id, job))
+            self._cond.notify()
+
+    def _loop(self) -> None:
+        with self._cond:
+            while not self._stopped:
+                now = time.monotonic()
+                while self._heap and self._heap[0][0] <= now:
+                    self.release(heapq.heappop(self._heap)[2])
+                self._cond.wait(self._heap[0][0] - now if self._heap else None)
+
+
 class Worker:
     def __init__(
         self,
@@ -125,15 +158,14 @@ class Worker:
         threads: int = 4,
         poll_interval: float = 1.0,
         handlers: dict[str, Handler] | None = None,
-        wake: Any = None,
     ) -> None:
         self.ctx = ctx
         self.threads = threads
         self.poll_interval = poll_interval
         self.handlers = handlers if handlers is not None else HANDLERS
         self.pacer = ChannelPacer()
-        # A threading.Event, or a multiprocessing.Event when the web process notifies a worker process.
-        self._wake = wake if wake is not None else threading.Event()
+        self._delayed = DelayedJobs(self._submit)
+        self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Condition()
         self._running = 0
@@ -143,6 +175,7 @@ class Worker:
     # -- lifecycle ---------------------------------------------------------------------------------------
     def start(self) -> Worker:
         self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="aiwins-job")
+        self._delayed.start()
         self._thread = threading.Thread(target=self._loop, name="aiwins-jobs", daemon=True)
         self._thread.start()
         return self
@@ -150,6 +183,7 @@ class Worker:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._wake.set()
+        self._delayed.stop()
         if self._thread is not None:
             self._thread.join(timeout)
         if self._pool is not None:
@@ -182,10 +216,7 @@ class Worker:
         with self.ctx.db.session() as session:
             jobs = queue.claim(session, limit=min(limit, free), lease=LEASE)
         for job in jobs:
-            with self._idle:
-                self._running += 1
-            assert self._pool is not None
-            self._pool.submit(self._run_guarded, job)
+            self._submit(job)
         return len(jobs)
 
     def _run_guarded(self, job: Job) -> None:
@@ -209,11 +240,15 @@ class Worker:
         channel = job.payload.get("pace_channel")
         if channel:
             wait = self.pacer.reserve(f"{job.team_id}:{channel}", job.id, time.monotonic())
+            if 0 < wait < LEASE.total_seconds() / 2:
+                # Hold it here until its slot: the lease keeps other workers off it, and pacing
+                # costs no database writes (a burst into one channel would otherwise churn).
+                self._delayed.put(job, wait)
+                return "paced"
             if wait > 0:
                 with db.session() as s:
                     queue.reschedule(s, job.id, run_at=utcnow() + timedelta(seconds=wait),
                                      error=None, refund_attempt=True)
-                self.notify_later(wait)
                 return "retry"
         try:
             complete = fn(self.ctx, job)
@@ -260,6 +295,12 @@ class Worker:
             except Exception:
                 log.exception("failure handler for job %s (%s) failed", job.id, job.kind)
         return "failed"
+
+    def _submit(self, job: Job) -> None:
+        with self._idle:
+            self._running += 1
+        assert self._pool is not None
+        self._pool.submit(self._run_guarded, job)
 
     def notify_later(self, seconds: float) -> None:
         """Wake the loop when a rescheduled job falls due, so short waits are not a whole poll."""

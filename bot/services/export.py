@@ -25,7 +25,7 @@ from typing import IO, Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.models import Narrative, TeachBack, Win, WinOwner, Workspace
+from bot.models import Narrative, TeachBack, Win, WinOwner
 
 EXPORT = "export"  # the job that sends an export by DM (bot/jobs/export.py)
 BATCH = 1000
@@ -196,12 +196,10 @@ def cli_export(args: argparse.Namespace, settings: Any) -> int:
     db = Database(settings.database_url, pool_size=1)
     try:
         with db.read(args.team) as session:
-            if session.get(Workspace, args.team) is None:
-                print(f"aiwins: no workspace {args.team!r} in this database (it has no wins yet)",
-                      file=sys.stderr)
-                return 1
-            write_wins(session, sys.stdout, args.team, since=since)
+            rows = write_wins(session, sys.stdout, args.team, since=since)
         sys.stdout.flush()
+        if not rows:  # a header alone: say so, in case the team id has a typo
+            print(f"aiwins: no wins for team {args.team!r}" + (" since then" if since else ""), file=sys.stderr)
     except BrokenPipeError:  # `aiwins export … | head`: the reader left, which is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:

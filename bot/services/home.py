@@ -1,8 +1,8 @@
 """App Home: the plain data behind each person's Home tab, and the workspace settings admins
 change from it. `build_home` reads; bot/blocks/home.py turns its result into Block Kit.
 
-Cost: a handful of index-range aggregates (bot/services/stats.py) plus the few rows shown,
-whatever the size of the workspace or the person's history."""
+Cost: index-range aggregates (bot/services/stats.py) over the workspace's last five weeks and
+over the person's own wins, plus the few rows shown; never a scan of the workspace's history."""
 
 from __future__ import annotations
 
@@ -29,11 +29,13 @@ from bot.models import (
     utcnow,
 )
 from bot.services import managers, stats
+from bot.services.people import opted_out_ids
 from bot.services.policy import PolicyView, policy_summary
 from bot.services.workspaces import ensure_workspace
 
 HOME_REFRESH = "home_refresh"
-REFRESH_WINDOW = 5  # seconds: changes within one window make one republish, just after it
+REFRESH_WINDOW = 30  # seconds: changes within one window make one republish, just after it (a burst of
+# wins costs one Home build per person, after the burst rather than during it)
 TREND_WEEKS = 5  # this week and the four before it
 RECENT_WINS = 5
 RECENT_TEACHBACKS = 5
@@ -105,7 +107,7 @@ def build_home(session: Session, team_id: str, user_id: str, is_admin: bool,
                now: datetime | None = None) -> HomeData:
     now = now or utcnow()
     tz = stats.viewer_tz(session, team_id, user_id)
-    hidden = stats.hidden_ids(session, team_id)
+    hidden = opted_out_ids(session)  # the session is scoped to team_id
     weeks = tuple(stats.periods_figures(session, team_id, stats.weeks_back(now, tz, TREND_WEEKS),
                                         hidden=hidden))
     trend_split, trend_tools = _trend(weeks)

@@ -6,9 +6,9 @@ by (team_id, user_id, created_at) on win_owners. Only the few rows a view shows 
 Counting rules (the same everywhere):
 * a person's figures count every win they own, with the win's full time saved (a shout-out to
   two people that "saved 3h" saved each of them 3 h of work);
-* team figures count each win once, and leave out people who opted out: their wins are not
-  counted unless someone else who did not opt out owns them too, and they are not counted as
-  people, in coverage or among leaders (their own view stays complete);
+* team figures count each win once, and leave out people who opted out: a win naming anyone who
+  opted out is left out entirely (as in the digest), and they are not counted as people, in
+  coverage or among leaders (their own view stays complete);
 * weeks start on Monday and months on the 1st, in the viewer's Slack time zone;
 * coverage is the share of active members (not bots, not deleted, not opted out) who own at
   least one win in the last 30 days.
@@ -26,8 +26,8 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import Database
-from bot.models import Member, Narrative, OptOut, Win, WinOwner, Workspace, utcnow
-from bot.services.people import DEFAULT_TZ, remember_member
+from bot.models import Member, Narrative, Win, WinOwner, Workspace, utcnow
+from bot.services.people import DEFAULT_TZ, opted_out_ids, remember_member
 from bot.services.workspaces import ensure_workspace
 
 COVERAGE_WINDOW = timedelta(days=30)
@@ -144,19 +144,13 @@ def viewer_tz(session: Session, team_id: str, user_id: str) -> str:
     return tz or DEFAULT_TZ
 
 
-# -- who is hidden ---------------------------------------------------------------------------------------
+# -- who opted out ---------------------------------------------------------------------------------------
 
 
-def hidden_ids(session: Session, team_id: str) -> set[str]:
-    """People who opted out of team views (a small set)."""
-    return set(session.scalars(select(OptOut.user_id).where(OptOut.team_id == team_id)).all())
-
-
-def _visible_win(team_id: str, hidden: set[str]) -> Any:
-    """Wins owned by at least one person who did not opt out (a primary-key probe per win)."""
-    return exists().where(
-        WinOwner.win_id == Win.id, WinOwner.team_id == team_id, WinOwner.user_id.not_in(hidden)
-    )
+def _hidden_wins(team_id: str, hidden: set[str], start: datetime, end: datetime) -> Any:
+    """Ids of the wins in [start, end) that name someone who opted out (a small set)."""
+    return select(WinOwner.win_id).where(WinOwner.team_id == team_id, WinOwner.created_at >= start,
+                                         WinOwner.created_at < end, WinOwner.user_id.in_(hidden))
 
 
 # -- team ----------------------------------------------------------------------------------------------
@@ -172,7 +166,7 @@ def periods_figures(session: Session, team_id: str, periods: list[tuple[datetime
                     hidden: set[str] | None = None) -> list[PeriodFigures]:
     """The figures of back-to-back periods (e.g. five weeks) from two grouped scans of their whole
     range: each row is put in its period by a CASE on created_at, then summed here."""
-    hidden = hidden if hidden is not None else hidden_ids(session, team_id)
+    hidden = hidden if hidden is not None else opted_out_ids(session)
     first, last = periods[0][0], periods[-1][1]
 
     def bucket(column: Any) -> Any:
@@ -181,8 +175,11 @@ def periods_figures(session: Session, team_id: str, periods: list[tuple[datetime
         return case(*((column < end, i) for i, (_, end) in enumerate(periods[:-1])), else_=len(periods) - 1)
 
     in_range = and_(Win.team_id == team_id, Win.created_at >= first, Win.created_at < last)
+    owners = and_(WinOwner.team_id == team_id, WinOwner.created_at >= first, WinOwner.created_at < last)
     if hidden:
-        in_range = and_(in_range, _visible_win(team_id, hidden))
+        hidden_wins = _hidden_wins(team_id, hidden, first, last)
+        in_range = and_(in_range, Win.id.not_in(hidden_wins))
+        owners = and_(owners, WinOwner.win_id.not_in(hidden_wins))
     win_bucket = bucket(Win.created_at).label("bucket")
     rows = session.execute(
         select(win_bucket, Win.reinvested_in, Win.tool, func.count(),
@@ -203,9 +200,6 @@ def periods_figures(session: Session, team_id: str, periods: list[tuple[datetime
         if tool:
             tools[i][tool] = tools[i].get(tool, 0) + n
 
-    owners = and_(WinOwner.team_id == team_id, WinOwner.created_at >= first, WinOwner.created_at < last)
-    if hidden:
-        owners = and_(owners, WinOwner.user_id.not_in(hidden))
     owner_bucket = bucket(WinOwner.created_at).label("bucket")
     # DISTINCT in a subquery: PostgreSQL hashes it, where count(DISTINCT …) would sort.
     pairs = select(owner_bucket, WinOwner.user_id).where(owners).distinct().subquery()
@@ -215,7 +209,12 @@ def periods_figures(session: Session, team_id: str, periods: list[tuple[datetime
 
 
 def coverage(session: Session, team_id: str, now: datetime, *, hidden: set[str] | None = None) -> Coverage:
-    hidden = hidden if hidden is not None else hidden_ids(session, team_id)
+    """Unknown (0 of 0) until users.list has been copied once: before that `members` holds only the
+    few people looked up one by one, and a share of them would mislead."""
+    synced = session.scalar(select(Workspace.members_synced_at).where(Workspace.team_id == team_id))
+    if synced is None:
+        return Coverage(active=0, covered=0)
+    hidden = hidden if hidden is not None else opted_out_ids(session)
     active = and_(Member.team_id == team_id, Member.is_bot.is_(False), Member.deleted.is_(False))
     if hidden:
         active = and_(active, Member.user_id.not_in(hidden))
@@ -233,7 +232,7 @@ def coverage(session: Session, team_id: str, now: datetime, *, hidden: set[str] 
 def leaders_modeling(session: Session, team_id: str, since: datetime, *, hidden: set[str] | None = None,
                      limit: int = 20) -> list[str]:
     """Leaders who shared a usage narrative since `since`, most recent first."""
-    hidden = hidden if hidden is not None else hidden_ids(session, team_id)
+    hidden = hidden if hidden is not None else opted_out_ids(session)
     cond = and_(Narrative.team_id == team_id, Narrative.created_at >= since, Narrative.is_leader.is_(True))
     if hidden:
         cond = and_(cond, Narrative.author_id.not_in(hidden))
@@ -295,7 +294,7 @@ def stats_report(session: Session, team_id: str, user_id: str, now: datetime | N
     """`/aiwin stats`: the caller's figures and the team's this week and this month."""
     now = now or utcnow()
     tz = viewer_tz(session, team_id, user_id)
-    hidden = hidden_ids(session, team_id)
+    hidden = opted_out_ids(session)
     return StatsReport(
         user_id=user_id,
         tz=tz,
