@@ -17,6 +17,12 @@ from tests.helpers import all_text, wait_until
 ADMIN = "U0ADMIN0001"
 
 
+@pytest.fixture(autouse=True)
+def quick_refresh(monkeypatch):
+    """Republish after 1-second windows instead of 30 (the server runs in this process)."""
+    monkeypatch.setattr("bot.services.home.REFRESH_WINDOW", 1)
+
+
 @pytest.fixture
 def admin(fake_slack):
     fake_slack.add_user(ADMIN, "ada", is_admin=True, tz="Europe/Paris")
@@ -178,10 +184,14 @@ def test_member_list_is_synced_at_most_daily(slack, fake_slack, db):
 
 
 def test_home_refresh_is_deduplicated(db):
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2026, 3, 11, 12, 0, 0, 100_000, tzinfo=UTC)
     with db.session(TEAM) as s:
-        first = enqueue_home_refresh(s, TEAM, [BOB, ALICE, BOB])
-        again = enqueue_home_refresh(s, TEAM, [BOB])
-    assert (first, again) == (2, 0)
+        first = enqueue_home_refresh(s, TEAM, [BOB, ALICE, BOB], now=now)
+        again = enqueue_home_refresh(s, TEAM, [BOB], now=now + timedelta(milliseconds=500))
+        later = enqueue_home_refresh(s, TEAM, [BOB], now=now + timedelta(seconds=2))
+    assert (first, again, later) == (2, 0, 1)
 
 
 def test_home_stays_within_block_kit_limits_for_a_busy_admin(db):

@@ -235,6 +235,7 @@ def update_win(
             for i, u in enumerate(owners)
         )
     session.flush()
+    enqueue_home_refresh(session, win.team_id, (win.author_id, *owners), enterprise_id=win.enterprise_id)
     if win.message_ts:
         enqueue(
             session,
