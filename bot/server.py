@@ -62,6 +62,8 @@ class Server:
                                    notify_jobs=worker.notify if worker else None,
                                    process_before_response=process_before_response)
         self.web = WebApp(self.app, self.runtime.db, verify_headers=not settings.slack_app_token)
+        if worker:
+            worker.busy = self.web.busy
         self.use_scheduler = scheduler
         self.http = waitress.create_server(
             self.web, host=host, port=settings.port if port is None else port, threads=threads,

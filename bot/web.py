@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -58,6 +59,11 @@ class WebApp:
         self.bolt = bolt
         self.db = db
         self.verify_headers = verify_headers
+        self.in_flight = 0  # Slack requests being answered right now (the worker defers to them)
+        self._lock = threading.Lock()
+
+    def busy(self) -> bool:
+        return self.in_flight > 0
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO") or "/"
@@ -111,7 +117,14 @@ class WebApp:
         except UnicodeDecodeError:
             return _plain(start_response, 401, json.dumps({"error": "invalid request"}), "application/json")
         request = BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers)
-        return self.bolt_response(self.bolt.dispatch(request), start_response)
+        with self._lock:
+            self.in_flight += 1
+        try:
+            response = self.bolt.dispatch(request)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+        return self.bolt_response(response, start_response)
 
     @staticmethod
     def bolt_response(response: Any, start_response: StartResponse) -> Iterable[bytes]:

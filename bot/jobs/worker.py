@@ -158,7 +158,9 @@ class Worker:
         threads: int = 4,
         poll_interval: float = 1.0,
         handlers: dict[str, Handler] | None = None,
+        busy: Callable[[], bool] = lambda: False,
     ) -> None:
+        self.busy = busy
         self.ctx = ctx
         self.threads = threads
         self.poll_interval = poll_interval
@@ -207,8 +209,11 @@ class Worker:
 
     def run_once(self, limit: int = 50) -> int:
         """Claim due jobs and run them on the pool; returns how many were claimed."""
+        # Acks come first: while requests are being answered, background work runs one job at a
+        # time (the ack path and the worker share one interpreter; see BENCHMARKS.md).
+        capacity = 1 if self.busy() else self.threads * 2
         with self._idle:
-            free = self.threads * 2 - self._running
+            free = capacity - self._running
         if free <= 0:
             with self._idle:
                 self._idle.wait(self.poll_interval)
