@@ -60,3 +60,21 @@ def ephemeral(text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str
     if blocks:
         body["blocks"] = blocks[:50]
     return body
+
+
+def post_problem(noun: str, item_id: int, channel_id: str | None, error: str, retry_action_id: str,
+                 archived_hint: str) -> tuple[str, list[dict[str, Any]]]:
+    """Told to the author when a post (a win, a story) could not be made; the item itself is saved."""
+    where = f"<#{channel_id}>" if channel_id else "that channel"
+    if error in ("not_in_channel", "channel_not_found"):
+        why = (f"I can't post in {where}: I'm not a member (private channels need an invite). "
+               f"Type `/invite @AI Wins` there, then press *Post again*.")
+    elif error == "is_archived":
+        why = f"{where} is archived, so I can't post there. {archived_hint}"
+    else:
+        why = "Slack kept refusing the post for a while. Press *Post again* to try once more."
+    text = f":warning: Your {noun} *#{item_id}* is saved, but it wasn't posted. {why}"
+    blocks: list[dict[str, Any]] = [section(text)]
+    if error != "is_archived":
+        blocks.append({"type": "actions", "elements": [button("Post again", retry_action_id, str(item_id))]})
+    return f"Your {noun} #{item_id} is saved, but I couldn't post it.", blocks

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.blocks.common import button, context, ephemeral, mention, section, user_text
+from bot.blocks.common import button, context, ephemeral, mention, post_problem, section, user_text
 from bot.blocks.text import escape, plain, truncate
 from bot.models import TEXT_PLAIN
 from bot.services.narratives import NarrativeView
@@ -59,20 +59,8 @@ def narrative_receipt(n: NarrativeView, *, created: bool) -> dict[str, Any]:
 
 
 def narrative_post_problem(n: NarrativeView, error: str) -> tuple[str, list[dict[str, Any]]]:
-    """Told to the author when the story could not be posted; it is saved all the same."""
-    where = f"<#{n.channel_id}>" if n.channel_id else "that channel"
-    if error in ("not_in_channel", "channel_not_found"):
-        why = (f"I can't post in {where}: I'm not a member (private channels need an invite). "
-               f"Type `/invite @AI Wins` there, then press *Post again*.")
-    elif error == "is_archived":
-        why = f"{where} is archived, so I can't post there. Share your next story in an active channel."
-    else:
-        why = "Slack kept refusing the post for a while. Press *Post again* to try once more."
-    text = f":warning: Your AI story *#{n.id}* is saved, but it wasn't posted. {why}"
-    blocks: list[dict[str, Any]] = [section(text)]
-    if error != "is_archived":
-        blocks.append({"type": "actions", "elements": [button("Post again", RETRY_POST, str(n.id))]})
-    return f"Your AI story #{n.id} is saved, but I couldn't post it.", blocks
+    return post_problem("AI story", n.id, n.channel_id, error, RETRY_POST,
+                        "Share your next story in an active channel.")
 
 
 def open_modal_button(*, prompt_period: str | None = None, channel_id: str | None = None,

@@ -14,6 +14,7 @@ from bot.blocks.common import (
     section,
     user_text,
 )
+from bot.blocks.common import post_problem as common_post_problem
 from bot.blocks.text import escape, plain, truncate
 from bot.models import TEXT_PLAIN
 from bot.services.wins import MAX_MINUTES_SAVED, REINVEST_CATEGORIES, WinView
@@ -82,20 +83,8 @@ def receipt(win: WinView, *, created: bool, dropped_minutes: int | None = None) 
 
 
 def post_problem(win: WinView, error: str) -> tuple[str, list[dict[str, Any]]]:
-    """Told to the author when the celebration could not be posted; the win itself is safe."""
-    where = f"<#{win.channel_id}>" if win.channel_id else "that channel"
-    if error in ("not_in_channel", "channel_not_found"):
-        why = (f"I can't post in {where}: I'm not a member (private channels need an invite). "
-               f"Type `/invite @AI Wins` there, then press *Post again*.")
-    elif error == "is_archived":
-        why = f"{where} is archived, so I can't post there. Log your next win in an active channel."
-    else:
-        why = "Slack kept refusing the post for a while. Press *Post again* to try once more."
-    text = f":warning: Your AI win *#{win.id}* is saved, but the celebration wasn't posted. {why}"
-    blocks: list[dict[str, Any]] = [section(text)]
-    if error != "is_archived":
-        blocks.append({"type": "actions", "elements": [button("Post again", "win_retry_post", str(win.id))]})
-    return f"Your AI win #{win.id} is saved, but I couldn't post it.", blocks
+    return common_post_problem("AI win", win.id, win.channel_id, error, "win_retry_post",
+                               "Log your next win in an active channel.")
 
 
 HELP_TEXT = """*AI Wins* — celebrate smart AI use. Examples:

@@ -67,9 +67,13 @@ def post_win_gave_up(ctx: JobContext, job: Job) -> None:
 
 
 def tell_author(ctx: JobContext, job: Job, win: WinView, error: str) -> None:
+    text, blocks = post_problem(win, error)
+    notify_author(ctx, job, win.author_id, text, blocks)
+
+
+def notify_author(ctx: JobContext, job: Job, author_id: str, text: str, blocks: list[dict]) -> None:
     """Ephemeral through the command's response_url when we have one (works in channels the bot
     is not in), else a DM from the bot."""
-    text, blocks = post_problem(win, error)
     url = job.payload.get("response_url")
     if url:
         try:
@@ -78,8 +82,8 @@ def tell_author(ctx: JobContext, job: Job, win: WinView, error: str) -> None:
             if r.status_code == 200:
                 return
         except Exception:
-            log.warning("response_url for win %s failed; sending a DM instead", win.id, exc_info=True)
-    ctx.client(job).chat_postMessage(channel=win.author_id, text=text, blocks=blocks)
+            log.warning("response_url for job %s failed; sending a DM instead", job.id, exc_info=True)
+    ctx.client(job).chat_postMessage(channel=author_id, text=text, blocks=blocks)
 
 
 @handler("update_win_message")

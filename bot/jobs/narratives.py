@@ -6,11 +6,10 @@ import logging
 from dataclasses import replace
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
 
 from bot.blocks.narratives import narrative_post, narrative_post_problem
 from bot.directory import Directory
-from bot.jobs.handlers import CHANNEL_ERRORS
+from bot.jobs.handlers import CHANNEL_ERRORS, notify_author
 from bot.jobs.worker import JobContext, handler
 from bot.models import Job
 from bot.services import narratives, people
@@ -61,15 +60,5 @@ def post_narrative_gave_up(ctx: JobContext, job: Job) -> None:
 
 
 def tell_author(ctx: JobContext, job: Job, n: NarrativeView, error: str) -> None:
-    """Ephemeral through the command's response_url when there is one, else a DM (as for wins)."""
     text, blocks = narrative_post_problem(n, error)
-    url = job.payload.get("response_url")
-    if url:
-        try:
-            r = WebhookClient(url, timeout=10).send(text=text, blocks=blocks, response_type="ephemeral",
-                                                    replace_original=False)
-            if r.status_code == 200:
-                return
-        except Exception:
-            log.warning("response_url for narrative %s failed; sending a DM instead", n.id, exc_info=True)
-    ctx.client(job).chat_postMessage(channel=n.author_id, text=text, blocks=blocks)
+    notify_author(ctx, job, n.author_id, text, blocks)
