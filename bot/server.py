@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import waitress
@@ -30,7 +30,6 @@ class Runtime:
     clients: SlackClients
     worker: Worker | None = None
     scheduler: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def build_runtime(settings: Settings, *, migrate: bool = True, worker_threads: int = 4,

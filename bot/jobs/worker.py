@@ -15,9 +15,8 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
@@ -52,8 +51,8 @@ class Permanent(Exception):  # noqa: N818
 class JobContext:
     db: Database
     clients: SlackClients
+    # Handlers call this after committing new jobs; the worker points it at its own wake-up.
     enqueue_hook: Callable[[], None] = lambda: None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def client(self, job: Job):  # noqa: ANN201 - a WebClient
         return self.clients.for_team(job.team_id, job.enterprise_id)
@@ -161,6 +160,7 @@ class Worker:
         busy: Callable[[], bool] = lambda: False,
     ) -> None:
         self.busy = busy
+        ctx.enqueue_hook = self.notify
         self.ctx = ctx
         self.threads = threads
         self.poll_interval = poll_interval
