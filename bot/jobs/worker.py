@@ -233,7 +233,8 @@ class Worker:
                 self._idle.notify_all()
 
     def run_job(self, job: Job) -> str:
-        """Run one claimed job and record the outcome. Returns "done", "retry" or "failed"."""
+        """Run one claimed job and record the outcome: "done", "retry", "failed", or "paced" (held in
+        memory until its channel's next slot)."""
         fn = self.handlers.get(job.kind)
         db = self.ctx.db
         if fn is None:
