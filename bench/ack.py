@@ -21,6 +21,7 @@ from bench.common import (  # noqa: E402
     free_port,
     machine,
     new_secret,
+    print_ack_table,
     run_load,
     sandbox_count,
     save,
@@ -106,12 +107,7 @@ def main() -> None:
                                         env, port, secret, args.requests, args.channels, api_url, celebrate=True))
     finally:
         sandbox.stop()
-    baseline = results[0]["req_per_s"]
-    print(f"\nmachine: {machine()}")
-    print(f"{'target':40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'RSS MB':>8}  vs bare Bolt")
-    for r in results:
-        print(f"{r['target']:40} {r['req_per_s']:8.1f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['max_ms']:8.1f} "
-              f"{r['peak_rss_mb']:8.1f}  {r['req_per_s'] / baseline:5.2f}x")
+    print_ack_table(results)
     ours = results[-1]
     print(f"celebrated {ours.get('celebrated')} of {args.requests} (+50 warm-up), all done "
           f"{ours.get('all_celebrated_s_after_load')} s after the load ended; non-200: {ours['non_200']}")

@@ -159,3 +159,23 @@ def save(name: str, data: dict) -> Path:
     path = out / f"{name}.json"
     path.write_text(json.dumps(data, indent=2))
     return path
+
+
+def print_ack_table(results: list[dict]) -> None:
+    """The ack benchmarks' table: every target against the first (bare Bolt, default runner)."""
+    base = results[0]["req_per_s"]
+    print(f"\nmachine: {machine()}")
+    print(f"{'target':40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'RSS MB':>8}  vs bare Bolt")
+    for r in results:
+        print(f"{r['target']:40} {r['req_per_s']:8.1f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['max_ms']:8.1f} "
+              f"{r['peak_rss_mb']:8.1f}  {r['req_per_s'] / base:5.2f}x")
+
+
+def timed(fn, repeat: int, warmup: int = 2) -> tuple[float, float, object]:  # noqa: ANN001
+    """Median and max milliseconds of `fn()` over `repeat` runs after `warmup`, and its last result."""
+    times = []
+    for _ in range(repeat + warmup):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times[warmup:]), max(times[warmup:]), result

@@ -9,14 +9,12 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import machine, save  # noqa: E402
+from bench.common import machine, save, timed  # noqa: E402
 from bench.seed import BIG, SAMEWEEK, SMALL, WEEK, bench_urls, ensure_seeded  # noqa: E402
 from bot.blocks.digest import digest_blocks  # noqa: E402
 from bot.services.digest import build_digest  # noqa: E402
@@ -24,16 +22,14 @@ from bot.services.digest import build_digest  # noqa: E402
 PG_ADMIN = os.environ.get("AIWINS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def time_digest(db, team: str, repeat: int) -> tuple[float, float, int]:
-    times = []
-    for _ in range(repeat + 2):
-        t0 = time.perf_counter()
+def time_digest(db, team: str, repeat: int) -> tuple[float, float, int]:  # noqa: ANN001
+    def one() -> int:
         with db.read(team) as session:
             data = build_digest(session, team, WEEK, "UTC")
-        _, blocks = digest_blocks(data)
-        times.append((time.perf_counter() - t0) * 1000)
-    times = times[2:]  # warm caches first
-    return statistics.median(times), max(times), data.wins
+        digest_blocks(data)
+        return data.wins
+
+    return timed(one, repeat)
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -21,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PY, ROOT, machine, save  # noqa: E402
+from bench.common import PY, ROOT, machine, save, timed  # noqa: E402
 from bench.seed import BIG, HEAVY_USER, SMALL, bench_urls, ensure_seeded  # noqa: E402
 from bot.blocks.home import home_view  # noqa: E402
 from bot.services.home import build_home  # noqa: E402
@@ -29,16 +28,13 @@ from bot.services.home import build_home  # noqa: E402
 PG_ADMIN = os.environ.get("AIWINS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def time_home(db, team: str, user: str, repeat: int) -> tuple[float, float, int]:
-    times = []
-    for _ in range(repeat + 2):
-        t0 = time.perf_counter()
+def time_home(db, team: str, user: str, repeat: int) -> tuple[float, float, int]:  # noqa: ANN001
+    def one() -> int:
         with db.read(team) as session:
             data = build_home(session, team, user, is_admin=True)
-        view = home_view(data)
-        times.append((time.perf_counter() - t0) * 1000)
-    times = times[2:]
-    return statistics.median(times), max(times), len(view["blocks"])
+        return len(home_view(data)["blocks"])
+
+    return timed(one, repeat)
 
 
 def time_export(url: str, team: str) -> dict[str, float]:

@@ -15,7 +15,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PY, Proc, free_port, machine, new_secret, run_load, save, start_sandbox, wait_http  # noqa: E402
+from bench.common import (  # noqa: E402
+    PY,
+    Proc,
+    free_port,
+    machine,
+    new_secret,
+    print_ack_table,
+    run_load,
+    save,
+    start_sandbox,
+    wait_http,
+)
 from bot.sandbox.requests import sign  # noqa: E402
 
 TEAM = "T0AB12CD3EF"
@@ -80,12 +91,7 @@ def main() -> None:
                 results.append(result)
     finally:
         sandbox.stop()
-    base = results[0]["req_per_s"]
-    print(f"\nmachine: {machine()}")
-    print(f"{'target':40} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'RSS MB':>8}  vs bare Bolt")
-    for r in results:
-        print(f"{r['target']:40} {r['req_per_s']:8.1f} {r['p50_ms']:8.2f} {r['p99_ms']:8.2f} {r['max_ms']:8.1f} "
-              f"{r['peak_rss_mb']:8.1f}  {r['req_per_s'] / base:5.2f}x")
+    print_ack_table(results)
     ours = results[-1]
     print(f"{args.events} unique events + {retries} redeliveries → {ours['queued_events']} queued "
           f"(exactly one per event_id); non-200: {ours['non_200']}")
