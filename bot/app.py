@@ -9,15 +9,14 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.db import Database
 from bot.deps import Deps
 from bot.listeners import register_listeners
-from bot.models.slack_oauth import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
+from bot.models.slack_oauth import OAUTH_STATES_TABLE
 from bot.settings import Settings
-from bot.slack_client import SlackClients, make_client
+from bot.slack_client import SlackClients, make_client, make_clients
 
 log = logging.getLogger(__name__)
 
@@ -25,20 +24,6 @@ BOT_SCOPES = [
     "commands", "chat:write", "chat:write.public", "reactions:read", "users:read", "usergroups:read",
     "im:write", "channels:read", "groups:read", "files:write",
 ]
-
-
-def installation_store(settings: Settings, db: Database) -> SQLAlchemyInstallationStore:
-    # Tables belong to our Alembic history (bot/models/slack_oauth.py); create_tables() is never called.
-    return SQLAlchemyInstallationStore(
-        client_id=settings.slack_client_id, engine=db.engine,
-        bots_table_name=BOTS_TABLE, installations_table_name=INSTALLATIONS_TABLE,
-    )
-
-
-def make_clients(settings: Settings, db: Database) -> SlackClients:
-    if settings.oauth_enabled:
-        return SlackClients(settings.slack_api_url, installation_store=installation_store(settings, db))
-    return SlackClients(settings.slack_api_url, token=settings.slack_bot_token)
 
 
 def create_app(

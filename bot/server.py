@@ -12,12 +12,12 @@ import waitress
 from slack_bolt import App
 
 import bot.features  # noqa: F401  (registers subcommands, job handlers, periodic work)
-from bot.app import create_app, make_clients
+from bot.app import create_app
 from bot.db import Database
 from bot.jobs.worker import JobContext, Worker
 from bot.migrate import upgrade
 from bot.settings import Settings
-from bot.slack_client import SlackClients
+from bot.slack_client import SlackClients, make_clients
 from bot.web import MAX_BODY, WebApp
 
 log = logging.getLogger(__name__)

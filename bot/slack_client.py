@@ -12,9 +12,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
 from slack_sdk.oauth.installation_store import InstallationStore
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.web import SlackResponse
 
+from bot.db import Database
 from bot.metrics import SLACK_API_ERRORS
+from bot.models.slack_oauth import BOTS_TABLE, INSTALLATIONS_TABLE
+from bot.settings import Settings
 
 
 class NotInstalled(LookupError):
@@ -80,3 +84,17 @@ class SlackClients:
 
     def for_team(self, team_id: str, enterprise_id: str | None = None) -> MeteredWebClient:
         return self.for_token(self.token_for(team_id, enterprise_id))
+
+
+def installation_store(settings: Settings, db: Database) -> SQLAlchemyInstallationStore:
+    # Tables belong to our Alembic history (bot/models/slack_oauth.py); create_tables() is never called.
+    return SQLAlchemyInstallationStore(
+        client_id=settings.slack_client_id, engine=db.engine,
+        bots_table_name=BOTS_TABLE, installations_table_name=INSTALLATIONS_TABLE,
+    )
+
+
+def make_clients(settings: Settings, db: Database) -> SlackClients:
+    if settings.oauth_enabled:
+        return SlackClients(settings.slack_api_url, installation_store=installation_store(settings, db))
+    return SlackClients(settings.slack_api_url, token=settings.slack_bot_token)

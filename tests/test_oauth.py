@@ -8,10 +8,10 @@ import urllib.request
 
 from slack_sdk.oauth.installation_store import Installation
 
-from bot.app import installation_store
 from bot.sandbox.requests import SlackSender
 from bot.server import Server
 from bot.settings import Settings
+from bot.slack_client import installation_store
 from tests.conftest import BOB, CHANNEL
 from tests.helpers import wait_until, wins
 

@@ -40,7 +40,6 @@ from bot.blocks.prompts import prompt_blocks
 from bot.blocks.render import blocks_to_text
 from bot.db import Database
 from bot.jobs.handlers import CHANNEL_ERRORS
-from bot.jobs.queue import enqueue
 from bot.jobs.worker import LEASE, JobContext, Permanent, Worker, handler
 from bot.models import (
     DELIVERY_CLAIMED,
@@ -54,13 +53,14 @@ from bot.models import (
     Workspace,
     utcnow,
 )
+from bot.models.queue import enqueue
 from bot.scheduler import periodic
 from bot.services import subscriptions as subs
 from bot.services.digest import build_digest
 from bot.services.prompts import BY_KEY, PROMPTS, prompt_for_channel
 from bot.services.subscriptions import GRACE, DeliveryView, SubscriptionView
 from bot.settings import ConfigError, Settings
-from bot.slack_client import NotInstalled
+from bot.slack_client import NotInstalled, make_clients
 
 log = logging.getLogger(__name__)
 
@@ -270,8 +270,6 @@ def _cli(kind: str, args: argparse.Namespace, settings: Settings) -> int:
             return _fail(f"no channel has {kind} turned on; pass --channel C… to post to one")
         clients = None
         if args.post:
-            from bot.app import make_clients
-
             clients = make_clients(settings, db)
         code = 0
         for channel, tz, sub_id in targets or [(None, "UTC", None)]:

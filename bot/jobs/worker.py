@@ -22,9 +22,8 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.db import Database
-from bot.jobs import queue
 from bot.metrics import JOBS
-from bot.models import JOB_FAILED, Job, utcnow
+from bot.models import JOB_FAILED, Job, queue, utcnow
 from bot.slack_client import SlackClients
 
 log = logging.getLogger(__name__)

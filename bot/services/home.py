@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.jobs.queue import enqueue
 from bot.models import (
     KIND_DIGEST,
     KIND_PROMPTS,
@@ -28,6 +27,7 @@ from bot.models import (
     Workspace,
     utcnow,
 )
+from bot.models.queue import enqueue
 from bot.services import managers, stats
 from bot.services.people import opted_out_ids
 from bot.services.policy import PolicyView, policy_summary

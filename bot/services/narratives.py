@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.jobs.queue import enqueue, insert_ignore
 from bot.models import TEXT_WIRE, Narrative, utcnow
+from bot.models.queue import enqueue, insert_ignore
 from bot.models.win import POST_FAILED, POST_NONE, POST_PENDING, POST_POSTED
 from bot.services.wins import MAX_MINUTES_SAVED
 from bot.services.wintext import parse_win_text

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
-from bot.jobs.queue import insert_ignore
 from bot.models import Manager, Member, OptOut, Workspace, utcnow
+from bot.models.queue import insert_ignore
 
 MEMBER_TTL = timedelta(minutes=10)
 GROUP_TTL = 300.0  # seconds

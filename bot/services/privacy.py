@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.jobs.queue import enqueue
 from bot.models import Win
+from bot.models.queue import enqueue
 from bot.services.home import enqueue_home_refresh
 from bot.services.people import set_opt_out
 

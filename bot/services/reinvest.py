@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.jobs.queue import enqueue
 from bot.models import Win, utcnow
+from bot.models.queue import enqueue
 from bot.services.home import enqueue_home_refresh
 from bot.services.people import opted_out_ids
 from bot.services.wins import REINVEST_CATEGORIES, WinView, get_win

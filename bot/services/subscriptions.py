@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
-from bot.jobs.queue import insert_ignore
 from bot.models import (
     DELIVERY_CLAIMED,
     DELIVERY_FAILED,
@@ -32,6 +31,7 @@ from bot.models import (
     Subscription,
     utcnow,
 )
+from bot.models.queue import insert_ignore
 from bot.services.people import DEFAULT_TZ
 
 # A due instant older than this when first seen (the app was down) is skipped, not posted late:

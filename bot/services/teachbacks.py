@@ -18,7 +18,6 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from bot.jobs.queue import enqueue, insert_ignore
 from bot.models import (
     NOMINATION_ACTIVE,
     NOMINATION_WITHDRAWN,
@@ -33,6 +32,7 @@ from bot.models import (
     Workspace,
     utcnow,
 )
+from bot.models.queue import enqueue, insert_ignore
 from bot.services.wins import WinView, view_of
 from bot.services.workspaces import ensure_workspace
 

@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.jobs.queue import enqueue
 from bot.metrics import WINS_RECORDED
 from bot.models import TEXT_PLAIN, TEXT_WIRE, Win, WinOwner, utcnow
+from bot.models.queue import enqueue
 from bot.models.win import POST_NONE, POST_PENDING
 from bot.services.home import enqueue_home_refresh
 from bot.services.wintext import parse_win_text

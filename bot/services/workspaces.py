@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from bot.jobs.queue import insert_ignore
 from bot.models import Workspace, utcnow
+from bot.models.queue import insert_ignore
 
 
 def ensure_workspace(session: Session, team_id: str, enterprise_id: str | None) -> None:

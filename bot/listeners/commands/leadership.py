@@ -17,8 +17,8 @@ from bot.blocks.policy import policy_message, policy_saved
 from bot.blocks.stats import stats_message
 from bot.deps import Deps
 from bot.directory import Directory
-from bot.jobs.queue import enqueue
 from bot.listeners.commands.router import Call, LazyFn, subcommand
+from bot.models.queue import enqueue
 from bot.services import people
 from bot.services.export import EXPORT
 from bot.services.home import enqueue_home_refresh

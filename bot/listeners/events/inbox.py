@@ -12,7 +12,7 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from bot.deps import Deps
-from bot.jobs.queue import enqueue
+from bot.models.queue import enqueue
 
 EventAck = Callable[..., None]
 

@@ -1,0 +1,196 @@
+"""The fake's shared pieces: Slack's limits, the recorded Call, replies and small helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# Limits from SLACK_FACTS.md section 3 (the same numbers slack-sdk's models enforce).
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+MAX_MESSAGE_TEXT = 40_000
+MAX_SECTION_TEXT = 3000
+MAX_SECTION_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+MAX_HEADER_TEXT = 150
+MAX_CONTEXT_ELEMENTS = 10
+MAX_ACTIONS_ELEMENTS = 25
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_URL = 3000
+MAX_ACTION_ID = 255
+MAX_BLOCK_ID = 255
+MAX_OPTIONS = 100
+MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150
+MAX_MARKDOWN_TEXT = 12_000
+MAX_VIEW_TITLE = 24
+MAX_PRIVATE_METADATA = 3000
+MAX_CALLBACK_ID = 255
+
+DEFAULT_SCOPES = (
+    "commands,chat:write,chat:write.public,reactions:read,users:read,im:write,"
+    "channels:read,channels:join,app_mentions:read"
+)
+
+# Generous on purpose: an unknown type is almost always a typo ("secton"), but a newer real
+# type must not be rejected.
+# fmt: off
+_KNOWN_BLOCK_TYPES = frozenset({
+    "actions", "context", "context_actions", "divider", "file", "header", "image", "input", "markdown",
+    "rich_text", "section", "video", "table", "card", "carousel", "alert", "plan", "task_card",
+})
+# fmt: on
+_SELECT_TYPES = frozenset({"static_select", "multi_static_select"})
+# Form-encoded requests carry these as JSON strings; decode them so tests see structures.
+_JSON_PARAMS = frozenset({"blocks", "attachments", "view", "files", "metadata", "unfurls", "user_auth_blocks"})
+# Methods that authenticate with client credentials instead of a bearer token.
+_NO_TOKEN_METHODS = frozenset({"oauth.v2.access", "oauth.access", "oauth.v2.exchange", "api.test"})
+
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]+$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request the fake received, with the answer it gave (for assertions)."""
+
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    at: float
+    response: dict[str, Any]
+    status: int
+    path: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and self.response.get("ok") is True
+
+    @property
+    def error(self) -> str | None:
+        return None if self.ok else str(self.response.get("error", f"http_{self.status}"))
+
+
+@dataclass
+class _Workspace:
+    team_id: str
+    domain: str
+    name: str
+    enterprise_id: str | None
+    bot_user_id: str
+    bot_id: str
+
+
+@dataclass
+class _Reply:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _FailRule:
+    method: str
+    error: str | None
+    status: int | None
+    retry_after: float | None
+    remaining: int | None
+    match: Mapping[str, Any] | Callable[[dict[str, Any]], bool] | None
+
+    def matches(self, method: str, params: dict[str, Any]) -> bool:
+        if method != self.method:
+            return False
+        if self.match is None:
+            return True
+        if callable(self.match):
+            return bool(self.match(params))
+        return all(params.get(k) == v for k, v in self.match.items())
+
+    def reply(self) -> _Reply:
+        headers: dict[str, str] = {}
+        if self.status == 429 or self.retry_after is not None:
+            seconds = 1 if self.retry_after is None else self.retry_after
+            headers["Retry-After"] = str(math.ceil(seconds))
+        if self.status is None:
+            return _Reply(200, {"ok": False, "error": self.error or "ratelimited"}, headers)
+        default = "ratelimited" if self.status == 429 else "internal_error"
+        return _Reply(self.status, {"ok": False, "error": self.error or default}, headers)
+
+
+@dataclass
+class _Ctx:
+    params: dict[str, Any]
+    token: str | None
+    ws: _Workspace
+
+
+def _err(error: str, **extra: Any) -> dict[str, Any]:
+    return {"ok": False, "error": error, **extra}
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    if isinstance(value, bytes):
+        return {"$bytes": len(value)}
+    return repr(value)
+
+
+def _brief(params: Mapping[str, Any]) -> str:
+    parts = []
+    for key in ("channel", "channel_id", "user", "user_id", "users", "ts", "trigger_id", "text"):
+        if key in params:
+            value = str(params[key])
+            parts.append(f"{key}={value[:40] + '...' if len(value) > 40 else value}")
+    return ", ".join(parts)
+
+
+def _tz_fields(tz: str) -> tuple[str, int]:
+    try:
+        now = datetime.now(ZoneInfo(tz))
+    except (ZoneInfoNotFoundError, ValueError):  # unknown zone name: keep the user usable
+        return tz, 0
+    offset = now.utcoffset()
+    return now.tzname() or tz, int(offset.total_seconds()) if offset else 0
+
+
+def _stable_id(prefix: str, key: str) -> str:
+    return prefix + hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:10].upper()
+
+
+def _bearer(header: str | None) -> str | None:
+    if header and header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    return None
+
+
+def _params_match(params: Mapping[str, Any], match: Mapping[str, Any]) -> bool:
+    return all(key in params and params[key] == value for key, value in match.items())
+
+
+def _query_match(call: Call, q: Mapping[str, str]) -> bool:
+    for key, value in q.items():
+        if key == "ok":
+            if call.ok != (value not in ("0", "false", "")):
+                return False
+        elif key not in call.params or str(call.params[key]) != value:
+            return False
+    return True
+
+
+def _call_summary(call: Call) -> dict[str, Any]:
+    return {
+        "method": call.method,
+        "params": call.params,
+        "ok": call.ok,
+        "status": call.status,
+        "error": call.error,
+        "at": call.at,
+    }
