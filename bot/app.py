@@ -15,6 +15,7 @@ from bot.db import Database
 from bot.deps import Deps
 from bot.listeners import register_listeners
 from bot.models.slack_oauth import OAUTH_STATES_TABLE
+from bot.registry import SUBCOMMANDS
 from bot.settings import Settings
 from bot.slack_client import SlackClients, make_client, make_clients
 
@@ -97,7 +98,7 @@ def create_app(
             return BoltResponse(status=200, body=json.dumps(message), headers={"content-type": "application/json"})
         return BoltResponse(status=200, body="")
 
-    register_listeners(app)
+    register_listeners(app, SUBCOMMANDS)
     app.deps = deps  # type: ignore[attr-defined]  # for the web layer and tests
     return app
 

@@ -34,12 +34,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
     import threading
 
+    from bot.registry import PERIODIC
     from bot.scheduler import start_scheduler
     from bot.server import build_runtime
 
     runtime = build_runtime(settings)
     runtime.worker.start()
-    runtime.scheduler = start_scheduler(runtime)
+    runtime.scheduler = start_scheduler(runtime, PERIODIC)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())

@@ -1,15 +1,14 @@
-"""The scheduler: periodic jobs on APScheduler 3 (digests and prompts arrive with their feature)."""
+"""The scheduler: periodic jobs on APScheduler 3 (the table of them is in bot/registry.py)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.models import queue
 
@@ -26,28 +25,14 @@ def purge_jobs(runtime: Any) -> None:
         log.info("purged %s finished jobs", n)
 
 
-# Periodic work registered by feature modules: (function(runtime), APScheduler trigger, id).
-PERIODIC: list[tuple[Callable[[Any], None], BaseTrigger, str]] = []
+# Periodic work: (function(runtime), APScheduler trigger, id); the table is in bot/registry.py.
+Periodic = tuple[Callable[[Any], None], BaseTrigger, str]
 
 
-def periodic(trigger: BaseTrigger, job_id: str) -> Callable[[Callable[[Any], None]], Callable[[Any], None]]:
-    """Run `fn(runtime)` on `trigger` in the scheduler process (one per deployment)."""
-
-    def register(fn: Callable[[Any], None]) -> Callable[[Any], None]:
-        PERIODIC.append((fn, trigger, job_id))
-        return fn
-
-    return register
-
-
-periodic(IntervalTrigger(hours=1), "purge_jobs")(purge_jobs)
-
-
-def build_scheduler(runtime: Any) -> BackgroundScheduler:
-    import bot.features  # noqa: F401  (feature modules register their periodic work)
-
+def build_scheduler(runtime: Any, periodic: Sequence[Periodic]) -> BackgroundScheduler:
+    """Run each `fn(runtime)` on its trigger in the scheduler process (one per deployment)."""
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
-    for fn, trigger, job_id in PERIODIC:
+    for fn, trigger, job_id in periodic:
         scheduler.add_job(_guarded(fn, job_id), trigger, args=[runtime], id=job_id, replace_existing=True)
     return scheduler
 
@@ -62,7 +47,7 @@ def _guarded(fn: Callable[[Any], None], job_id: str) -> Callable[[Any], None]:
     return run
 
 
-def start_scheduler(runtime: Any) -> BackgroundScheduler:
-    scheduler = build_scheduler(runtime)
+def start_scheduler(runtime: Any, periodic: Sequence[Periodic]) -> BackgroundScheduler:
+    scheduler = build_scheduler(runtime, periodic)
     scheduler.start()
     return scheduler

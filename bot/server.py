@@ -11,11 +11,11 @@ from typing import Any
 import waitress
 from slack_bolt import App
 
-import bot.features  # noqa: F401  (registers subcommands, job handlers, periodic work)
 from bot.app import create_app
 from bot.db import Database
 from bot.jobs.worker import JobContext, Worker
 from bot.migrate import upgrade
+from bot.registry import JOB_HANDLERS, PERIODIC
 from bot.settings import Settings
 from bot.slack_client import SlackClients, make_clients
 from bot.web import MAX_BODY, WebApp
@@ -38,7 +38,8 @@ def build_runtime(settings: Settings, *, migrate: bool = True, worker_threads: i
         upgrade(settings.database_url)
     db = Database(settings.database_url, pool_size=12)
     clients = make_clients(settings, db)
-    worker = Worker(JobContext(db=db, clients=clients), threads=worker_threads, poll_interval=poll_interval)
+    worker = Worker(JobContext(db=db, clients=clients), threads=worker_threads, poll_interval=poll_interval,
+                    handlers=JOB_HANDLERS)
     return Runtime(settings=settings, db=db, clients=clients, worker=worker)
 
 
@@ -86,7 +87,7 @@ class Server:
         if self.use_scheduler:
             from bot.scheduler import start_scheduler
 
-            self.runtime.scheduler = start_scheduler(self.runtime)
+            self.runtime.scheduler = start_scheduler(self.runtime, PERIODIC)
 
     def serve_in_thread(self) -> Server:
         self.start_background()

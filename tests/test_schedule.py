@@ -29,6 +29,7 @@ from bot.models import (
     Job,
     Subscription,
 )
+from bot.registry import JOB_HANDLERS, PERIODIC
 from bot.services import subscriptions as subs
 from bot.services.subscriptions import Schedule, ScheduleError, parse_schedule
 from bot.services.wins import record_win
@@ -68,7 +69,8 @@ def delivery_jobs(db: Database) -> list[Job]:
 
 def start_worker(db: Database, fake_slack, threads: int = 4) -> Worker:
     clients = SlackClients(fake_slack.api_url, token=fake_slack.token)
-    return Worker(JobContext(db=db, clients=clients), threads=threads, poll_interval=0.1).start()
+    return Worker(JobContext(db=db, clients=clients), threads=threads, poll_interval=0.1,
+                  handlers=JOB_HANDLERS).start()
 
 
 def settled(db: Database, team: str = TEAM) -> list[Delivery]:
@@ -371,7 +373,7 @@ def test_fan_out_to_1000_channels_with_rate_limits_and_errors(db, fake_slack, ca
 def test_the_tick_runs_in_the_scheduler_every_minute():
     from bot.scheduler import build_scheduler
 
-    scheduler = build_scheduler(runtime=None)
+    scheduler = build_scheduler(None, PERIODIC)
     job = scheduler.get_job("deliveries_tick")
     assert job is not None
     fire = job.trigger.get_next_fire_time(None, datetime(2026, 11, 27, 15, 59, 30, tzinfo=UTC))

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -40,7 +39,7 @@ from bot.blocks.prompts import prompt_blocks
 from bot.blocks.render import blocks_to_text
 from bot.db import Database
 from bot.jobs.handlers import CHANNEL_ERRORS
-from bot.jobs.worker import LEASE, JobContext, Permanent, Worker, handler
+from bot.jobs.worker import LEASE, JobContext, Permanent, Worker
 from bot.models import (
     DELIVERY_CLAIMED,
     DELIVERY_FAILED,
@@ -54,7 +53,6 @@ from bot.models import (
     utcnow,
 )
 from bot.models.queue import enqueue
-from bot.scheduler import periodic
 from bot.services import subscriptions as subs
 from bot.services.digest import build_digest
 from bot.services.prompts import BY_KEY, PROMPTS, prompt_for_channel
@@ -160,7 +158,6 @@ def _record_skip(db: Database, sub: SubscriptionView, at: datetime, period: str,
     return delivery_id
 
 
-@periodic(CronTrigger(second=0), "deliveries_tick")
 def deliveries_tick(runtime: Any) -> None:
     run_tick(runtime.db, notify=runtime.worker.notify if runtime.worker else None)
 
@@ -180,7 +177,6 @@ def render_delivery(session: Session, delivery: DeliveryView, *, tz: str,
                          policy_url=ws.policy_url if ws else None)
 
 
-@handler(POST_DELIVERY)
 def post_delivery(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
     delivery_id = job.payload["delivery_id"]
     with ctx.db.read(job.team_id) as session:
@@ -205,7 +201,6 @@ def post_delivery(ctx: JobContext, job: Job) -> Callable[[Session], None] | None
     return lambda session: subs.mark_posted(session, delivery_id, ts)
 
 
-@handler(f"{POST_DELIVERY}:failed")
 def post_delivery_gave_up(ctx: JobContext, job: Job) -> None:
     with ctx.db.read() as session:
         row = session.get(Job, job.id)
@@ -216,6 +211,10 @@ def post_delivery_gave_up(ctx: JobContext, job: Job) -> None:
     if recorded and delivery is not None:
         log.warning("could not post the %s to channel %s for %s (team %s, delivery %s): %s", delivery.kind,
                     delivery.channel_id, delivery.period, delivery.team_id, delivery.id, reason)
+
+
+# The post job and its give-up note (bot/registry.py lists them; the CLI runs them in-process too).
+HANDLERS = {POST_DELIVERY: post_delivery, f"{POST_DELIVERY}:failed": post_delivery_gave_up}
 
 
 # -- the CLI -------------------------------------------------------------------------------------------
@@ -342,7 +341,7 @@ def _run_here(db: Database, clients: Any, job_id: int) -> None:
     """Run the post job in this process, through the worker's own retry logic, until it is done
     or failed (or CLI_WAIT_SECONDS pass). A scheduler's worker may take the job meanwhile: the
     job's lease and the Delivery's status keep that to one post."""
-    worker = Worker(JobContext(db=db, clients=clients), threads=1)
+    worker = Worker(JobContext(db=db, clients=clients), threads=1, handlers=HANDLERS)
     deadline = time.monotonic() + CLI_WAIT_SECONDS
     while time.monotonic() < deadline:
         now = utcnow()

@@ -9,10 +9,9 @@ import tempfile
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.common import context, section
-from bot.jobs.worker import JobContext, Permanent, handler
+from bot.jobs.worker import JobContext, Permanent
 from bot.models import Job
-from bot.services.export import EXPORT, write_export
-from bot.services.privacy import WIN_REMOVED
+from bot.services.export import write_export
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +23,6 @@ def _tell(ctx: JobContext, job: Job, text: str) -> None:
     ctx.client(job).chat_postMessage(channel=job.payload["user_id"], text=text, blocks=[section(text)])
 
 
-@handler(EXPORT)
 def send_export(ctx: JobContext, job: Job) -> None:
     user_id, mine = job.payload["user_id"], bool(job.payload.get("mine"))
     client = ctx.client(job)
@@ -50,13 +48,11 @@ def send_export(ctx: JobContext, job: Job) -> None:
                             "if it keeps failing, an admin can run `aiwins export --team …` on the server.")
 
 
-@handler(f"{EXPORT}:failed")
 def export_gave_up(ctx: JobContext, job: Job) -> None:
     _tell(ctx, job, ":warning: I couldn't send your export: Slack kept failing for a while. Nothing else "
                     "changed. Please try `/aiwin export` again later.")
 
 
-@handler(WIN_REMOVED)
 def show_win_removed(ctx: JobContext, job: Job) -> None:
     p = job.payload
     who = "its author" if p.get("by_author") else "an admin"

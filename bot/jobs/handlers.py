@@ -10,10 +10,10 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
 from bot.blocks.win import celebration, post_problem
-from bot.jobs.worker import JobContext, Permanent, handler
+from bot.jobs.worker import JobContext, Permanent
 from bot.models import Job, Workspace
 from bot.services import wins
-from bot.services.wins import POST_WIN, WinView
+from bot.services.wins import WinView
 from bot.services.workspaces import ensure_workspace
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,6 @@ def _emoji(session, team_id: str) -> str:  # noqa: ANN001
     return ws.teachback_emoji if ws else "mortar_board"
 
 
-@handler(POST_WIN)
 def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
     win_id = job.payload["win_id"]
     with ctx.db.read(job.team_id) as session:
@@ -57,7 +56,6 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
     return complete
 
 
-@handler(f"{POST_WIN}:failed")
 def post_win_gave_up(ctx: JobContext, job: Job) -> None:
     with ctx.db.session(job.team_id) as session:
         wins.mark_post_failed(session, job.payload["win_id"])
@@ -86,7 +84,6 @@ def notify_author(ctx: JobContext, job: Job, author_id: str, text: str, blocks: 
     ctx.client(job).chat_postMessage(channel=author_id, text=text, blocks=blocks)
 
 
-@handler("update_win_message")
 def update_win_message(ctx: JobContext, job: Job) -> None:
     with ctx.db.read(job.team_id) as session:
         win = wins.get_win(session, job.payload["win_id"])

@@ -8,10 +8,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.home import home_view
 from bot.directory import Directory
-from bot.jobs.worker import JobContext, Permanent, handler
+from bot.jobs.worker import JobContext, Permanent
 from bot.models import Job
 from bot.services import people
-from bot.services.home import HOME_REFRESH, build_home
+from bot.services.home import build_home
 from bot.services.stats import refresh_members
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,6 @@ def publish_home(ctx: JobContext, job: Job, user_id: str) -> None:
         raise
 
 
-@handler("app_home_opened")
 def home_opened(ctx: JobContext, job: Job) -> None:
     event = job.payload.get("event") or {}
     if event.get("tab", "home") != "home" or not event.get("user"):
@@ -56,6 +55,5 @@ def home_opened(ctx: JobContext, job: Job) -> None:
     publish_home(ctx, job, event["user"])
 
 
-@handler(HOME_REFRESH)
 def home_refresh(ctx: JobContext, job: Job) -> None:
     publish_home(ctx, job, job.payload["user_id"])

@@ -10,15 +10,14 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.narratives import narrative_post, narrative_post_problem
 from bot.directory import Directory
 from bot.jobs.handlers import CHANNEL_ERRORS, notify_author
-from bot.jobs.worker import JobContext, handler
+from bot.jobs.worker import JobContext
 from bot.models import Job
 from bot.services import narratives, people
-from bot.services.narratives import POST_NARRATIVE, NarrativeView
+from bot.services.narratives import NarrativeView
 
 log = logging.getLogger(__name__)
 
 
-@handler(POST_NARRATIVE)
 def post_narrative(ctx: JobContext, job: Job) -> None:
     narrative_id = job.payload["narrative_id"]
     with ctx.db.read(job.team_id) as session:
@@ -50,7 +49,6 @@ def post_narrative(ctx: JobContext, job: Job) -> None:
         narratives.mark_posted(session, narrative_id, response["channel"], response["ts"])
 
 
-@handler(f"{POST_NARRATIVE}:failed")
 def post_narrative_gave_up(ctx: JobContext, job: Job) -> None:
     with ctx.db.session(job.team_id) as session:
         narratives.mark_post_failed(session, job.payload["narrative_id"])

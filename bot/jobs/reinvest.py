@@ -6,15 +6,13 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from bot.blocks.stats import reinvest_question
-from bot.jobs.worker import JobContext, Permanent, handler
+from bot.jobs.worker import JobContext, Permanent
 from bot.models import Job, Workspace, utcnow
-from bot.scheduler import periodic
-from bot.services.reinvest import REINVEST_ASK, queue_asks, win_to_ask
+from bot.services.reinvest import queue_asks, win_to_ask
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +20,6 @@ CANNOT_DM = {"user_not_found", "account_inactive", "cannot_dm_bot", "user_disabl
              "is_archived", "messages_tab_disabled"}
 
 
-@periodic(IntervalTrigger(minutes=15), "reinvest_asks")
 def reinvest_asks(runtime: Any, now: datetime | None = None) -> int:
     """Queue the DMs that fell due in every workspace. Returns how many were queued."""
     now = now or utcnow()
@@ -40,7 +37,6 @@ def reinvest_asks(runtime: Any, now: datetime | None = None) -> int:
     return queued
 
 
-@handler(REINVEST_ASK)
 def send_reinvest_ask(ctx: JobContext, job: Job) -> None:
     user_id = job.payload["user_id"]
     with ctx.db.read(job.team_id) as session:

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.teachbacks import invitation, manager_notice, thread_note
 from bot.directory import Directory
-from bot.jobs.worker import JobContext, Permanent, handler
+from bot.jobs.worker import JobContext, Permanent
 from bot.models import TB_ACCEPTED, Job, utcnow
 from bot.services import people
 from bot.services import teachbacks as tb
@@ -84,7 +84,6 @@ def _is_manager(ctx: JobContext, job: Job, user_id: str) -> bool:
     return people.is_manager(ctx.db, Directory(ctx.client(job)), job.team_id, user_id)
 
 
-@handler("reaction_added")
 def on_reaction_added(ctx: JobContext, job: Job) -> None:
     found = _nominated_win(ctx, job)
     if found is None:
@@ -100,7 +99,6 @@ def on_reaction_added(ctx: JobContext, job: Job) -> None:
         ctx.enqueue_hook()
 
 
-@handler("reaction_removed")
 def on_reaction_removed(ctx: JobContext, job: Job) -> None:
     found = _nominated_win(ctx, job)
     if found is None:
@@ -142,7 +140,6 @@ def permalink(client: WebClient, team_id: str, channel: str | None, ts: str | No
     return link
 
 
-@handler(tb.INVITE)
 def send_invitation(ctx: JobContext, job: Job) -> None:
     teachback_id = job.payload["teachback_id"]
     with ctx.db.session(job.team_id) as session:
@@ -165,7 +162,6 @@ def send_invitation(ctx: JobContext, job: Job) -> None:
         raise
 
 
-@handler(tb.THREAD_NOTE)
 def post_thread_note(ctx: JobContext, job: Job) -> None:
     with ctx.db.read(job.team_id) as session:
         view = tb.get_teachback(session, job.payload["teachback_id"])
@@ -181,7 +177,6 @@ def post_thread_note(ctx: JobContext, job: Job) -> None:
         raise
 
 
-@handler(tb.MANAGER_NOTE)
 def notify_manager(ctx: JobContext, job: Job) -> None:
     with ctx.db.read(job.team_id) as session:
         view = tb.get_teachback(session, job.payload["teachback_id"])

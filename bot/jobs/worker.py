@@ -13,7 +13,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -58,19 +58,6 @@ class JobContext:
 
 
 Handler = Callable[[JobContext, Job], "Callable[[Session], None] | None"]
-HANDLERS: dict[str, Handler] = {}
-
-
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register a job handler for `kind` (see bot/jobs/handlers.py)."""
-
-    def register(fn: Handler) -> Handler:
-        HANDLERS[kind] = fn
-        return fn
-
-    return register
-
-
 def backoff(attempt: int) -> float:
     """2, 4, 8 … seconds, capped at 10 minutes, with jitter so retries do not stampede."""
     return min(600.0, 2.0**attempt) * (0.75 + random.random() / 2)
@@ -155,7 +142,7 @@ class Worker:
         *,
         threads: int = 4,
         poll_interval: float = 1.0,
-        handlers: dict[str, Handler] | None = None,
+        handlers: Mapping[str, Handler],
         busy: Callable[[], bool] = lambda: False,
     ) -> None:
         self.busy = busy
@@ -163,7 +150,7 @@ class Worker:
         self.ctx = ctx
         self.threads = threads
         self.poll_interval = poll_interval
-        self.handlers = handlers if handlers is not None else HANDLERS
+        self.handlers = handlers  # kind -> handler: bot/registry.py
         self.pacer = ChannelPacer()
         self._delayed = DelayedJobs(self._submit)
         self._wake = threading.Event()

@@ -1,10 +1,11 @@
 from slack_bolt import App
 
 from bot.listeners import actions, commands, events, views
+from bot.listeners.commands.router import Subcommands
 
 
-def register_listeners(app: App) -> None:
-    commands.register(app)
+def register_listeners(app: App, subcommands: Subcommands) -> None:
+    commands.register(app, subcommands)
     events.register(app)
     actions.register(app)
     views.register(app)

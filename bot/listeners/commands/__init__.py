@@ -1,8 +1,18 @@
-from slack_bolt import App
+from typing import Any
 
-import bot.features  # noqa: F401  (feature modules register their /aiwin subcommands)
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
 from bot.listeners.commands.aiwin import ack_aiwin, lazy_aiwin
+from bot.listeners.commands.router import Subcommands
 
 
-def register(app: App) -> None:
-    app.command("/aiwin")(ack=ack_aiwin, lazy=[lazy_aiwin])
+def register(app: App, subcommands: Subcommands) -> None:
+    # Bolt injects listener arguments by parameter name, so the table is bound here, not passed by Bolt.
+    def aiwin_ack(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+        ack_aiwin(ack, command, context, subcommands)
+
+    def aiwin_lazy(command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
+        lazy_aiwin(command, context, client, respond, subcommands)
+
+    app.command("/aiwin")(ack=aiwin_ack, lazy=[aiwin_lazy])

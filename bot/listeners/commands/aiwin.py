@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from logging import Logger
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
@@ -11,16 +10,16 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.blocks.win import help_message, receipt, win_modal
 from bot.deps import Deps
-from bot.listeners.commands.router import SUBCOMMANDS, Call, call_from, split, subcommand
+from bot.listeners.commands.router import Call, Subcommands, call_from, split
 from bot.services.wins import find_by_trigger, record_win
 
 
-def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext, subcommands: Subcommands) -> None:
     deps: Deps = context["deps"]
-    name, rest = split(command.get("text", ""))
+    name, rest = split(command.get("text", ""), subcommands)
     call = call_from(command, rest)
     if name:
-        spec = SUBCOMMANDS[name]
+        spec = subcommands[name]
         body = spec.ack(call, deps) if spec.ack else None
         if body:
             ack(body)
@@ -57,12 +56,12 @@ def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
 
 
 def lazy_aiwin(command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond,
-               logger: Logger) -> None:
+               subcommands: Subcommands) -> None:
     deps: Deps = context["deps"]
-    name, rest = split(command.get("text", ""))
+    name, rest = split(command.get("text", ""), subcommands)
     call = call_from(command, rest)
     if name:
-        spec = SUBCOMMANDS[name]
+        spec = subcommands[name]
         if spec.lazy:
             spec.lazy(call, deps, client, respond)
     elif not call.text:
@@ -73,4 +72,5 @@ def open_win_modal(call: Call, client: WebClient) -> None:
     client.views_open(trigger_id=call.trigger_id, view=win_modal(channel_id=call.channel_id))
 
 
-subcommand("help", "?", ack=lambda call, deps: help_message())
+def ack_help(call: Call, deps: Deps) -> dict[str, Any]:
+    return help_message()

@@ -17,7 +17,7 @@ from bot.blocks.policy import policy_message, policy_saved
 from bot.blocks.stats import stats_message
 from bot.deps import Deps
 from bot.directory import Directory
-from bot.listeners.commands.router import Call, LazyFn, subcommand
+from bot.listeners.commands.router import Call, LazyFn
 from bot.models.queue import enqueue
 from bot.services import people
 from bot.services.export import EXPORT
@@ -220,11 +220,3 @@ def delete_lazy(call: Call, deps: Deps, client: WebClient, respond: Respond) -> 
     deps.notify_jobs()
     gone = ephemeral(f"There's no win #{win_id} anymore.")  # someone deleted it meanwhile
     respond(**(_deleted(win_id) if result.status == "deleted" else gone))
-
-
-subcommand("stats", ack=stats_ack, lazy=stats_lazy)
-subcommand("policy", ack=policy_ack, lazy=policy_lazy)
-subcommand("export", ack=export_ack, lazy=export_lazy)
-subcommand("optout", "opt-out", ack=optout_ack)
-subcommand("optin", "opt-in", ack=optin_ack)
-subcommand("delete", ack=delete_ack, lazy=delete_lazy)

@@ -12,7 +12,7 @@ from bot.blocks.common import ephemeral, mentions
 from bot.blocks.teachbacks import MANAGERS_USAGE, manager_list
 from bot.deps import Deps
 from bot.directory import Directory
-from bot.listeners.commands.router import Call, subcommand
+from bot.listeners.commands.router import Call
 from bot.listeners.commands.teachbacks import LATER, trouble_reported
 from bot.services import managers, people
 from bot.services.wintext import parse_win_text
@@ -105,6 +105,3 @@ def apply(call: Call, deps: Deps, change: Change) -> str:
 
 def _was(users: tuple[str, ...]) -> str:
     return "was" if len(users) == 1 else "were"
-
-
-subcommand("managers", "manager", ack=ack_managers, lazy=lazy_managers)

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.blocks.narratives import narrative_modal, narrative_receipt
 from bot.deps import Deps
-from bot.listeners.commands.router import Call, subcommand
+from bot.listeners.commands.router import Call
 from bot.listeners.commands.teachbacks import LATER, trouble_reported
 from bot.services.narratives import record_narrative
 
@@ -39,6 +39,3 @@ def lazy_narrate(call: Call, deps: Deps, client: WebClient, respond: Respond) ->
         return
     with trouble_reported(respond, "opening the narrative modal", team=call.team_id, user=call.user_id):
         client.views_open(trigger_id=call.trigger_id, view=narrative_modal(channel_id=call.channel_id))
-
-
-subcommand("narrate", "story", ack=ack_narrate, lazy=lazy_narrate)

@@ -6,7 +6,7 @@ it answers with `respond`). Text that starts with no subcommand is a win."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,20 +37,15 @@ class Subcommand:
     lazy: LazyFn | None = None
 
 
-SUBCOMMANDS: dict[str, Subcommand] = {}
+Subcommands = Mapping[str, Subcommand]  # word -> what it does; the table is in bot/registry.py
 
 
-def subcommand(*names: str, ack: AckFn | None = None, lazy: LazyFn | None = None) -> None:
-    for name in names:
-        SUBCOMMANDS[name] = Subcommand(ack=ack, lazy=lazy)
-
-
-def split(text: str) -> tuple[str, str]:
+def split(text: str, subcommands: Subcommands) -> tuple[str, str]:
     """('narrate', 'the rest') for 'narrate the rest'; ('', text) when the first word is no subcommand."""
     stripped = (text or "").strip()
     word, _, rest = stripped.partition(" ")
     key = word.lower()
-    if key in SUBCOMMANDS:
+    if key in subcommands:
         return key, rest.strip()
     return "", stripped
 

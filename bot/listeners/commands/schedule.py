@@ -19,7 +19,7 @@ from bot.blocks.prompts import prompt_blocks
 from bot.blocks.text import escape, truncate
 from bot.deps import Deps
 from bot.directory import Directory
-from bot.listeners.commands.router import Call, subcommand
+from bot.listeners.commands.router import Call, Subcommand
 from bot.models import KIND_DIGEST, KIND_PROMPTS, Workspace, utcnow
 from bot.services import people
 from bot.services import subscriptions as subs
@@ -166,10 +166,7 @@ def _preview(kind: str, call: Call, deps: Deps, client: WebClient) -> dict[str, 
     return ephemeral(text, [note, *blocks][:50])
 
 
-def _make(kind: str) -> None:
-    subcommand(kind, ack=lambda call, deps: _ack(kind, call, deps),
-               lazy=lambda call, deps, client, respond: _lazy(kind, call, deps, client, respond))
-
-
-_make(KIND_DIGEST)
-_make(KIND_PROMPTS)
+def subcommand_for(kind: str) -> Subcommand:
+    """`/aiwin digest …` and `/aiwin prompts …` share their grammar; `kind` tells them apart."""
+    return Subcommand(ack=lambda call, deps: _ack(kind, call, deps),
+                      lazy=lambda call, deps, client, respond: _lazy(kind, call, deps, client, respond))

@@ -15,7 +15,7 @@ from bot.blocks.teachbacks import done_message, teachback_list, transition_reply
 from bot.deps import Deps
 from bot.directory import Directory
 from bot.jobs.teachbacks import permalink
-from bot.listeners.commands.router import Call, subcommand
+from bot.listeners.commands.router import Call
 from bot.services import people
 from bot.services import teachbacks as tb
 
@@ -120,6 +120,3 @@ def set_emoji(call: Call, deps: Deps, client: WebClient, respond: Respond, emoji
         tb.set_teachback_emoji(session, team_id=call.team_id, enterprise_id=call.enterprise_id, emoji=emoji)
     respond(**ephemeral(f"Done: managers now nominate a teach-back by reacting :{emoji}: on a win's "
                         "celebration. New celebrations will say so."))
-
-
-subcommand("teachbacks", "teachback", ack=ack_teachbacks, lazy=lazy_teachbacks)

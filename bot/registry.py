@@ -1,0 +1,77 @@
+"""Who answers what, in one table each: `/aiwin` subcommands, job kinds, periodic tasks.
+
+Feature modules only define functions; nothing registers itself on import. The app takes
+SUBCOMMANDS (bot/app.py), the job worker takes JOB_HANDLERS and the scheduler takes PERIODIC
+(bot/server.py, bot/cli.py). Only those top-level assemblers import this module, so no import
+circle can form through it."""
+
+from __future__ import annotations
+
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.jobs import deliveries, export, handlers, home, narratives, reinvest, teachbacks
+from bot.jobs.worker import Handler
+from bot.listeners.commands import aiwin, leadership, managers, schedule
+from bot.listeners.commands import narratives as narrate
+from bot.listeners.commands import teachbacks as teachbacks_command
+from bot.listeners.commands.router import Subcommand
+from bot.models import KIND_DIGEST, KIND_PROMPTS
+from bot.scheduler import Periodic, purge_jobs
+from bot.services import teachbacks as tb
+from bot.services.export import EXPORT
+from bot.services.home import HOME_REFRESH
+from bot.services.narratives import POST_NARRATIVE
+from bot.services.privacy import WIN_REMOVED
+from bot.services.reinvest import REINVEST_ASK
+from bot.services.wins import POST_WIN
+
+
+def _aliases(table: dict[tuple[str, ...], Subcommand]) -> dict[str, Subcommand]:
+    return {name: spec for names, spec in table.items() for name in names}
+
+
+# The first word of `/aiwin …` (lower-cased) → its ack part and/or lazy part (bot/listeners/commands/router.py).
+SUBCOMMANDS: dict[str, Subcommand] = _aliases({
+    ("help", "?"): Subcommand(ack=aiwin.ack_help),
+    ("narrate", "story"): Subcommand(ack=narrate.ack_narrate, lazy=narrate.lazy_narrate),
+    ("teachbacks", "teachback"): Subcommand(ack=teachbacks_command.ack_teachbacks,
+                                            lazy=teachbacks_command.lazy_teachbacks),
+    ("managers", "manager"): Subcommand(ack=managers.ack_managers, lazy=managers.lazy_managers),
+    (KIND_DIGEST,): schedule.subcommand_for(KIND_DIGEST),
+    (KIND_PROMPTS,): schedule.subcommand_for(KIND_PROMPTS),
+    ("stats",): Subcommand(ack=leadership.stats_ack, lazy=leadership.stats_lazy),
+    ("policy",): Subcommand(ack=leadership.policy_ack, lazy=leadership.policy_lazy),
+    ("export",): Subcommand(ack=leadership.export_ack, lazy=leadership.export_lazy),
+    ("optout", "opt-out"): Subcommand(ack=leadership.optout_ack),
+    ("optin", "opt-in"): Subcommand(ack=leadership.optin_ack),
+    ("delete",): Subcommand(ack=leadership.delete_ack, lazy=leadership.delete_lazy),
+})
+
+# Job kind → handler (bot/jobs/worker.py). "<kind>:failed" runs once when a job of that kind gives up.
+JOB_HANDLERS: dict[str, Handler] = {
+    POST_WIN: handlers.post_win,
+    f"{POST_WIN}:failed": handlers.post_win_gave_up,
+    "update_win_message": handlers.update_win_message,
+    POST_NARRATIVE: narratives.post_narrative,
+    f"{POST_NARRATIVE}:failed": narratives.post_narrative_gave_up,
+    "reaction_added": teachbacks.on_reaction_added,
+    "reaction_removed": teachbacks.on_reaction_removed,
+    tb.INVITE: teachbacks.send_invitation,
+    tb.THREAD_NOTE: teachbacks.post_thread_note,
+    tb.MANAGER_NOTE: teachbacks.notify_manager,
+    "app_home_opened": home.home_opened,
+    HOME_REFRESH: home.home_refresh,
+    EXPORT: export.send_export,
+    f"{EXPORT}:failed": export.export_gave_up,
+    WIN_REMOVED: export.show_win_removed,
+    REINVEST_ASK: reinvest.send_reinvest_ask,
+    **deliveries.HANDLERS,
+}
+
+# Periodic work, run by the one scheduler of a deployment (`aiwins serve` or `aiwins scheduler`).
+PERIODIC: list[Periodic] = [
+    (purge_jobs, IntervalTrigger(hours=1), "purge_jobs"),
+    (deliveries.deliveries_tick, CronTrigger(second=0), "deliveries_tick"),
+    (reinvest.reinvest_asks, IntervalTrigger(minutes=15), "reinvest_asks"),
+]
