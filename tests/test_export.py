@@ -181,8 +181,8 @@ def test_export_text_reads_like_the_app(db, db_url, capsys):
         s.add(Narrative(team_id=TEAM, author_id=BOB, text="with <@U03GHIJKL|carol> &amp; co"))
     assert cli_export(argparse.Namespace(team=TEAM, since=None), Settings(database_url=db_url)) == 0
     [row] = read_csv(capsys.readouterr().out)
-    assert unguard(row["text"]) == ("@alice & @Carol D cut <draft> time @channel the doc (https://docs.example/x?a=1&b=2) "
-                           "https://plain.example @U0NOBODY01")
+    assert unguard(row["text"]) == ("@alice & @Carol D cut <draft> time @channel "
+                                    "the doc (https://docs.example/x?a=1&b=2) https://plain.example @U0NOBODY01")
     assert row["text"].startswith("'@alice")  # the formula guard still applies to the readable text
     assert row["text_slack_format"] == wire
     with db.read(TEAM) as s, tempfile.TemporaryDirectory() as directory:
