@@ -42,9 +42,19 @@ class ResponseUrlMixin:
             }
         return f"{self.base_url}{path}"
 
+    def show_answer(self, body: dict[str, Any], *, channel: str, user: str) -> dict[str, Any]:
+        """Keep a slash command's HTTP answer as the ephemeral message Slack shows for it (the fake
+        never sees that answer: it goes back to the sender); returns it, for ``webhook_url(original=)``."""
+        with self._lock:
+            message = {"url": None, "channel": channel, "user": user, "ts": self._next_ts(),
+                       "response_type": body.get("response_type") or "ephemeral",
+                       "text": body.get("text") or "", "blocks": body.get("blocks") or None}
+            self._response_messages.append(message)
+            return copy.deepcopy(message)
+
     def response_messages(self, name: str | None = None) -> list[dict[str, Any]]:
-        """Messages sent through response_urls that still exist (ephemeral or not), in order;
-        each has url, channel, user, ts, text, blocks, response_type."""
+        """Messages sent through response_urls (and command answers kept by ``show_answer``) that still
+        exist, in order; each has url, channel, user, ts, text, blocks, response_type."""
         with self._lock:
             return copy.deepcopy([m for m in self._response_messages
                                   if name is None or m["url"] == f"/webhook/{name}"])
