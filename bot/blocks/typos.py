@@ -19,8 +19,9 @@ def anyway_value(text: str, trigger_id: str | None) -> str | None:
 
 def did_you_mean(name: str, value: str) -> dict[str, Any]:
     text = f"Did you mean `/aiwin {name}`? I didn't record anything."
+    more = "." if name == "help" else ", or `/aiwin help` to see every command."
     return ephemeral(text, [
         section(f":thinking_face: {text}"),
         {"type": "actions", "elements": [button("Record it as a win anyway", RECORD_ANYWAY, value)]},
-        context(f"Type `/aiwin {name}` to run it, or `/aiwin help` to see every command."),
+        context(f"Type `/aiwin {name}` to run it{more}"),
     ])
