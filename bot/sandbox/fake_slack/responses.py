@@ -4,7 +4,8 @@ Slack reads `replace_original`, `delete_original` and `response_type` from the J
 delete the message the URL belongs to (the message whose button was pressed; for a slash command,
 the last message sent through that URL), else post a new message: `in_channel` into the
 conversation, anything else as an ephemeral message to the person. A body with neither text nor
-blocks (nor attachments) is refused with `no_text`, unless it only deletes. The default when a
+blocks (nor attachments) is refused with `no_text`, unless it only deletes; replacing or deleting
+a declared original that is gone is `message_not_found` (404). The default when a
 block action's response says none of these is modelled as "a new ephemeral message"; our code
 always says which it means."""
 
@@ -93,8 +94,10 @@ class ResponseUrlMixin:
         if error:
             return _Reply(400, error)
         target = self._response_target(path) if (delete or replace) else None
-        if (delete or replace) and target is None:
-            return _Reply(404, _err("message_not_found"))
+        declared = bool((self._response_origins.get(path) or {}).get("original"))
+        if target is None and (delete or (replace and declared)):
+            return _Reply(404, _err("message_not_found"))  # the message it belonged to is gone
+        replace = replace and target is not None  # a command's URL with nothing sent yet: a new message
         if delete:
             if target.get("in_channel_message"):
                 del self._messages[target["channel"]][target["ts"]]
