@@ -7,14 +7,16 @@ import argparse
 import csv
 import io
 import re
+import tempfile
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import insert, select
 
-from bot.models import TB_ACCEPTED, Narrative, TeachBack, Win, WinOwner, Workspace
-from bot.services.export import WIN_COLUMNS, cli_export, guard, unguard, write_wins
+from bot.models import TB_ACCEPTED, Member, Narrative, TeachBack, Win, WinOwner, Workspace
+from bot.services.export import WIN_COLUMNS, cli_export, guard, unguard, write_export, write_wins
+from bot.services.wintext import readable_text
 from bot.settings import Settings
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
 from tests.helpers import all_text, wait_until, wins
@@ -41,15 +43,18 @@ def expected_rows(db, team=TEAM, only=None):
         if only and only not in (w.author_id, *w.owner_ids):
             continue
         rows.append({"id": str(w.id), "created_at": guard(w.created_at), "author_id": w.author_id,
-                     "owner_ids": " ".join(w.owner_ids), "channel_id": w.channel_id or "", "text": w.text,
+                     "owner_ids": " ".join(w.owner_ids), "channel_id": w.channel_id or "",
+                     "text": readable_text(w.text, w.text_format),
                      "tool": w.tool or "", "minutes_saved": str(w.minutes_saved or ""),
                      "reinvested_in": w.reinvested_in or "", "tags": w.tags,
-                     "message_ts": w.message_ts or ""})
+                     "message_ts": w.message_ts or "",
+                     "text_slack_format": w.text if w.text_format == "wire" else ""})
     return rows
 
 
 def round_trip(rows):
-    return [dict(r, text=unguard(r["text"]), tool=unguard(r["tool"])) for r in rows]
+    return [dict(r, text=unguard(r["text"]), tool=unguard(r["tool"]), text_slack_format=unguard(r["text_slack_format"]))
+            for r in rows]
 
 
 def seed_world(slack, db):
@@ -91,6 +96,8 @@ def test_admin_export_round_trips(slack, fake_slack, db, admin):
     assert round_trip(rows) == expected_rows(db)  # the other workspace's win is not there
     by_author = {r["author_id"]: r for r in rows}
     assert by_author[BOB]["owner_ids"] == f"{ALICE} {CAROL}" and by_author[BOB]["tags"] == "sales"
+    assert by_author[BOB]["text"] == "'@alice & @carol built the deck with Claude, saved 90m #sales"
+    assert by_author[BOB]["text_slack_format"].startswith("<@U02ABCDEF|alice> &amp; <@U03GHIJKL|carol>")
     assert by_author[DAVE]["text"].startswith("'=HYPERLINK")  # a formula would not run in a spreadsheet
     assert by_author[CAROL]["text"].startswith("'-2 bugs") and "\n" in by_author[CAROL]["text"]
     assert datetime.fromisoformat(rows[0]["created_at"].replace("Z", "+00:00")).tzinfo is not None
@@ -157,10 +164,32 @@ def test_cli_export_streams_the_workspace(db, db_url, capsys):
     assert rows[1] == {"id": str(new), "created_at": "2026-02-01T09:00:00Z", "author_id": CAROL,
                        "owner_ids": f"{ALICE} {BOB}", "channel_id": CHANNEL, "text": "'+new one",
                        "tool": "Claude", "minutes_saved": "45", "reinvested_in": "learning", "tags": "",
-                       "message_ts": ""}
+                       "message_ts": "", "text_slack_format": "'+new one"}
 
     assert cli_export(argparse.Namespace(team=TEAM, since="2026-01-31"), settings) == 0
     assert [r["id"] for r in read_csv(capsys.readouterr().out)] == [str(new)]
+
+
+def test_export_text_reads_like_the_app(db, db_url, capsys):
+    """The `text` column is what a person wrote; Slack's wire form is only in `text_slack_format`."""
+    wire = ("<@U02ABCDEF|alice> &amp; <@U03GHIJKL> cut &lt;draft&gt; time <!channel> "
+            "<https://docs.example/x?a=1&amp;b=2|the doc> <https://plain.example> <@U0NOBODY01>")
+    with db.session(TEAM) as s:
+        s.add(Workspace(team_id=TEAM))
+        s.add(Member(team_id=TEAM, user_id=CAROL, name="Carol D", fetched_at=datetime.now(UTC)))
+        seed_win(s, owners=[ALICE, CAROL], created_at=datetime(2026, 2, 1, tzinfo=UTC), text=wire)
+        s.add(Narrative(team_id=TEAM, author_id=BOB, text="with <@U03GHIJKL|carol> &amp; co"))
+    assert cli_export(argparse.Namespace(team=TEAM, since=None), Settings(database_url=db_url)) == 0
+    [row] = read_csv(capsys.readouterr().out)
+    assert unguard(row["text"]) == ("@alice & @Carol D cut <draft> time @channel "
+                                    "the doc (https://docs.example/x?a=1&b=2) https://plain.example @U0NOBODY01")
+    assert row["text"].startswith("'@alice")  # the formula guard still applies to the readable text
+    assert row["text_slack_format"] == wire
+    with db.read(TEAM) as s, tempfile.TemporaryDirectory() as directory:
+        files = {f.label: f for f in write_export(s, TEAM, directory)}
+        with open(files["usage narratives"].path, encoding="utf-8") as f:
+            [story] = read_csv(f.read())
+    assert story["text"] == "with @Carol D & co"
 
 
 @pytest.mark.parametrize("since", ["yesterday", "2026-13-01", "31/01/2026"])

@@ -552,6 +552,36 @@ def test_response_url_webhook_is_recorded(fake: FakeSlack) -> None:
     assert hook.send(text="x").status_code == 500
 
 
+def test_response_url_replaces_and_deletes_like_slack(fake: FakeSlack) -> None:
+    fake.add_channel("C1", "general")
+    cmd = WebhookClient(fake.webhook_url("cmd-2", channel="C1", user="U1"))
+    assert cmd.send_dict({"text": "first", "response_type": "ephemeral"}).status_code == 200
+    [first] = fake.response_messages("cmd-2")
+    assert (first["channel"], first["user"], first["response_type"]) == ("C1", "U1", "ephemeral")
+
+    # A button on that message gets its own response_url; replace_original changes that message.
+    button = WebhookClient(fake.webhook_url("btn-1", original=first))
+    assert button.send_dict({"text": "second", "replace_original": True}).status_code == 200
+    [now] = fake.response_messages()
+    assert (now["ts"], now["text"]) == (first["ts"], "second")
+    # Without replace_original it is a new message; in_channel goes into the conversation's record.
+    assert button.send_dict({"text": "third", "replace_original": False}).status_code == 200
+    assert button.send_dict({"text": "loud", "response_type": "in_channel"}).status_code == 200
+    assert [m["text"] for m in fake.response_messages()] == ["second", "third", "loud"]
+    # delete_original needs no text and removes the original.
+    assert button.send_dict({"delete_original": True}).status_code == 200
+    assert [m["text"] for m in fake.response_messages()] == ["third", "loud"]
+    assert button.send_dict({"text": "again", "replace_original": True}).status_code == 404  # it is gone
+
+
+def test_response_url_refuses_a_body_without_text(fake: FakeSlack) -> None:
+    hook = WebhookClient(fake.webhook_url("cmd-3"))
+    for body in ({"text": ""}, {"response_type": "ephemeral"}, {"replace_original": True, "text": ""}):
+        r = hook.send_dict(body)
+        assert r.status_code == 400 and json.loads(r.body)["error"] == "no_text"
+    assert fake.response_messages() == []
+
+
 def test_unknown_methods_are_ok_and_recorded(fake: FakeSlack, client: WebClient) -> None:
     assert client.api_call("reactions.add", json={"channel": "C1", "name": "trophy", "timestamp": "1.2"})[
         "ok"

@@ -119,22 +119,29 @@ def test_no_mention_or_link_can_be_injected(slack, fake_slack, db):
 
 def test_private_channel_tells_author_to_invite_and_post_again_works(slack, fake_slack, db):
     fake_slack.add_channel("G0PRIVATE1", "secret-project", is_private=True)
-    hook = fake_slack.webhook_url("cmd1")
+    hook = fake_slack.webhook_url("cmd1", channel="G0PRIVATE1", user=BOB)
     r = slack.command("/aiwin", "summarised 40 interviews with Claude, saved 5h", user_id=BOB,
                       channel_id="G0PRIVATE1", response_url=hook)
     assert r.status == 200
     [notice] = fake_slack.wait_for("response_url")
     assert "/invite @AI Wins" in all_text(notice.params)
     assert [w.post_status for w in wins(db, TEAM)] == [POST_FAILED]
+    [shown] = fake_slack.response_messages()
 
     fake_slack.invite_bot("G0PRIVATE1")
     win_id = wins(db, TEAM)[0].id
     action = {"action_id": "win_retry_post", "block_id": "b", "type": "button", "value": str(win_id),
               "action_ts": "1784812755.918274"}
-    r = slack.block_action(BOB, action, channel_id="G0PRIVATE1", response_url=fake_slack.webhook_url("retry"))
+    retry_url = fake_slack.webhook_url("retry", original=shown)  # the notice's button: its response_url
+    r = slack.block_action(BOB, action, channel_id="G0PRIVATE1", response_url=retry_url)
     assert r.status == 200
     fake_slack.wait_for("chat.postMessage", channel="G0PRIVATE1")
     assert posted_win(db)[0].post_status == POST_POSTED
+    # "Post again" replaced the notice (it said replace_original) instead of adding a second message.
+    [reply] = fake_slack.wait_for("response_url", count=2)[1:]
+    assert reply.params["replace_original"] is True
+    [now] = fake_slack.response_messages()
+    assert now["ts"] == shown["ts"] and f"Trying to post win #{win_id} again" in now["text"]
 
 
 def test_rate_limit_is_retried_after_retry_after(slack, fake_slack, db):

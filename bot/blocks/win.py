@@ -17,6 +17,7 @@ from bot.blocks.common import (
 from bot.blocks.common import post_problem as common_post_problem
 from bot.blocks.text import escape, plain, truncate
 from bot.models import TEXT_PLAIN
+from bot.services.win_edit import EditForm
 from bot.services.wins import MAX_MINUTES_SAVED, REINVEST_CATEGORIES, WinView
 from bot.services.wintext import KNOWN_TOOLS, format_minutes
 
@@ -111,8 +112,9 @@ def win_modal(
     channel_id: str | None,
     win: WinView | None = None,
     policy_url: str | None = None,
+    form: EditForm | None = None,
 ) -> dict[str, Any]:
-    """The modal behind a bare `/aiwin` (and the Edit button, prefilled with `win`)."""
+    """The modal behind a bare `/aiwin` (and the Edit button, prefilled with `win` and the `form` text)."""
     tool_options = [_option(t, t) for t in KNOWN_TOOLS[:98]] + [_option("Other (type it below)", OTHER_TOOL)]
     tool_el: dict[str, Any] = {"type": "static_select", "action_id": "tool", "options": tool_options,
                                "placeholder": {"type": "plain_text", "text": "Pick a tool"}}
@@ -157,7 +159,7 @@ def win_modal(
     blocks = [
         block("who", "Whose win is it?", who_el, optional=True, hint="Leave empty if it's your own win."),
         block("what", "What was done with AI?",
-              text_input("what", multiline=True, initial=(win.text if win else None),
+              text_input("what", multiline=True, initial=(form.text if form else None),
                          placeholder="Drafted the Q3 board memo with ChatGPT")),
         block("tool", "Which AI tool?", tool_el, optional=True),
         block("other_tool", "Other tool", text_input("other_tool", max_length=80, initial=other_tool),
@@ -182,7 +184,8 @@ def win_modal(
                             hint="Leave empty to save it without posting."))
     if policy_url:
         blocks.append(context(f"Our AI policy: <{policy_url}|read it here>"))
-    meta = json.dumps({"channel_id": channel_id, "win_id": win.id if win else None})
+    meta = json.dumps({"channel_id": channel_id, "win_id": win.id if win else None,
+                       **({"shown": form.shown} if form else {})})
     return {
         "type": "modal",
         "callback_id": WIN_MODAL,

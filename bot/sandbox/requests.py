@@ -441,3 +441,29 @@ class SlackSender:
 
 def _json_bytes(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def initial_state(view: dict[str, Any]) -> dict[str, Any]:
+    """The ``state.values`` Slack sends when a modal is submitted without touching any input: each
+    input element reports its initial value (or nothing, for an empty optional input)."""
+    values: dict[str, Any] = {}
+    for block in view.get("blocks") or ():
+        if block.get("type") != "input":
+            continue
+        el = block.get("element") or {}
+        kind = el.get("type")
+        state: dict[str, Any] = {"type": kind}
+        if kind == "plain_text_input":
+            state["value"] = el.get("initial_value") or None
+        elif kind in ("static_select", "external_select"):
+            state["selected_option"] = el.get("initial_option")
+        elif kind == "multi_users_select":
+            state["selected_users"] = list(el.get("initial_users") or [])
+        elif kind == "users_select":
+            state["selected_user"] = el.get("initial_user")
+        elif kind == "conversations_select":
+            state["selected_conversation"] = el.get("initial_conversation")
+        elif kind == "channels_select":
+            state["selected_channel"] = el.get("initial_channel")
+        values[block["block_id"]] = {el.get("action_id"): state}
+    return values

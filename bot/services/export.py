@@ -2,8 +2,10 @@
 a server-side cursor and written as they come, so memory stays flat for a million wins.
 
 Format: UTF-8, a header row, RFC 4180 quoting; times are ISO 8601 in UTC (`2026-03-02T10:00:00Z`);
-lists (owners, tags) are space-separated; win text is exactly as stored (Slack's wire format for
-commands, plain text from the modal).
+lists (owners, tags) are space-separated. `text` is what the person wrote (`readable_text`: mentions
+as @name from the people the app knows, else the name Slack sent, else the user id; `&amp;` as `&`;
+`<!channel>` as `@channel`; links as `label (url)`); `text_slack_format` keeps Slack's wire format
+for text that came in by command (empty for text typed into a form).
 
 Spreadsheet formula injection: a text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage
 return gets a leading `'` (OWASP's advice), so Excel, Sheets and LibreOffice show it as text
@@ -25,14 +27,16 @@ from typing import IO, Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.models import Narrative, TeachBack, Win, WinOwner
+from bot.models import TEXT_WIRE, Narrative, TeachBack, Win, WinOwner
+from bot.services.people import known_names
+from bot.services.wintext import parse_win_text, readable_text
 
 EXPORT = "export"  # the job that sends an export by DM (bot/jobs/export.py)
 BATCH = 1000
 WIN_COLUMNS = ("id", "created_at", "author_id", "owner_ids", "channel_id", "text", "tool", "minutes_saved",
-               "reinvested_in", "tags", "message_ts")
+               "reinvested_in", "tags", "message_ts", "text_slack_format")
 NARRATIVE_COLUMNS = ("id", "created_at", "author_id", "is_leader", "channel_id", "text", "tools", "checked",
-                     "minutes_saved", "prompt_period", "message_ts")
+                     "minutes_saved", "prompt_period", "message_ts", "text_slack_format")
 TEACHBACK_COLUMNS = ("id", "win_id", "owner_id", "status", "first_manager_id", "created_at", "invited_at",
                      "accepted_at", "declined_at", "done_at", "updated_at")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -71,12 +75,20 @@ def _streamed(session: Session, stmt: Any) -> Iterable[list[Any]]:
         yield list(batch)
 
 
+def _readable(session: Session, team_id: str, batch: list[Any]) -> list[tuple[str, str]]:
+    """(what the person wrote, the wire form or "") for each row's `text`/`text_format`."""
+    wire = [r.text for r in batch if r.text_format == TEXT_WIRE]
+    names = known_names(session, team_id, (u for t in wire for u in parse_win_text(t).recipients))
+    return [(readable_text(r.text, r.text_format, names=names), r.text if r.text_format == TEXT_WIRE else "")
+            for r in batch]
+
+
 def win_rows(session: Session, team_id: str, *, since: datetime | None = None,
              user_id: str | None = None) -> Iterable[tuple[Any, ...]]:
     """The workspace's wins (or those a person wrote or owns), oldest first, as CSV rows."""
     stmt = (
-        select(Win.id, Win.created_at, Win.author_id, Win.channel_id, Win.text, Win.tool, Win.minutes_saved,
-               Win.reinvested_in, Win.tags, Win.message_ts)
+        select(Win.id, Win.created_at, Win.author_id, Win.channel_id, Win.text, Win.text_format, Win.tool,
+               Win.minutes_saved, Win.reinvested_in, Win.tags, Win.message_ts)
         .where(Win.team_id == team_id)
         .order_by(Win.created_at, Win.id)
     )
@@ -87,9 +99,9 @@ def win_rows(session: Session, team_id: str, *, since: datetime | None = None,
         stmt = stmt.where(or_(Win.author_id == user_id, Win.id.in_(owned)))
     for batch in _streamed(session, stmt):
         owners = _owners(session, team_id, [r.id for r in batch])
-        for r in batch:
-            yield (r.id, r.created_at, r.author_id, " ".join(owners.get(r.id, ())), r.channel_id, r.text,
-                   r.tool, r.minutes_saved, r.reinvested_in, r.tags, r.message_ts)
+        for r, (text, wire) in zip(batch, _readable(session, team_id, batch), strict=True):
+            yield (r.id, r.created_at, r.author_id, " ".join(owners.get(r.id, ())), r.channel_id, text,
+                   r.tool, r.minutes_saved, r.reinvested_in, r.tags, r.message_ts, wire)
 
 
 def _owners(session: Session, team_id: str, win_ids: list[int]) -> dict[int, list[str]]:
@@ -108,7 +120,7 @@ def narrative_rows(session: Session, team_id: str, *, since: datetime | None = N
                    user_id: str | None = None) -> Iterable[tuple[Any, ...]]:
     stmt = (
         select(Narrative.id, Narrative.created_at, Narrative.author_id, Narrative.is_leader,
-               Narrative.channel_id, Narrative.text, Narrative.tools, Narrative.checked,
+               Narrative.channel_id, Narrative.text, Narrative.text_format, Narrative.tools, Narrative.checked,
                Narrative.minutes_saved, Narrative.prompt_period, Narrative.message_ts)
         .where(Narrative.team_id == team_id)
         .order_by(Narrative.created_at, Narrative.id)
@@ -118,7 +130,9 @@ def narrative_rows(session: Session, team_id: str, *, since: datetime | None = N
     if user_id is not None:
         stmt = stmt.where(Narrative.author_id == user_id)
     for batch in _streamed(session, stmt):
-        yield from (tuple(r) for r in batch)
+        for r, (text, wire) in zip(batch, _readable(session, team_id, batch), strict=True):
+            yield (r.id, r.created_at, r.author_id, r.is_leader, r.channel_id, text, r.tools, r.checked,
+                   r.minutes_saved, r.prompt_period, r.message_ts, wire)
 
 
 def teachback_rows(session: Session, team_id: str, *, since: datetime | None = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -134,3 +135,14 @@ def set_opt_out(session: Session, team_id: str, user_id: str, out: bool) -> bool
         return False
     session.delete(row)
     return True
+
+
+def known_names(session: Session, team_id: str, user_ids: Iterable[str]) -> dict[str, str]:
+    """Display names of the people the app has cached (for showing `@name` instead of an id)."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Member.user_id, Member.name).where(Member.team_id == team_id, Member.user_id.in_(ids))
+    )
+    return {user_id: name for user_id, name in rows if name}

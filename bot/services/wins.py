@@ -213,18 +213,19 @@ def update_win(
     win_id: int,
     editor_id: str,
     *,
-    text: str,
+    text: str | None,
     recipients: tuple[str, ...],
     tool: str | None,
     minutes_saved: int | None,
     how: str | None,
     reinvested_in: str | None,
 ) -> WinView | None:
-    """Correct a win (its author only). Text typed into the modal is plain text."""
+    """Correct a win (its author only). Text typed into the modal is plain text; None keeps the stored text."""
     win = session.scalars(select(Win).where(Win.id == win_id).options(selectinload(Win.owners))).first()
     if win is None or win.author_id != editor_id:
         return None
-    win.text, win.text_format = text, TEXT_PLAIN
+    if text is not None:
+        win.text, win.text_format = text, TEXT_PLAIN
     win.tool, win.minutes_saved, win.how, win.reinvested_in = tool, minutes_saved, how, reinvested_in
     owners = tuple(dict.fromkeys(recipients)) or (win.author_id,)
     if owners != tuple(win.owner_ids):

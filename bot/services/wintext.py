@@ -34,10 +34,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-__all__ = ["KNOWN_TOOLS", "ParsedWin", "format_minutes", "parse_duration", "parse_win_text"]
+__all__ = ["KNOWN_TOOLS", "ParsedWin", "format_minutes", "parse_duration", "parse_win_text", "readable_text"]
 
 # Storage is a 32-bit INTEGER column; anything bigger is not a real answer anyway.
 _MAX_MINUTES = 2**31 - 1
@@ -426,3 +427,80 @@ def parse_win_text(text: str) -> ParsedWin:
     except Exception:
         tags = ()
     return ParsedWin(text=text, recipients=recipients, minutes_saved=minutes, tool=tool, tags=tags)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a person reads
+
+_SEPARATOR_RE = re.compile(r"(?:\s|,|&amp;|\band\b)*", re.IGNORECASE)  # wire text: "&" arrives as "&amp;"
+
+
+def _readable_token(inner: str, names: Mapping[str, str]) -> str:
+    head, bar, label = inner.partition("|")
+    label = _unescape(label)
+    if inner.startswith("@"):
+        uid = head[1:]
+        return "@" + (names.get(uid) or label.lstrip("@") or uid)
+    if inner.startswith("#"):
+        return "#" + (label.lstrip("#") or head[1:])
+    if inner.startswith("!"):
+        command = head[1:]
+        name = command.split("^", 1)[0]
+        if name.lower() in ("here", "channel", "everyone"):
+            return "@" + name.lower()
+        if name == "subteam":
+            return "@" + (label.lstrip("@") or command.partition("^")[2] or "group")
+        return label or "@" + command  # <!date^…|fallback> → what Slack shows without the markup
+    url = _unescape(head)
+    shown = url[len("mailto:"):] if url.lower().startswith("mailto:") else url
+    if not label or label in (url, shown):
+        return shown
+    return f"{label} ({shown})"  # the label and where it really goes
+
+
+def readable_text(
+    text: str,
+    text_format: str = "wire",
+    *,
+    names: Mapping[str, str] | None = None,
+    omit_leading: Collection[str] = (),
+) -> str:
+    """A win's text as the person wrote it (for the edit form, exports, anything that is not mrkdwn).
+
+    Plain text (`text_format` "plain", typed into the modal) is returned unchanged. Wire text:
+    `<@U1|alice>` → `@alice` (a name from `names` first, then the `|name` Slack sent, else the id);
+    `<#C1|general>` → `#general`; `<!channel>` → `@channel`; `<!subteam^S1|@design>` → `@design`;
+    `<https://x|docs>` → `docs (https://x)`, `<https://x>` → `https://x`, `<mailto:a@b|a@b>` →
+    `a@b`; `&amp;` `&lt;` `&gt;` → `& < >` (one pass, so a typed "&lt;" stays "&lt;").
+    Mentions of `omit_leading` users at the very start (with the spaces, commas and "and" between
+    them) are left out, because the edit form shows them in its people picker; never all of the
+    text. Never raises on any str."""
+    if text_format != "wire":
+        return text
+    names = names or {}
+    parts: list[str] = []
+    pos = 0
+    leading = bool(omit_leading)  # still inside the run of leading recipient mentions
+    omitted = False
+    for m in _TOKEN_RE.finditer(text):
+        between = text[pos : m.start()]
+        inner = m.group(1)
+        pos = m.end()
+        if leading and _SEPARATOR_RE.fullmatch(between) and inner.startswith("@") and (
+            inner[1:].partition("|")[0] in omit_leading
+        ):
+            omitted = True
+            continue
+        if leading and omitted:
+            between = between[_SEPARATOR_RE.match(between).end() :]
+        leading = False
+        parts.append(_unescape(between))
+        parts.append(_readable_token(inner, names))
+    tail = text[pos:]
+    if leading and omitted:
+        tail = tail[_SEPARATOR_RE.match(tail).end() :]
+    parts.append(_unescape(tail))
+    result = "".join(parts)
+    if omitted and not result.strip():
+        return readable_text(text, text_format, names=names)
+    return result

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.blocks.common import ephemeral
 from bot.blocks.win import win_modal
 from bot.deps import Deps
+from bot.services.win_edit import edit_form
 from bot.services.wins import get_win, retry_post
 
 
@@ -29,13 +30,14 @@ def open_edit_modal(body: dict[str, Any], context: BoltContext, client: WebClien
     win_id = _win_id(body)
     with deps.db.read(context.team_id) as session:
         win = get_win(session, win_id) if win_id else None
+        form = edit_form(session, win) if win else None
     if win is None:
-        respond(ephemeral("That win no longer exists."), replace_original=False)
+        respond({**ephemeral("That win no longer exists."), "replace_original": False})
         return
     if win.author_id != context.user_id:
-        respond(ephemeral("Only the person who logged this win can edit it."), replace_original=False)
+        respond({**ephemeral("Only the person who logged this win can edit it."), "replace_original": False})
         return
-    client.views_open(trigger_id=body["trigger_id"], view=win_modal(channel_id=win.channel_id, win=win))
+    client.views_open(trigger_id=body["trigger_id"], view=win_modal(channel_id=win.channel_id, win=win, form=form))
 
 
 def post_again(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
@@ -44,8 +46,9 @@ def post_again(body: dict[str, Any], context: BoltContext, respond: Respond) -> 
     with deps.db.session(context.team_id) as session:
         win = retry_post(session, win_id, context.user_id, response_url=body.get("response_url")) if win_id else None
     if win is None:
-        respond(ephemeral("There's nothing to post again: the win is already posted, gone, or not yours."),
-                replace_original=False)
+        respond({**ephemeral("There's nothing to post again: the win is already posted, gone, or not yours."),
+                 "replace_original": False})
         return
     deps.notify_jobs()
-    respond(ephemeral(f"Trying to post win #{win.id} again…"), replace_original=True)
+    # Bolt ignores keyword arguments when the first one is a dict: the flags go inside it.
+    respond({**ephemeral(f"Trying to post win #{win.id} again…"), "replace_original": True})

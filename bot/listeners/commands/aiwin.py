@@ -8,9 +8,10 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 
+from bot.blocks.typos import anyway_value, did_you_mean
 from bot.blocks.win import help_message, receipt, win_modal
 from bot.deps import Deps
-from bot.listeners.commands.router import Call, Subcommands, call_from, split
+from bot.listeners.commands.router import Call, Subcommands, call_from, near_miss, split
 from bot.services.wins import find_by_trigger, record_win
 
 
@@ -28,6 +29,11 @@ def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext, subcomman
         return
     if not call.text:
         ack()  # the modal opens after the ack (lazy_aiwin)
+        return
+    guess = near_miss(call.text, subcommands)
+    value = anyway_value(call.text, call.trigger_id) if guess else None
+    if guess and value:
+        ack(did_you_mean(guess, value))  # a typo is not a public win: ask first, record nothing
         return
     # The win is committed before Slack hears back: nothing is lost if we die after the ack.
     try:

@@ -60,3 +60,56 @@ def call_from(command: dict[str, Any], text: str) -> Call:
         trigger_id=command.get("trigger_id") or None,
         response_url=command.get("response_url") or None,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# "Did you mean …?": a mistyped subcommand is not a public win.
+#
+# The rule: the text has at most NEAR_MISS_MAX_WORDS words; its first word (letters only) is one
+# edit (a letter added, dropped, changed, or two neighbours swapped) away from a subcommand name of
+# at least 4 letters; and that word is not an English word that happens to be that close
+# (ENGLISH_NEAR_MISSES, or the name with an ending like "deleted", "exports", "narrating").
+# Then the person privately gets "did you mean `/aiwin help`?" and a button to record it anyway.
+
+NEAR_MISS_MAX_WORDS = 3
+_ENDINGS = ("s", "es", "d", "ed", "r", "er", "ing", "ion", "ions")
+# English words one edit from a subcommand name that can start a real win ("held a workshop").
+ENGLISH_NEAR_MISSES = frozenset((
+    "held", "hell", "helm", "hemp", "kelp", "yelp", "heap", "whelp", "helps",
+    "state", "stars", "stays", "stabs", "stags", "slats", "spats", "seats", "tats",
+    "status", "store", "storm", "stork", "stony", "storey", "stoke",
+    "expert", "experts", "exhort", "divest", "police", "polity",
+    "prompt", "managed", "manages", "manage", "option", "options", "optic", "opting", "opted",
+))
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Damerau-Levenshtein distance exactly 1 (equal strings are 0, not a near miss)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[i:] == long_[i + 1:]
+
+
+def _inflected(word: str, name: str) -> bool:
+    stems = {name, name[:-1]} if name.endswith("e") else {name}
+    return any(word == stem + ending for stem in stems for ending in _ENDINGS)
+
+
+def near_miss(text: str, subcommands: Subcommands) -> str | None:
+    """The subcommand a short text's first word looks like a typo of, or None (then it is a win)."""
+    words = (text or "").split()
+    if not words or len(words) > NEAR_MISS_MAX_WORDS:
+        return None
+    word = words[0].lower()
+    if not word.isalpha() or word in subcommands or word in ENGLISH_NEAR_MISSES:
+        return None
+    for name in sorted(subcommands):
+        if len(name) >= 4 and name.isalpha() and _one_edit_apart(word, name) and not _inflected(word, name):
+            return name
+    return None

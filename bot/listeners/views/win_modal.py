@@ -10,7 +10,8 @@ from slack_bolt import Ack, BoltContext
 from bot.blocks.win import OTHER_TOOL
 from bot.deps import Deps
 from bot.models import TEXT_PLAIN
-from bot.services.wins import MAX_MINUTES_SAVED, REINVEST_CATEGORIES, record_win, update_win
+from bot.services.win_edit import save_edit
+from bot.services.wins import MAX_MINUTES_SAVED, REINVEST_CATEGORIES, record_win
 from bot.services.wintext import format_minutes, parse_duration
 
 MAX_TEXT = 3000
@@ -88,7 +89,7 @@ def handle_win_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
     with deps.db.session(team_id) as session:
         if meta.get("win_id"):
             fields.pop("channel_id")
-            updated = update_win(session, int(meta["win_id"]), user_id, **fields)
+            updated = save_edit(session, int(meta["win_id"]), user_id, shown=meta.get("shown"), **fields)
             if updated is None:
                 ack(response_action="errors", errors={"what": "Only the person who logged this win can edit it."})
                 return

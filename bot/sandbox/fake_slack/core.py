@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import copy
 import itertools
-import json
 import signal
 import threading
 import time
@@ -20,7 +19,6 @@ from bot.sandbox.fake_slack.common import (
     _NO_TOKEN_METHODS,
     _USER_ID,
     DEFAULT_SCOPES,
-    MAX_MESSAGE_BLOCKS,
     Call,
     _bearer,
     _brief,
@@ -36,6 +34,7 @@ from bot.sandbox.fake_slack.control import ControlMixin
 from bot.sandbox.fake_slack.conversations import ConversationsMethods
 from bot.sandbox.fake_slack.files import FilesMethods
 from bot.sandbox.fake_slack.http import _parse_multipart, _parse_params, _Server
+from bot.sandbox.fake_slack.responses import ResponseUrlMixin
 from bot.sandbox.fake_slack.users import UsersMethods
 from bot.sandbox.fake_slack.views import ViewsMethods
 from bot.sandbox.fake_slack.world import WorldMixin
@@ -44,7 +43,8 @@ from bot.sandbox.fake_slack.world import WorldMixin
 
 
 class FakeSlack(
-    ControlMixin, WorldMixin, AuthMethods, ChatMethods, UsersMethods, ConversationsMethods, ViewsMethods, FilesMethods
+    ControlMixin, WorldMixin, AuthMethods, ChatMethods, UsersMethods, ConversationsMethods, ViewsMethods, FilesMethods,
+    ResponseUrlMixin,
 ):
     """Fake Slack Web API over HTTP. All state is guarded by one lock; see the module docstring."""
 
@@ -90,6 +90,8 @@ class FakeSlack(
         self._usergroups: dict[str, list[str]] = {}
         self._messages: dict[str, dict[str, dict[str, Any]]] = {}  # channel -> ts -> message
         self._ephemerals: list[dict[str, Any]] = []
+        self._response_origins: dict[str, dict[str, Any]] = {}  # response_url path -> what it answers
+        self._response_messages: list[dict[str, Any]] = []  # messages sent through response_urls
         self._views: dict[str, dict[str, Any]] = {}
         self._views_by_external: dict[str, str] = {}
         self._home_views: dict[str, str] = {}
@@ -173,10 +175,6 @@ class FakeSlack(
     def api_url(self) -> str:
         """What ``WebClient(base_url=...)`` takes."""
         return f"{self.base_url}/api/"
-
-    def webhook_url(self, name: str) -> str:
-        """A stand-in response_url; POSTs to it are recorded as method ``response_url``."""
-        return f"{self.base_url}/webhook/{name}"
 
     # ------------------------------------------------------------------ world setup
 
@@ -516,25 +514,6 @@ class FakeSlack(
         self._calls.append(call)
         self._calls_by_method.setdefault(method, []).append(call)
         self._cond.notify_all()
-
-    def _handle_webhook(self, path: str, content_type: str, body: bytes) -> _Reply:
-        params, parse_error = _parse_params(content_type, body, "")
-        if isinstance(params.get("payload"), str):  # form-encoded ``payload=<json>``
-            try:
-                payload = json.loads(params["payload"])
-                params = payload if isinstance(payload, dict) else params
-            except ValueError:
-                parse_error = "invalid_payload"
-        with self._lock:
-            reply = self._take_failure("response_url", params)
-            if reply is None:
-                if parse_error:
-                    reply = _Reply(400, _err(parse_error))
-                else:
-                    error = self._content_error(params, MAX_MESSAGE_BLOCKS, require_content=False)
-                    reply = _Reply(400, error) if error else _Reply(200, {"ok": True})
-            self._record("response_url", params, None, reply, path)
-        return reply
 
     def _handle_upload(self, path: str, file_id: str, content_type: str, body: bytes) -> _Reply:
         content = body
