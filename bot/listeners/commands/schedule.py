@@ -20,6 +20,7 @@ from bot.blocks.text import escape, truncate
 from bot.deps import Deps
 from bot.directory import Directory
 from bot.listeners.commands.router import Call, subcommand
+from bot.manifest import invite_hint
 from bot.models import KIND_DIGEST, KIND_PROMPTS, Workspace, utcnow
 from bot.services import people
 from bot.services import subscriptions as subs
@@ -129,7 +130,7 @@ def _turn_on(kind: str, schedule: subs.Schedule, call: Call, deps: Deps, client:
                      "little to show yet; Friday afternoon works best.")
     blocks = [section("\n".join(lines)),
               context(f"Change it: `/aiwin {kind} on <day> <time>` · stop it: `/aiwin {kind} off` · "
-                      f"see it now: `/aiwin {kind} preview` · private channel? `/invite @AI Wins` first.")]
+                      f"see it now: `/aiwin {kind} preview` · private channel? `{invite_hint()}` first.")]
     return ephemeral(f"{WHAT[kind].capitalize()}: {sub.describe()}", blocks)
 
 

@@ -30,7 +30,7 @@ class AuthMethods:
             body["enterprise_id"] = ws.enterprise_id
         # Bolt reads the granted scopes from this header with a case-sensitive dict lookup
         # (slack_bolt/middleware/authorization/internals.py), so it must be lower-case like Slack's.
-        return _Reply(200, body, {"x-oauth-scopes": self.scopes})
+        return _Reply(200, body, {"x-oauth-scopes": ctx.scopes})
 
     def _oauth_v2_access(self, ctx: _Ctx) -> dict[str, Any]:
         """A canned install answer so the OAuth redirect flow can run against the fake."""
