@@ -45,7 +45,7 @@ def _methods_called() -> set[str]:
 
 def test_bot_scopes_equal_the_manifest_and_the_sandbox_defaults():
     scopes = MANIFEST["oauth_config"]["scopes"]["bot"]
-    assert BOT_SCOPES == scopes
+    assert scopes == BOT_SCOPES
     assert DEFAULT_SCOPES.split(",") == scopes
     assert "channels:join" in scopes
 

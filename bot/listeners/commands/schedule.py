@@ -154,7 +154,7 @@ def _preview(kind: str, call: Call, deps: Deps, client: WebClient) -> dict[str, 
     period = subs.iso_week(utcnow(), tz)
     with deps.db.read(call.team_id) as session:
         if kind == KIND_DIGEST:
-            text, blocks = digest_blocks(build_digest(session, call.team_id, period, tz))
+            text, blocks = digest_blocks(build_digest(session, call.team_id, period, tz, channel_id=channel or None))
         else:
             ws = session.get(Workspace, call.team_id)
             prompt = prompt_for_channel(session, call.team_id, channel, before=period)
