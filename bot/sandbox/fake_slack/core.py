@@ -36,6 +36,7 @@ from bot.sandbox.fake_slack.common import (
 )
 from bot.sandbox.fake_slack.control import ControlMixin
 from bot.sandbox.fake_slack.conversations import ConversationsMethods
+from bot.sandbox.fake_slack.events import EventsMixin
 from bot.sandbox.fake_slack.files import FilesMethods
 from bot.sandbox.fake_slack.http import _parse_multipart, _parse_params, _Server
 from bot.sandbox.fake_slack.users import UsersMethods
@@ -46,7 +47,8 @@ from bot.sandbox.fake_slack.world import WorldMixin
 
 
 class FakeSlack(
-    ControlMixin, WorldMixin, AuthMethods, ChatMethods, UsersMethods, ConversationsMethods, ViewsMethods, FilesMethods
+    ControlMixin, WorldMixin, EventsMixin, AuthMethods, ChatMethods, UsersMethods, ConversationsMethods, ViewsMethods,
+    FilesMethods,
 ):
     """Fake Slack Web API over HTTP. All state is guarded by one lock; see the module docstring."""
 
@@ -150,6 +152,8 @@ class FakeSlack(
 
     def stop(self) -> None:
         """Stop serving and close open keep-alive connections. Idempotent."""
+        if self._event_sender is not None:
+            self._event_sender.close()
         server, self._server = self._server, None
         if server is None:
             return
