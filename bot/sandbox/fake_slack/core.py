@@ -82,6 +82,7 @@ class FakeSlack(
         self.tokens: set[str] = {token}
         self.expired_triggers: set[str] = set()
         self._revoked: set[str] = set()
+        self._install_codes: dict[str, tuple[str, str | None]] = {}  # code -> (token, installer)
 
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
