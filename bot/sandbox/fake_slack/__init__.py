@@ -12,7 +12,7 @@ Standard library only, so it can run anywhere the app runs, also as its own proc
 """
 
 from bot.sandbox.fake_slack.blockkit import block_errors
-from bot.sandbox.fake_slack.common import DEFAULT_SCOPES, MAX_VIEW_BLOCKS, Call
+from bot.sandbox.fake_slack.common import DEFAULT_SCOPES, MAX_MESSAGE_BLOCKS, MAX_VIEW_BLOCKS, Call
 from bot.sandbox.fake_slack.core import FakeSlack, main
 
-__all__ = ["DEFAULT_SCOPES", "MAX_VIEW_BLOCKS", "Call", "FakeSlack", "block_errors", "main"]
+__all__ = ["DEFAULT_SCOPES", "MAX_MESSAGE_BLOCKS", "MAX_VIEW_BLOCKS", "Call", "FakeSlack", "block_errors", "main"]
