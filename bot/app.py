@@ -14,6 +14,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from bot.db import Database
 from bot.deps import Deps
 from bot.listeners import register_listeners
+from bot.manifest import BOT_SCOPES as MANIFEST_BOT_SCOPES
 from bot.models.slack_oauth import OAUTH_STATES_TABLE
 from bot.registry import SUBCOMMANDS
 from bot.settings import Settings
@@ -21,10 +22,7 @@ from bot.slack_client import SlackClients, make_client, make_clients
 
 log = logging.getLogger(__name__)
 
-BOT_SCOPES = [
-    "commands", "chat:write", "chat:write.public", "reactions:read", "users:read", "usergroups:read",
-    "im:write", "channels:read", "groups:read", "files:write",
-]
+BOT_SCOPES = list(MANIFEST_BOT_SCOPES)  # what an OAuth install asks for: exactly manifest.yml's bot scopes
 
 
 def create_app(

@@ -83,6 +83,34 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return cli_export(args, settings)
 
 
+def _purge(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db import Database
+    from bot.services.uninstall import purge
+
+    class DryRun(Exception):
+        """Roll the purge back: without --yes it only counts."""
+
+    db = Database(settings.database_url, pool_size=1)
+    removed: dict[str, int] = {}
+    try:
+        try:
+            with db.session(args.team) as session:
+                removed = purge(session, args.team)
+                if not args.yes:
+                    raise DryRun
+        except DryRun:
+            pass
+        total = sum(removed.values())
+        detail = ", ".join(f"{n} {table}" for table, n in sorted(removed.items())) or "nothing"
+        if args.yes:
+            print(f"aiwins: purged workspace {args.team}: {total} rows ({detail})")
+        else:
+            print(f"aiwins: would purge workspace {args.team}: {total} rows ({detail}); add --yes to do it")
+        return 0
+    finally:
+        db.dispose()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aiwins", description="AI Wins: celebrate smart AI use in Slack.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -112,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_export)
     p = sub.add_parser("demo", help="a self-contained tour with a simulated Slack")
     p.set_defaults(func=_demo)
+    p = sub.add_parser("purge", help="delete every row of one workspace (wins, settings, tokens, jobs)")
+    p.add_argument("--team", required=True, help="workspace id, e.g. T0AB12CD3EF")
+    p.add_argument("--yes", action="store_true", help="really delete; without it, only say what would go")
+    p.set_defaults(func=_purge)
     return parser
 
 

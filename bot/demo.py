@@ -86,6 +86,7 @@ def run_demo(out: Callable[[str], None] = print) -> int:
         server.serve_in_thread()
         try:
             sender = SlackSender(base_url=server.url, signing_secret=secret, team_id=TEAM, enterprise_id=None)
+            fake.deliver_events(f"{server.url}/slack/events", secret)  # reactions reach the app like Slack's
             tour = Tour(fake, sender, out)
             tour.db = server.runtime.db
             out("AI Wins demo: the real app on a throwaway SQLite database, talking to a simulated Slack.")
@@ -104,7 +105,7 @@ def show_digest(tour: Tour) -> None:
     from bot.services.subscriptions import iso_week
 
     with tour.db.read(TEAM) as session:
-        data = build_digest(session, TEAM, iso_week(utcnow(), "UTC"), "UTC")
+        data = build_digest(session, TEAM, iso_week(utcnow(), "UTC"), "UTC", channel_id=REPORTING)
     _, blocks = digest_blocks(data)
     tour.show("digest for #reporting", blocks)
 
@@ -131,9 +132,8 @@ def play(tour: Tour, fake: FakeSlack) -> None:
 
     tour.step("dave, a workspace admin and so a manager, reacts :mortar_board: on alice's win")
     first_post = fake.wait_for("chat.postMessage", channel=REPORTING)[0]
-    tour.sender.event({"type": "reaction_added", "user": "U04MNOPQR", "reaction": "mortar_board",
-                       "item": {"type": "message", "channel": REPORTING, "ts": first_post.response["ts"]},
-                       "item_user": "U07AIWINBOT", "event_ts": first_post.response["ts"]})
+    # The bot joined #reporting to celebrate there, so Slack delivers the reaction to it.
+    fake.react("U04MNOPQR", REPORTING, first_post.response["ts"], "mortar_board")
     invite = fake.wait_for("chat.postMessage", channel="U02ABCDEF", timeout=20)[-1]
     tour.show("DM to alice", invite.params.get("blocks"), invite.params.get("text", ""))
 

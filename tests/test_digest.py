@@ -36,12 +36,13 @@ def ny(day: int, hour: int, minute: int = 0) -> datetime:
 
 def add_win(db: Database, at: datetime, owners: tuple[str, ...], text_: str, *, author: str | None = None,
             tool: str | None = None, minutes: int | None = None, reinvest: str | None = None,
-            posted: tuple[str, str] | None = None, team: str = TEAM) -> int:
-    """Record a win through the real service, as if at `at`."""
+            posted: tuple[str, str] | None = None, team: str = TEAM, private: bool | None = False) -> int:
+    """Record a win through the real service, as if at `at` (said in a public channel unless `private`)."""
     with time_machine.travel(at, tick=False), db.session(team) as s:
         result = record_win(s, team_id=team, enterprise_id=None, author_id=author or owners[0],
                             channel_id=None, text=text_, recipients=owners, tool=tool, minutes_saved=minutes,
                             reinvested_in=reinvest, post=False)
+        s.execute(update(Win).where(Win.id == result.win.id).values(private=private))
         if posted:
             s.execute(update(Win).where(Win.id == result.win.id)
                       .values(message_channel=posted[0], message_ts=posted[1]))
@@ -52,7 +53,7 @@ def add_narrative(db: Database, at: datetime, author: str, text_: str, *, leader
                   tools: str | None = None, minutes: int | None = None) -> None:
     with db.session(TEAM) as s:
         s.add(Narrative(team_id=TEAM, author_id=author, text=text_, text_format="plain", tools=tools,
-                        minutes_saved=minutes, is_leader=leader, created_at=at))
+                        minutes_saved=minutes, is_leader=leader, created_at=at, private=False))
 
 
 def add_teachback(db: Database, win_id: int, owner: str, status: str, created: datetime, *,

@@ -75,19 +75,20 @@ def test_missing_mentions_get_an_example(slack, db, admin, text, expected):
 
 def test_admin_added_manager_nominates_and_removed_one_does_not(slack, fake_slack, db, admin):
     win = celebrate(slack, db)
-    react(slack, DAVE, win.message_ts)  # not a manager yet
+    react(fake_slack, DAVE, win.message_ts)  # not a manager yet
     settle(db)
     assert nominations(db) == []
 
     ask(slack, fake_slack, ADMIN, "managers add <@U04MNOPQR|dave>", "add-dave")
-    react(slack, DAVE, win.message_ts)
+    react(fake_slack, DAVE, win.message_ts, kind="reaction_removed")  # and again, now as a manager
+    react(fake_slack, DAVE, win.message_ts)
     fake_slack.wait_for("chat.postMessage", channel=ALICE)
     settle(db)
     assert [(n.manager_id, n.status) for n in nominations(db)] == [(DAVE, "active")]
 
     ask(slack, fake_slack, ADMIN, "managers remove <@U04MNOPQR>", "remove-dave")
     other = celebrate(slack, db, text="<@U03GHIJKL> summarised 40 interviews with Claude")
-    react(slack, DAVE, other.message_ts)
+    react(fake_slack, DAVE, other.message_ts)
     settle(db)
     assert len(nominations(db)) == 1 and invitations(fake_slack, CAROL) == []
 
@@ -100,7 +101,7 @@ def test_user_group_members_are_managers(slack, fake_slack, db, admin):
         assert s.get(Workspace, TEAM).managers_usergroup_id == "S0LEADS001"
 
     win = celebrate(slack, db)
-    react(slack, CAROL, win.message_ts)
+    react(fake_slack, CAROL, win.message_ts)
     fake_slack.wait_for("chat.postMessage", channel=ALICE)
     assert [n.manager_id for n in nominations(db)] == [CAROL]
 

@@ -100,7 +100,7 @@ def test_private_channel_tells_the_author_and_post_again_works(slack, fake_slack
                   response_url=fake_slack.webhook_url("cmd"))
     [notice] = wait_until(lambda: [c for c in fake_slack.calls("response_url") if c.path.endswith("/cmd")
                                    and "Post again" in all_text(c.params)])
-    assert "/invite @AI Wins" in all_text(notice.params)
+    assert "/invite @aiwins" in all_text(notice.params)
     assert [n.post_status for n in narratives(db)] == [POST_FAILED]
 
     fake_slack.invite_bot("G0SECRET01")

@@ -30,7 +30,7 @@ from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.requests import USER_AGENT, SlackSender, sign
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO.parent / "shared" / "fixtures"
+FIXTURES = REPO / "tests" / "fixtures"
 TOKEN = "xoxb-sandbox"
 
 

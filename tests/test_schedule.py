@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.db import Database
 from bot.jobs.deliveries import POST_DELIVERY, run_tick
@@ -28,6 +28,7 @@ from bot.models import (
     Delivery,
     Job,
     Subscription,
+    Win,
 )
 from bot.registry import JOB_HANDLERS, PERIODIC
 from bot.services import subscriptions as subs
@@ -37,6 +38,12 @@ from bot.services.workspaces import ensure_workspace
 from bot.slack_client import SlackClients
 from tests.conftest import BOB, CHANNEL, DAVE, TEAM
 from tests.helpers import all_text, wait_until
+
+
+def record_public_win(s, text: str) -> None:
+    """A win said in a public channel (as conversations.info would say), so digests may show its text."""
+    result = record_win(s, team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=None, text=text, post=False)
+    s.execute(update(Win).where(Win.id == result.win.id).values(private=False))
 
 NY = "America/New_York"
 # Friday 27 Nov 2026, 16:00 in New York (EST, UTC-5): the default digest time of week 2026-W48.
@@ -333,8 +340,7 @@ def test_fan_out_to_1000_channels_with_rate_limits_and_errors(db, fake_slack, ca
             subs.subscribe(s, team_id=TEAM, enterprise_id=None, kind=KIND_DIGEST, channel_id=c,
                            schedule=Schedule(4, 16, 0), tz=NY, user_id=DAVE, now=SUBSCRIBED)
     with db.session(TEAM) as s:
-        record_win(s, team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=None,
-                   text="triaged 200 tickets with Gemini, saved 2h", post=False)
+        record_public_win(s, "triaged 200 tickets with Gemini, saved 2h")
     broken = set(channels[-10:])  # archived or gone: these can never be posted
     limited = set(channels[:100])
     flaky = set(channels[100:150])
@@ -476,8 +482,7 @@ def test_digest_help(slack):
 
 def test_anyone_can_preview_the_digest(slack, fake_slack, db):
     with db.session(TEAM) as s:
-        record_win(s, team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=None,
-                   text="wrote the launch FAQ with ChatGPT, saved 2h", post=False)
+        record_public_win(s, "wrote the launch FAQ with ChatGPT, saved 2h")
     r = slack.command("/aiwin", "digest preview", user_id=BOB, channel_id=CHANNEL,
                       response_url=fake_slack.webhook_url("preview"))
     assert r.status == 200 and not r.body.strip()
@@ -528,8 +533,7 @@ def test_cli_digest_post_twice_posts_once(cli_env, db, fake_slack, capsys):
 
     make_sub(db, CHANNEL)
     with db.session(TEAM) as s:
-        record_win(s, team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=None,
-                   text="summarised 40 interviews with Claude, saved 5h", post=False)
+        record_public_win(s, "summarised 40 interviews with Claude, saved 5h")
     week = subs.iso_week(datetime.now(UTC), NY)
     assert main(["digest", "--channel", CHANNEL, "--week", week, "--post"]) == 0
     first = capsys.readouterr().out

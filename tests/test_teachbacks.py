@@ -3,8 +3,6 @@ sandbox playing Slack. Each test runs on SQLite and on PostgreSQL (see conftest.
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 
 import pytest
@@ -53,15 +51,13 @@ def celebrate(slack, db, text=SHOUT_OUT, author=BOB):
                       message="celebration posted")
 
 
-def reaction(user, ts, *, emoji="mortar_board", kind="reaction_added", channel=CHANNEL, **extra):
-    return {"type": kind, "user": user, "reaction": emoji, "item_user": ALICE,
-            "item": {"type": "message", "channel": channel, "ts": ts}, **extra}
-
-
-def react(slack, user, ts, **kw):
-    r = slack.event(reaction(user, ts, **kw))
-    assert r.status == 200
-    return r
+def react(fake_slack, user, ts, *, emoji="mortar_board", kind="reaction_added", channel=CHANNEL, event_ts=None):
+    """`user` reacts in the sandbox, which (like Slack) delivers the signed event to the app because the
+    bot is a member of the channel: it joined it to post the celebration."""
+    act = fake_slack.react if kind == "reaction_added" else fake_slack.unreact
+    responses = act(user, channel, ts, emoji, event_ts=event_ts)
+    assert [r.status for r in responses] == [200], "the sandbox did not deliver the reaction"
+    return responses[0]
 
 
 # The jobs this feature's tests wait for (other features queue their own, some for later).
@@ -128,7 +124,7 @@ def click(slack, fake_slack, user, action_id, value, name):
 def nominated(slack, fake_slack, db, manager=MGR):
     """A celebrated shout-out for alice, nominated by `manager`, invitation delivered."""
     win = celebrate(slack, db)
-    react(slack, manager, win.message_ts)
+    react(fake_slack, manager, win.message_ts)
     fake_slack.wait_for("chat.postMessage", channel=ALICE)
     settle(db)
     [tb] = teachbacks(db)
@@ -140,7 +136,7 @@ def nominated(slack, fake_slack, db, manager=MGR):
 
 def test_manager_reaction_nominates_the_owner_and_invites_by_dm(slack, fake_slack, db, managers):
     win = celebrate(slack, db)
-    react(slack, MGR, win.message_ts)
+    react(fake_slack, MGR, win.message_ts)
     [dm] = fake_slack.wait_for("chat.postMessage", channel=ALICE)
     settle(db)
 
@@ -162,15 +158,15 @@ def test_manager_reaction_nominates_the_owner_and_invites_by_dm(slack, fake_slac
 
 def test_skin_tone_suffix_is_the_same_emoji(slack, fake_slack, db, managers):
     win = celebrate(slack, db)
-    react(slack, MGR, win.message_ts, emoji="mortar_board::skin-tone-2")
+    react(fake_slack, MGR, win.message_ts, emoji="mortar_board::skin-tone-2")
     fake_slack.wait_for("chat.postMessage", channel=ALICE)
     assert [n.manager_id for n in nominations(db)] == [MGR]
 
 
 def test_every_shout_out_owner_is_invited_once(slack, fake_slack, db, managers):
     win = celebrate(slack, db, text="<@U02ABCDEF> and <@U03GHIJKL|carol> automated the QBR deck with Claude")
-    react(slack, MGR, win.message_ts)
-    react(slack, MGR2, win.message_ts)
+    react(fake_slack, MGR, win.message_ts)
+    react(fake_slack, MGR2, win.message_ts)
     settle(db)
     assert sorted(t.owner_id for t in teachbacks(db)) == sorted([ALICE, CAROL])
     assert len(nominations(db)) == 2
@@ -184,18 +180,24 @@ def test_every_shout_out_owner_is_invited_once(slack, fake_slack, db, managers):
 def test_reactions_that_nominate_nobody(slack, fake_slack, db, managers, case):
     own_text = "cut test triage from 2h to 20m with Copilot"
     win = celebrate(slack, db, text=own_text, author=MGR) if case == "own_win" else celebrate(slack, db)
-    event = {
-        "non_manager": reaction(CAROL, win.message_ts),
-        "other_emoji": reaction(MGR, win.message_ts, emoji="tada"),
-        "unknown_message": reaction(MGR, "1700000000.000100"),
-        "own_win": reaction(MGR, win.message_ts),
-        "file_item": {"type": "reaction_added", "user": MGR, "reaction": "mortar_board",
-                      "item": {"type": "file", "file": "F0123456"}},
-        "unknown_user": reaction("U0GHOST0001", win.message_ts),  # users.info says user_not_found
-        "malformed": {"type": "reaction_added", "reaction": ["mortar_board"],
-                      "item": {"type": "message", "channel": CHANNEL}},
-    }[case]
-    assert slack.event(event).status == 200
+    if case in ("file_item", "malformed"):
+        # Shapes a person's reaction in the sandbox cannot take: sent as signed events directly.
+        event = {
+            "file_item": {"type": "reaction_added", "user": MGR, "reaction": "mortar_board",
+                          "item": {"type": "file", "file": "F0123456"}},
+            "malformed": {"type": "reaction_added", "reaction": ["mortar_board"],
+                          "item": {"type": "message", "channel": CHANNEL}},
+        }[case]
+        assert slack.event(event).status == 200
+    else:
+        user, emoji, ts = {
+            "non_manager": (CAROL, "mortar_board", win.message_ts),
+            "other_emoji": (MGR, "tada", win.message_ts),
+            "unknown_message": (MGR, "mortar_board", fake_slack.add_message(CHANNEL, BOB, "lunch?")),
+            "own_win": (MGR, "mortar_board", win.message_ts),
+            "unknown_user": ("U0GHOST0001", "mortar_board", win.message_ts),  # users.info: user_not_found
+        }[case]
+        react(fake_slack, user, ts, emoji=emoji)
     settle(db)
     assert nominations(db) == [] and teachbacks(db) == []
     assert failed_jobs(db) == []  # handled as a harmless no-op, not an error
@@ -204,11 +206,11 @@ def test_reactions_that_nominate_nobody(slack, fake_slack, db, managers, case):
 
 def test_slack_retry_of_the_same_event_is_one_nomination_and_one_dm(slack, fake_slack, db, managers):
     win = celebrate(slack, db)
-    event = reaction(MGR, win.message_ts)
-    assert slack.event(event, event_id="Ev0RETRY0001").status == 200
-    assert slack.event(event, event_id="Ev0RETRY0001", retry_num=1).status == 200
+    react(fake_slack, MGR, win.message_ts)
+    event_id = fake_slack.delivered_event_ids()[-1]
+    assert fake_slack.redeliver(event_id, retry_num=1).status == 200
     fake_slack.wait_for("chat.postMessage", channel=ALICE)
-    assert slack.event(event, event_id="Ev0RETRY0001", retry_num=2).status == 200
+    assert fake_slack.redeliver(event_id, retry_num=2).status == 200
     settle(db)
     assert len(nominations(db)) == 1 and len(teachbacks(db)) == 1
     assert len(invitations(fake_slack, ALICE)) == 1
@@ -218,13 +220,13 @@ def test_removing_withdraws_and_re_adding_does_not_invite_again(slack, fake_slac
     win, tb = nominated(slack, fake_slack, db)
     [first] = nominations(db)
 
-    react(slack, MGR, win.message_ts, kind="reaction_removed")
+    react(fake_slack, MGR, win.message_ts, kind="reaction_removed")
     settle(db)
     [nom] = nominations(db)
     assert nom.status == NOMINATION_WITHDRAWN
     assert [t.status for t in teachbacks(db)] == [TB_WITHDRAWN]
 
-    react(slack, MGR, win.message_ts)
+    react(fake_slack, MGR, win.message_ts)
     settle(db)
     [nom] = nominations(db)
     assert (nom.id, nom.status) == (first.id, NOMINATION_ACTIVE)  # the same row, reactivated
@@ -235,12 +237,12 @@ def test_removing_withdraws_and_re_adding_does_not_invite_again(slack, fake_slac
 
 def test_teachback_stays_while_another_manager_still_nominates(slack, fake_slack, db, managers):
     win, _ = nominated(slack, fake_slack, db)
-    react(slack, MGR2, win.message_ts)
+    react(fake_slack, MGR2, win.message_ts)
     settle(db)
-    react(slack, MGR, win.message_ts, kind="reaction_removed")
+    react(fake_slack, MGR, win.message_ts, kind="reaction_removed")
     settle(db)
     assert [t.status for t in teachbacks(db)] == [TB_NOMINATED]
-    react(slack, MGR2, win.message_ts, kind="reaction_removed")
+    react(fake_slack, MGR2, win.message_ts, kind="reaction_removed")
     settle(db)
     assert [t.status for t in teachbacks(db)] == [TB_WITHDRAWN]
     assert {n.status for n in nominations(db)} == {NOMINATION_WITHDRAWN}
@@ -250,37 +252,19 @@ def test_teachback_stays_while_another_manager_still_nominates(slack, fake_slack
 def test_a_removal_processed_before_its_addition_wins(slack, fake_slack, db, managers):
     win = celebrate(slack, db)
     added_at = time.time() - 5
-    react(slack, MGR, win.message_ts, kind="reaction_removed", event_ts=f"{added_at + 1:.6f}")
+    # Slack is late delivering the addition: the removal arrives first.
+    assert fake_slack.react(MGR, CHANNEL, win.message_ts, event_ts=f"{added_at:.6f}", held=True) == []
+    react(fake_slack, MGR, win.message_ts, kind="reaction_removed", event_ts=f"{added_at + 1:.6f}")
     settle(db)
-    react(slack, MGR, win.message_ts, event_ts=f"{added_at:.6f}")  # older, delivered late
+    assert [r.status for r in fake_slack.release_held()] == [200]  # older, delivered late
     settle(db)
     assert [n.status for n in nominations(db)] == [NOMINATION_WITHDRAWN]
     assert teachbacks(db) == [] and invitations(fake_slack, ALICE) == []
 
 
-def _at_once(*calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(i, fn):
-        barrier.wait()
-        results[i] = fn()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
-
-
 def test_concurrent_duplicate_deliveries_of_one_event(slack, fake_slack, db, managers):
     win = celebrate(slack, db)
-    event = reaction(MGR, win.message_ts)
-    body = slack.event_envelope(event, event_id="Ev0TWINS0001")
-    raw = json.dumps(body).encode()
-    deliver = lambda: slack.post(raw, "application/json")  # noqa: E731
-    results = _at_once(deliver, deliver)
+    results = fake_slack.react(MGR, CHANNEL, win.message_ts, deliveries=2)  # one event, sent twice at once
     assert [r.status for r in results] == [200, 200]
     fake_slack.wait_for("chat.postMessage", channel=ALICE)
     settle(db)
@@ -290,10 +274,7 @@ def test_concurrent_duplicate_deliveries_of_one_event(slack, fake_slack, db, man
 
 def test_two_event_ids_for_the_same_reaction_give_one_nomination(slack, fake_slack, db, managers):
     win = celebrate(slack, db)
-    event = reaction(MGR, win.message_ts, event_ts=f"{time.time():.6f}")
-    results = _at_once(lambda: slack.event(event, event_id="Ev0SAME00001"),
-                       lambda: slack.event(event, event_id="Ev0SAME00002"),
-                       lambda: slack.event(event, event_id="Ev0SAME00003"))
+    results = fake_slack.react(MGR, CHANNEL, win.message_ts, deliveries=3, distinct_event_ids=True)
     assert [r.status for r in results] == [200, 200, 200]
     settle(db)
     assert len(nominations(db)) == 1 and len(teachbacks(db)) == 1
@@ -307,7 +288,7 @@ def test_enterprise_grid_w_ids(slack, fake_slack, db):
     fake_slack.add_user(owner, "walt")
     win = celebrate(slack, db, text=f"<@{owner}|walt> rebuilt the onboarding guide with Gemini, saved 4h")
     assert win.owner_ids == [owner]
-    react(slack, boss, win.message_ts)
+    react(fake_slack, boss, win.message_ts)
     [dm] = fake_slack.wait_for("chat.postMessage", channel=owner)
     assert f"<@{boss}>" in all_text(dm.params["blocks"])
     [tb] = teachbacks(db)
@@ -319,7 +300,7 @@ def test_enterprise_grid_w_ids(slack, fake_slack, db):
 def test_undeliverable_invitation_keeps_the_teachback_nominated_and_listed(slack, fake_slack, db, managers):
     fake_slack.fail("chat.postMessage", error="cannot_dm_bot", times=None, match={"channel": ALICE})
     win = celebrate(slack, db)
-    react(slack, MGR, win.message_ts)
+    react(fake_slack, MGR, win.message_ts)
     fake_slack.wait_for_calls("chat.postMessage", channel=ALICE)
     settle(db)
     [tb] = teachbacks(db)
@@ -377,7 +358,7 @@ def test_decline_tells_the_manager_kindly_and_leaves_no_public_trace(slack, fake
 
 def test_a_withdrawn_nomination_cannot_be_accepted(slack, fake_slack, db, managers):
     win, tb = nominated(slack, fake_slack, db)
-    react(slack, MGR, win.message_ts, kind="reaction_removed")
+    react(fake_slack, MGR, win.message_ts, kind="reaction_removed")
     settle(db)
     [reply] = click(slack, fake_slack, ALICE, "teachback_accept", str(tb.id), "too-late")
     assert "no longer open" in all_text(reply.params)
@@ -428,9 +409,9 @@ def test_bad_buttons_get_a_kind_answer(slack, fake_slack, db, action_id, value):
 def test_teachbacks_lists_open_ones_newest_first_with_links(slack, fake_slack, db, managers):
     first = celebrate(slack, db)
     second = celebrate(slack, db, text="<@U04MNOPQR> wrote the <b>launch</b> FAQ @here with Claude")
-    react(slack, MGR, first.message_ts)
+    react(fake_slack, MGR, first.message_ts)
     settle(db)
-    react(slack, MGR, second.message_ts)
+    react(fake_slack, MGR, second.message_ts)
     settle(db)
     tb_alice, tb_dave = teachbacks(db)
     click(slack, fake_slack, DAVE, "teachback_accept", str(tb_dave.id), "dave-accepts")
@@ -459,7 +440,7 @@ def test_teachbacks_list_is_capped_with_and_n_more(slack, fake_slack, db, manage
     for p in people:
         fake_slack.add_user(p)
     win = celebrate(slack, db, text=" ".join(f"<@{p}>" for p in people) + " cleaned the CRM with ChatGPT")
-    react(slack, MGR, win.message_ts)
+    react(fake_slack, MGR, win.message_ts)
     settle(db, timeout=60)
     assert len(teachbacks(db)) == 23
     text = ask(slack, fake_slack, MGR, "teachbacks", "long")
@@ -480,10 +461,10 @@ def test_admins_can_change_the_emoji(slack, fake_slack, db, managers):
 
     win = celebrate(slack, db)
     assert ":trophy:" in all_text(fake_slack.calls("chat.postMessage", channel=CHANNEL)[-1].params["blocks"])
-    react(slack, MGR, win.message_ts)  # the old emoji no longer nominates
+    react(fake_slack, MGR, win.message_ts)  # the old emoji no longer nominates
     settle(db)
     assert nominations(db) == []
-    react(slack, MGR, win.message_ts, emoji="trophy")
+    react(fake_slack, MGR, win.message_ts, emoji="trophy")
     fake_slack.wait_for("chat.postMessage", channel=ALICE)
     assert len(nominations(db)) == 1
 

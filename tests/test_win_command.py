@@ -124,7 +124,7 @@ def test_private_channel_tells_author_to_invite_and_post_again_works(slack, fake
                       channel_id="G0PRIVATE1", response_url=hook)
     assert r.status == 200
     [notice] = fake_slack.wait_for("response_url")
-    assert "/invite @AI Wins" in all_text(notice.params)
+    assert "/invite @aiwins" in all_text(notice.params)
     assert [w.post_status for w in wins(db, TEAM)] == [POST_FAILED]
     [shown] = fake_slack.response_messages()
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot.services.wintext import KNOWN_TOOLS, ParsedWin, format_minutes, parse_duration, parse_win_text
 
-# The url-encoded `text=` fields of /work/shared/fixtures/slash_command*.form, exactly as on the wire.
+# The url-encoded `text=` fields of tests/fixtures/slash_command*.form, exactly as on the wire.
 FORM_TEXT_ESCAPED = (
     "text=%3C%40U02ABCDEF%7Calice%3E+drafted+the+Q3+board+memo+with+ChatGPT%2C+saved+3h+%23reporting"
 )

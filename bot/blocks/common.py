@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.text import escape, plain, render_wire_text, truncate
+from bot.manifest import invite_hint
 from bot.models import TEXT_WIRE
 
 SECTION_LIMIT = 3000
@@ -68,7 +69,7 @@ def post_problem(noun: str, item_id: int, channel_id: str | None, error: str, re
     where = f"<#{channel_id}>" if channel_id else "that channel"
     if error in ("not_in_channel", "channel_not_found"):
         why = (f"I can't post in {where}: I'm not a member (private channels need an invite). "
-               f"Type `/invite @AI Wins` there, then press *Post again*.")
+               f"Type `{invite_hint()}` there, then press *Post again*.")
     elif error == "is_archived":
         why = f"{where} is archived, so I can't post there. {archived_hint}"
     else:

@@ -169,7 +169,8 @@ def render_delivery(session: Session, delivery: DeliveryView, *, tz: str,
                     now: datetime | None = None) -> tuple[str, list[dict[str, Any]]]:
     """The message for a delivery: the week's digest, or the prompt it claimed."""
     if delivery.kind == KIND_DIGEST:
-        return digest_blocks(build_digest(session, delivery.team_id, delivery.period, tz, now))
+        return digest_blocks(build_digest(session, delivery.team_id, delivery.period, tz, now,
+                                          channel_id=delivery.channel_id))
     prompt = BY_KEY.get(delivery.prompt_key or "", PROMPTS[0])
     ws = session.get(Workspace, delivery.team_id)
     return prompt_blocks(prompt, period=delivery.period, channel_id=delivery.channel_id,
@@ -287,7 +288,7 @@ def _print(db: Database, kind: str, team_id: str, channel: str | None, period: s
     with db.read(team_id) as session:
         existing = subs.find_delivery(session, team_id, kind, channel, period) if channel else None
         if kind == KIND_DIGEST:
-            _, blocks = digest_blocks(build_digest(session, team_id, period, tz))
+            _, blocks = digest_blocks(build_digest(session, team_id, period, tz, channel_id=channel))
         else:
             if existing and existing.prompt_key:
                 prompt = BY_KEY.get(existing.prompt_key, PROMPTS[0])

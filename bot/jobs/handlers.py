@@ -10,9 +10,10 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
 from bot.blocks.win import celebration, post_problem
+from bot.conversations import Conversations
 from bot.jobs.worker import JobContext, Permanent
-from bot.models import Job, Workspace
-from bot.services import wins
+from bot.models import Job, Win, Workspace
+from bot.services import channels, wins
 from bot.services.wins import WinView
 from bot.services.workspaces import ensure_workspace
 
@@ -36,6 +37,8 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
     if win is None or win.message_ts or not win.channel_id:
         return None  # deleted meanwhile, or already posted by an earlier attempt
     text, blocks = celebration(win, teachback_emoji=emoji)
+    # Join a public channel first, so managers' 🎓 reactions reach us; learn whether it is private.
+    where = channels.ensure_member(ctx.db, Conversations(ctx.client(job)), job.team_id, win.channel_id)
     try:
         response = ctx.client(job).chat_postMessage(channel=win.channel_id, text=text, blocks=blocks,
                                                     unfurl_links=False, unfurl_media=False)
@@ -44,12 +47,14 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
         if error in CHANNEL_ERRORS:
             with ctx.db.session(job.team_id) as session:
                 wins.mark_post_failed(session, win_id)
+                channels.set_private(session, Win, win_id, where.is_private)
             tell_author(ctx, job, win, error)
             return None
         raise  # the worker retries rate limits and transient errors
 
     def complete(session: Session) -> None:
         wins.mark_posted(session, win_id, response["channel"], response["ts"])
+        channels.set_private(session, Win, win_id, where.is_private)
         # Off the ack path: the first win of a workspace creates its settings row here.
         ensure_workspace(session, job.team_id, job.enterprise_id)
 

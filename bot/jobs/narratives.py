@@ -8,11 +8,12 @@ from dataclasses import replace
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.narratives import narrative_post, narrative_post_problem
+from bot.conversations import Conversations
 from bot.directory import Directory
 from bot.jobs.handlers import CHANNEL_ERRORS, notify_author
 from bot.jobs.worker import JobContext
-from bot.models import Job
-from bot.services import narratives, people
+from bot.models import Job, Narrative
+from bot.services import channels, narratives, people
 from bot.services.narratives import NarrativeView
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ def post_narrative(ctx: JobContext, job: Job) -> None:
     if n.message_ts or not n.channel_id:
         return  # already posted by an earlier attempt, or saved without sharing
     text, blocks = narrative_post(n)
+    where = channels.ensure_member(ctx.db, Conversations(ctx.client(job)), job.team_id, n.channel_id)
     try:
         response = ctx.client(job).chat_postMessage(channel=n.channel_id, text=text, blocks=blocks,
                                                     unfurl_links=False, unfurl_media=False)
@@ -42,11 +44,13 @@ def post_narrative(ctx: JobContext, job: Job) -> None:
         if error in CHANNEL_ERRORS:
             with ctx.db.session(job.team_id) as session:
                 narratives.mark_post_failed(session, narrative_id)
+                channels.set_private(session, Narrative, narrative_id, where.is_private)
             tell_author(ctx, job, n, error)
             return
         raise  # the worker retries rate limits and transient errors
     with ctx.db.session(job.team_id) as session:
         narratives.mark_posted(session, narrative_id, response["channel"], response["ts"])
+        channels.set_private(session, Narrative, narrative_id, where.is_private)
 
 
 def post_narrative_gave_up(ctx: JobContext, job: Job) -> None:

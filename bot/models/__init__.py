@@ -3,6 +3,7 @@
 
 import bot.models.slack_oauth  # noqa: F401  (registers the OAuth tables)
 from bot.models.base import Base, UTCDateTime, utcnow
+from bot.models.channel import Channel
 from bot.models.job import JOB_DONE, JOB_FAILED, JOB_PENDING, Job
 from bot.models.narrative import Narrative
 from bot.models.people import Manager, OptOut
@@ -31,6 +32,7 @@ from bot.models.win import TEXT_PLAIN, TEXT_WIRE, Win, WinOwner
 from bot.models.workspace import Member, Workspace
 
 __all__ = [
+    "Channel",
     "Base", "UTCDateTime", "utcnow", "Job", "JOB_DONE", "JOB_FAILED", "JOB_PENDING", "TenantMixin",
     "TenantScopeError", "TEXT_PLAIN", "TEXT_WIRE", "Win", "WinOwner", "Member", "Workspace", "Narrative",
     "Manager", "OptOut", "Delivery", "Subscription", "DELIVERY_CLAIMED", "DELIVERY_FAILED", "DELIVERY_POSTED",

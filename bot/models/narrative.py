@@ -34,4 +34,5 @@ class Narrative(TenantMixin, Base):
     post_status: Mapped[str] = mapped_column(String(16), default="pending")
     message_channel: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
+    private: Mapped[bool | None] = mapped_column()  # as Win.private: NULL is treated as private
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

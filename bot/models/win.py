@@ -42,6 +42,9 @@ class Win(TenantMixin, Base):
     post_status: Mapped[str] = mapped_column(String(16), default=POST_PENDING)
     message_channel: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
+    # Said in a private conversation (private channel, DM, group DM)? NULL: not known yet, treated as
+    # private. Only `private IS false` wins are shown outside their conversation (bot/services/visibility.py).
+    private: Mapped[bool | None] = mapped_column()
     reinvest_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the one "where did it go?" DM
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

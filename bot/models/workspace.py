@@ -23,6 +23,7 @@ class Workspace(TenantMixin, Base):
     policy_updated_by: Mapped[str | None] = mapped_column(String(32))
     policy_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     members_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # users.list, at most daily
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # app_uninstalled / tokens_revoked
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

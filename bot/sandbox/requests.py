@@ -2,7 +2,7 @@
 
 Why: the app's HTTP entry point must be tested (and benchmarked, and demoed) with what Slack
 really sends, signed with the app's signing secret, so request verification, form/JSON parsing
-and Bolt's routing all run for real. The shapes follow ``shared/fixtures`` byte for byte.
+and Bolt's routing all run for real. The shapes follow ``tests/fixtures`` byte for byte.
 """
 
 from __future__ import annotations

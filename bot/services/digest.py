@@ -9,7 +9,9 @@ million wins builds its digest as fast as one with a hundred:
 * narratives: ix_narratives_team_created; teach-backs touched since the week began:
   ix_teachbacks_team_updated (any nomination, acceptance or completion in the week updated the row).
 
-Privacy: a person who opted out (`/aiwin optout`) is left out entirely. A win with an opted-out
+Privacy: the text of a win or narrative said in a private conversation is shown only in a digest
+posted in that conversation (bot/services/visibility.py); its hours and counts are in the totals.
+A person who opted out (`/aiwin optout`) is left out entirely. A win with an opted-out
 owner is not counted at all (not in wins, people, hours, tools or lists): its text usually names
 them, so showing it without them would still show them."""
 
@@ -26,6 +28,7 @@ from sqlalchemy.orm import Session, aliased
 from bot.models import TB_ACCEPTED, TB_DONE, TB_NOMINATED, Narrative, TeachBack, Win, WinOwner, Workspace
 from bot.services.people import opted_out_ids
 from bot.services.subscriptions import week_bounds
+from bot.services.visibility import shown_in
 from bot.services.wins import REINVEST_CATEGORIES
 
 BEST_WINS = 5
@@ -103,9 +106,11 @@ def _distinct(ids: list[str]) -> tuple[str, ...]:
 
 
 def build_digest(session: Session, team_id: str, week: str, tz: str,
-                 now: datetime | None = None) -> DigestData:
+                 now: datetime | None = None, *, channel_id: str | None = None) -> DigestData:
     """The digest of `team_id` for ISO `week` ("2026-W48"), Monday to Monday in `tz`. `session`
     must be opened for `team_id` (`db.read(team_id)`): opt-outs are read through its scope.
+    `channel_id`: where it is shown; wins and narratives said in private conversations are listed
+    only in their own (None: in none).
 
     With `now`, what happened after it is left out (a digest "as of" that moment)."""
     start, end = week_bounds(week, tz)
@@ -145,7 +150,7 @@ def build_digest(session: Session, team_id: str, week: str, tz: str,
     ranked = session.execute(
         select(Win.id, Win.text, Win.text_format, Win.tool, Win.minutes_saved, Win.created_at,
                Win.message_channel, Win.message_ts)
-        .where(*in_week, *visible)
+        .where(*in_week, *visible, shown_in(Win, channel_id))
         .order_by(func.coalesce(Win.minutes_saved, 0).desc(), Win.created_at.desc(), Win.id.desc())
         .limit(BEST_WINS)
     ).all()
@@ -165,7 +170,7 @@ def build_digest(session: Session, team_id: str, week: str, tz: str,
     narratives = [
         n for n in session.scalars(
             select(Narrative).where(Narrative.team_id == team_id, Narrative.created_at >= start,
-                                    Narrative.created_at < until)
+                                    Narrative.created_at < until, shown_in(Narrative, channel_id))
         ).all()
         if n.author_id not in hidden
     ]

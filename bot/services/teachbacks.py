@@ -12,7 +12,7 @@ its win's nominations are withdrawn becomes `withdrawn` (and comes back when one
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -26,6 +26,7 @@ from bot.models import (
     TB_DONE,
     TB_NOMINATED,
     TB_WITHDRAWN,
+    TEXT_PLAIN,
     Nomination,
     TeachBack,
     Win,
@@ -33,6 +34,7 @@ from bot.models import (
     utcnow,
 )
 from bot.models.queue import enqueue, insert_ignore
+from bot.services.visibility import may_see
 from bot.services.wins import WinView, view_of
 from bot.services.workspaces import ensure_workspace
 
@@ -322,9 +324,12 @@ def mark_done(session: Session, teachback_id: int, user_id: str, *, is_manager: 
 
 
 def open_teachbacks(session: Session, *, limit: int = 20,
-                    hidden: set[str] | frozenset[str] = frozenset()) -> tuple[list[TeachBackView], int]:
+                    hidden: set[str] | frozenset[str] = frozenset(), viewer: str | None = None,
+                    channel_id: str | None = None) -> tuple[list[TeachBackView], int]:
     """Nominated and accepted teach-backs, newest first (at most `limit`), and how many there are.
-    `hidden`: owners left out (people who opted out of team views)."""
+    `hidden`: owners left out (people who opted out of team views). The text (and link) of a win
+    said in a private conversation is withheld unless `viewer` is its author or a recipient, or the
+    list is shown in `channel_id` where it was said (bot/services/visibility.py)."""
     where = [TeachBack.status.in_(OPEN_STATUSES)]
     if hidden:
         where.append(TeachBack.owner_id.not_in(hidden))
@@ -339,4 +344,15 @@ def open_teachbacks(session: Session, *, limit: int = 20,
         select(Win).where(Win.id.in_({r.win_id for r in rows})).options(selectinload(Win.owners))
     ).all()} if rows else {}
     views = [v for r in rows if (v := _view(session, r, wins.get(r.win_id))) is not None]
-    return views, total
+    private = {w.id: w.private for w in wins.values()}
+    return [v if may_see(private.get(v.win.id), v.win.channel_id, (v.win.author_id, *v.win.owner_ids),
+                         viewer=viewer, channel_id=channel_id) else _withheld(v) for v in views], total
+
+
+PRIVATE_TEXT = "(said in a private conversation)"
+
+
+def _withheld(view: TeachBackView) -> TeachBackView:
+    win = replace(view.win, text=PRIVATE_TEXT, text_format=TEXT_PLAIN, how=None, tags=(),
+                  message_channel=None, message_ts=None)
+    return replace(view, win=win)

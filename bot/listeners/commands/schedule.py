@@ -20,6 +20,7 @@ from bot.blocks.text import escape, truncate
 from bot.deps import Deps
 from bot.directory import Directory
 from bot.listeners.commands.router import Call, Subcommand
+from bot.manifest import invite_hint
 from bot.models import KIND_DIGEST, KIND_PROMPTS, Workspace, utcnow
 from bot.services import people
 from bot.services import subscriptions as subs
@@ -129,7 +130,7 @@ def _turn_on(kind: str, schedule: subs.Schedule, call: Call, deps: Deps, client:
                      "little to show yet; Friday afternoon works best.")
     blocks = [section("\n".join(lines)),
               context(f"Change it: `/aiwin {kind} on <day> <time>` · stop it: `/aiwin {kind} off` · "
-                      f"see it now: `/aiwin {kind} preview` · private channel? `/invite @AI Wins` first.")]
+                      f"see it now: `/aiwin {kind} preview` · private channel? `{invite_hint()}` first.")]
     return ephemeral(f"{WHAT[kind].capitalize()}: {sub.describe()}", blocks)
 
 
@@ -153,7 +154,7 @@ def _preview(kind: str, call: Call, deps: Deps, client: WebClient) -> dict[str, 
     period = subs.iso_week(utcnow(), tz)
     with deps.db.read(call.team_id) as session:
         if kind == KIND_DIGEST:
-            text, blocks = digest_blocks(build_digest(session, call.team_id, period, tz))
+            text, blocks = digest_blocks(build_digest(session, call.team_id, period, tz, channel_id=channel or None))
         else:
             ws = session.get(Workspace, call.team_id)
             prompt = prompt_for_channel(session, call.team_id, channel, before=period)

@@ -83,7 +83,8 @@ def lazy_teachbacks(call: Call, deps: Deps, client: WebClient, respond: Respond)
 def list_open(call: Call, deps: Deps, client: WebClient, respond: Respond) -> None:
     with deps.db.read(call.team_id) as session:
         hidden = people.opted_out_ids(session) - {call.user_id}
-        items, total = tb.open_teachbacks(session, limit=LIST_LIMIT, hidden=hidden)
+        items, total = tb.open_teachbacks(session, limit=LIST_LIMIT, hidden=hidden, viewer=call.user_id,
+                                          channel_id=call.channel_id or None)
         emoji = tb.teachback_emoji(session, call.team_id)
     links = {}
     for item in items:

@@ -30,21 +30,33 @@ class AuthMethods:
             body["enterprise_id"] = ws.enterprise_id
         # Bolt reads the granted scopes from this header with a case-sensitive dict lookup
         # (slack_bolt/middleware/authorization/internals.py), so it must be lower-case like Slack's.
-        return _Reply(200, body, {"x-oauth-scopes": self.scopes})
+        return _Reply(200, body, {"x-oauth-scopes": ctx.scopes})
+
+    def issue_install_code(self, token: str, installer: str | None = None) -> str:
+        """What Slack's authorize page hands the redirect after a person approves the install: a
+        one-time code that oauth.v2.access exchanges for ``token`` (registered with add_token)."""
+        with self._lock:
+            if token not in self._token_ws:
+                raise KeyError(f"unknown token {token!r}; add_token() it first")
+            code = f"{next(self._ids)}.{abs(hash(token)) % 10**12}.sandbox"
+            self._install_codes[code] = (token, installer)
+            return code
 
     def _oauth_v2_access(self, ctx: _Ctx) -> dict[str, Any]:
-        """A canned install answer so the OAuth redirect flow can run against the fake."""
-        if not ctx.params.get("code"):
+        """Exchange an install code (issue_install_code) for the workspace's bot token, once, as Slack does."""
+        issued = self._install_codes.pop(str(ctx.params.get("code") or ""), None)
+        if issued is None:
             return _err("invalid_code")
-        ws = self._default_ws
+        token, installer = issued
+        ws = self._token_ws[token]
         humans = [u["id"] for u in self._users.values() if not u["is_bot"]]
         return {
             "ok": True,
             "app_id": self.app_id,
-            "authed_user": {"id": humans[0] if humans else ws.bot_user_id},
-            "scope": self.scopes,
+            "authed_user": {"id": installer or (humans[0] if humans else ws.bot_user_id)},
+            "scope": self._token_scopes.get(token, self.scopes),
             "token_type": "bot",
-            "access_token": self.token,
+            "access_token": token,
             "bot_user_id": ws.bot_user_id,
             "team": {"id": ws.team_id, "name": ws.name},
             "enterprise": {"id": ws.enterprise_id, "name": ws.name} if ws.enterprise_id else None,

@@ -27,7 +27,7 @@ class ChatMethods:
         channel = self._lookup_channel(p["channel"])
         if channel is None:
             return _err("channel_not_found")
-        post_error = self._post_error(channel, ctx.ws)
+        post_error = self._post_error(channel, ctx.ws) or self._public_post_error(channel, ctx)
         if post_error:
             return _err(post_error)
         if self._rate_interval:
@@ -65,7 +65,7 @@ class ChatMethods:
         channel = self._lookup_channel(p.get("channel"))
         if channel is None:
             return _err("channel_not_found")
-        post_error = self._post_error(channel, ctx.ws)
+        post_error = self._post_error(channel, ctx.ws) or self._public_post_error(channel, ctx)
         if post_error:
             return _err(post_error)
         ts = self._next_ts()
@@ -80,6 +80,11 @@ class ChatMethods:
             }
         )
         return {"ok": True, "message_ts": ts}
+
+    def _public_post_error(self, channel: dict[str, Any], ctx: _Ctx) -> str | None:
+        """Posting in a public channel the bot has not joined needs chat:write.public."""
+        outside = not channel["is_private"] and not channel["is_im"] and ctx.ws.bot_user_id not in channel["members"]
+        return "not_in_channel" if outside and ctx.lacks("chat:write.public") else None
 
     def _chat_update(self, ctx: _Ctx) -> dict[str, Any]:
         p = ctx.params

@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.manifest import manifest_bot_scopes
+
 # Limits from SLACK_FACTS.md section 3 (the same numbers slack-sdk's models enforce).
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
@@ -34,10 +36,26 @@ MAX_VIEW_TITLE = 24
 MAX_PRIVATE_METADATA = 3000
 MAX_CALLBACK_ID = 255
 
-DEFAULT_SCOPES = (
-    "commands,chat:write,chat:write.public,reactions:read,users:read,im:write,"
-    "channels:read,channels:join,app_mentions:read"
-)
+# A token's scopes default to what manifest.yml asks for, so the fake and the manifest cannot drift.
+DEFAULT_SCOPES = ",".join(manifest_bot_scopes())
+
+# The scope each Web API method needs (docs.slack.dev/reference/methods/*). Methods not listed need
+# none (auth.test, views.*, chat.getPermalink). conversations.info needs the read scope of the
+# conversation's type (see ConversationsMethods); chat.postMessage in a public channel the bot is not
+# in needs chat:write.public as well (else not_in_channel).
+METHOD_SCOPES: dict[str, str] = {
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.update": "chat:write",
+    "chat.delete": "chat:write",
+    "users.info": "users:read",
+    "users.list": "users:read",
+    "usergroups.users.list": "usergroups:read",
+    "conversations.open": "im:write",
+    "conversations.join": "channels:join",
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
+}
 
 # Generous on purpose: an unknown type is almost always a typo ("secton"), but a newer real
 # type must not be rejected.
@@ -129,10 +147,19 @@ class _Ctx:
     params: dict[str, Any]
     token: str | None
     ws: _Workspace
+    scopes: str = ""  # the token's granted scopes, comma-separated as Slack lists them
+
+    def lacks(self, scope: str) -> bool:
+        return scope not in self.scopes.split(",")
 
 
 def _err(error: str, **extra: Any) -> dict[str, Any]:
     return {"ok": False, "error": error, **extra}
+
+
+def _missing_scope(needed: str, provided: str) -> dict[str, Any]:
+    """Slack's answer when the token lacks a scope: the one needed and every one it has."""
+    return _err("missing_scope", needed=needed, provided=provided)
 
 
 def _json_default(value: Any) -> Any:

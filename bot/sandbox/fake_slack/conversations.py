@@ -7,6 +7,7 @@ from typing import Any
 from bot.sandbox.fake_slack.common import (
     _Ctx,
     _err,
+    _missing_scope,
     _stable_id,
 )
 
@@ -47,7 +48,18 @@ class ConversationsMethods:
 
     def _conversations_info(self, ctx: _Ctx) -> dict[str, Any]:
         channel = self._lookup_channel(ctx.params.get("channel"), allow_user=False)
-        if channel is None or self._post_error(channel, ctx.ws) == "not_in_channel":
+        if channel is None:
+            return _err("channel_not_found")
+        # Each kind of conversation has its own read scope.
+        if channel["is_im"]:
+            needed = "im:read"
+        elif channel["is_mpim"]:
+            needed = "mpim:read"
+        else:
+            needed = "groups:read" if channel["is_private"] else "channels:read"
+        if ctx.lacks(needed):
+            return _missing_scope(needed, ctx.scopes)
+        if self._post_error(channel, ctx.ws) == "not_in_channel":
             return _err("channel_not_found")  # Slack hides private channels the bot is not in
         return {"ok": True, "channel": self._channel_obj(channel, ctx.ws)}
 

@@ -19,12 +19,14 @@ from bot.sandbox.fake_slack.common import (
     _NO_TOKEN_METHODS,
     _USER_ID,
     DEFAULT_SCOPES,
+    METHOD_SCOPES,
     Call,
     _bearer,
     _brief,
     _Ctx,
     _err,
     _FailRule,
+    _missing_scope,
     _params_match,
     _Reply,
     _tz_fields,
@@ -32,6 +34,7 @@ from bot.sandbox.fake_slack.common import (
 )
 from bot.sandbox.fake_slack.control import ControlMixin
 from bot.sandbox.fake_slack.conversations import ConversationsMethods
+from bot.sandbox.fake_slack.events import EventsMixin
 from bot.sandbox.fake_slack.files import FilesMethods
 from bot.sandbox.fake_slack.http import _parse_multipart, _parse_params, _Server
 from bot.sandbox.fake_slack.responses import ResponseUrlMixin
@@ -43,8 +46,8 @@ from bot.sandbox.fake_slack.world import WorldMixin
 
 
 class FakeSlack(
-    ControlMixin, WorldMixin, AuthMethods, ChatMethods, UsersMethods, ConversationsMethods, ViewsMethods, FilesMethods,
-    ResponseUrlMixin,
+    ControlMixin, WorldMixin, EventsMixin, AuthMethods, ChatMethods, UsersMethods, ConversationsMethods, ViewsMethods,
+    FilesMethods, ResponseUrlMixin,
 ):
     """Fake Slack Web API over HTTP. All state is guarded by one lock; see the module docstring."""
 
@@ -77,11 +80,14 @@ class FakeSlack(
         # Tests may add to these sets directly.
         self.tokens: set[str] = {token}
         self.expired_triggers: set[str] = set()
+        self._revoked: set[str] = set()
+        self._install_codes: dict[str, tuple[str, str | None]] = {}  # code -> (token, installer)
 
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
         self._default_ws = _Workspace(team_id, team_domain, team_name, enterprise_id, bot_user_id, bot_id)
         self._token_ws: dict[str, _Workspace] = {token: self._default_ws}
+        self._token_scopes: dict[str, str] = {}  # tokens granted other scopes than self.scopes
         self._calls: list[Call] = []
         self._calls_by_method: dict[str, list[Call]] = {}
         self._rules: list[_FailRule] = []
@@ -148,6 +154,8 @@ class FakeSlack(
 
     def stop(self) -> None:
         """Stop serving and close open keep-alive connections. Idempotent."""
+        if self._event_sender is not None:
+            self._event_sender.close()
         server, self._server = self._server, None
         if server is None:
             return
@@ -188,8 +196,10 @@ class FakeSlack(
         enterprise_id: str | None = None,
         bot_user_id: str | None = None,
         bot_id: str | None = None,
+        scopes: str | None = None,
     ) -> None:
-        """Accept another bot token, for multi-workspace tests; auth.test answers with its team."""
+        """Accept another bot token, for multi-workspace tests; auth.test answers with its team.
+        ``scopes`` (comma-separated) defaults to the fake's, i.e. manifest.yml's."""
         ws = _Workspace(
             team_id,
             team_domain or team_id.lower(),
@@ -201,6 +211,19 @@ class FakeSlack(
         with self._lock:
             self._token_ws[token] = ws
             self.tokens.add(token)
+            if scopes is not None:
+                self._token_scopes[token] = scopes
+
+    def scopes_of(self, token: str | None) -> str:
+        """The scopes granted to ``token`` (comma-separated)."""
+        with self._lock:
+            return self._token_scopes.get(token or "", self.scopes)
+
+    def revoke_token(self, token: str) -> None:
+        """Stop accepting ``token`` (an uninstall): every call with it answers ``token_revoked``."""
+        with self._lock:
+            self.tokens.discard(token)
+            self._revoked.add(token)
 
     def add_user(
         self,
@@ -489,13 +512,19 @@ class FakeSlack(
         if method not in _NO_TOKEN_METHODS:
             if not token:
                 return _Reply(200, _err("not_authed"))
+            if token in self._revoked:
+                return _Reply(200, _err("token_revoked"))
             if token not in self.tokens:
                 return _Reply(200, _err("invalid_auth"))
         ws = self._token_ws.get(token or "", self._default_ws)
+        scopes = self._token_scopes.get(token or "", self.scopes)
+        needed = METHOD_SCOPES.get(method)
+        if needed and needed not in scopes.split(","):
+            return _Reply(200, _missing_scope(needed, scopes))
         handler = self._handlers.get(method)
         if handler is None:
             return _Reply(200, {"ok": True})
-        result = handler(_Ctx(params, token, ws))
+        result = handler(_Ctx(params, token, ws, scopes))
         return result if isinstance(result, _Reply) else _Reply(200, result)
 
     def _take_failure(self, method: str, params: dict[str, Any]) -> _Reply | None:
