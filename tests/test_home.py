@@ -211,7 +211,8 @@ def test_home_stays_within_block_kit_limits_for_a_busy_admin(db):
                                hour=9, minute=0, tz="Europe/Paris", created_by=ADMIN))
     with db.read(TEAM) as s:
         view = home_view(build_home(s, TEAM, BOB, True))
-    from bot.sandbox.fake_slack import MAX_VIEW_BLOCKS, block_errors
+    from bot.sandbox.fake_slack import block_errors
+    from bot.sandbox.fake_slack.common import MAX_VIEW_BLOCKS
 
     assert block_errors(view["blocks"], max_blocks=MAX_VIEW_BLOCKS) == []
     text = json.dumps(view)
