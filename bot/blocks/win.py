@@ -99,11 +99,11 @@ HELP_TEXT = """*AI Wins* — celebrate smart AI use. Examples:
 • `/aiwin stats` · `/aiwin teachbacks` · `/aiwin policy` · `/aiwin help`
 Time saved: `saved 3h`, `45m saved`, `90 min`, `2h → 20m`. Tools: ChatGPT, Claude, Copilot, Gemini, \
 Cursor… or `with <Tool>`. Tags: `#reporting`.
-Managers react :mortar_board: on a win to nominate its owner for a teach-back."""
+Managers react :{emoji}: on a win to nominate its owner for a teach-back."""
 
 
-def help_message() -> dict[str, Any]:
-    return ephemeral("How to use /aiwin", [section(HELP_TEXT)])
+def help_message(teachback_emoji: str = "mortar_board") -> dict[str, Any]:
+    return ephemeral("How to use /aiwin", [section(HELP_TEXT.replace("{emoji}", teachback_emoji))])
 
 
 def _option(text: str, value: str) -> dict[str, Any]:

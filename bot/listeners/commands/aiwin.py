@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.blocks.win import help_message, receipt, win_modal
 from bot.deps import Deps
 from bot.listeners.commands.router import SUBCOMMANDS, Call, call_from, split, subcommand
+from bot.services.teachbacks import teachback_emoji
 from bot.services.wins import find_by_trigger, record_win
 
 
@@ -73,4 +74,10 @@ def open_win_modal(call: Call, client: WebClient) -> None:
     client.views_open(trigger_id=call.trigger_id, view=win_modal(channel_id=call.channel_id))
 
 
-subcommand("help", "?", ack=lambda call, deps: help_message())
+def _help(call: Call, deps: Deps) -> dict[str, Any]:
+    with deps.db.read(call.team_id) as session:
+        emoji = teachback_emoji(session, call.team_id)  # the workspace may have chosen its own
+    return help_message(emoji)
+
+
+subcommand("help", "?", ack=_help)
