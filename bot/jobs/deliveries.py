@@ -39,6 +39,7 @@ from bot.blocks.digest import digest_blocks
 from bot.blocks.prompts import prompt_blocks
 from bot.blocks.render import blocks_to_text
 from bot.db import Database
+from bot.directory import Directory
 from bot.jobs.handlers import CHANNEL_ERRORS
 from bot.jobs.links import workspace_url
 from bot.jobs.worker import LEASE, JobContext, Permanent, Worker, handler
@@ -276,10 +277,17 @@ def _cli(kind: str, args: argparse.Namespace, settings: Settings) -> int:
         if args.post or settings.slack_bot_token or settings.oauth_enabled:
             clients = make_clients(settings, db)
         base_url = _workspace_url(clients, team_id, known[team_id]) if kind == KIND_DIGEST else None
+
+        def name_of(user_id: str) -> str:
+            # People the bot never looked up have no cached name: ask Slack once, when we can.
+            if user_id not in names and clients is not None:
+                names[user_id] = _slack_name(clients, team_id, known[team_id], user_id)
+            return names.get(user_id) or user_id
+
         code = 0
         for channel, tz, sub_id in targets or [(None, "UTC", None)]:
             period = week or subs.iso_week(utcnow(), tz)
-            _print(db, kind, team_id, channel, period, tz, names, base_url)
+            _print(db, kind, team_id, channel, period, tz, name_of, base_url)
             if args.post and clients is not None and channel:
                 code = max(code, _post(db, clients, team_id, known[team_id], kind, channel, period, tz,
                                        sub_id))
@@ -298,8 +306,17 @@ def _workspace_url(clients: Any, team_id: str, enterprise_id: str | None) -> str
         return None
 
 
+def _slack_name(clients: Any, team_id: str, enterprise_id: str | None, user_id: str) -> str | None:
+    try:
+        user = Directory(clients.for_team(team_id, enterprise_id)).user(user_id) or {}
+    except Exception:  # a name is a nicety: the id is shown instead
+        return None
+    profile = user.get("profile") or {}
+    return profile.get("display_name") or profile.get("real_name") or user.get("name")
+
+
 def _print(db: Database, kind: str, team_id: str, channel: str | None, period: str, tz: str,
-           names: dict[str, str | None], base_url: str | None = None) -> None:
+           name_of: Callable[[str], str], base_url: str | None = None) -> None:
     with db.read(team_id) as session:
         existing = subs.find_delivery(session, team_id, kind, channel, period) if channel else None
         if kind == KIND_DIGEST:
@@ -314,7 +331,7 @@ def _print(db: Database, kind: str, team_id: str, channel: str | None, period: s
             _, blocks = prompt_blocks(prompt, period=period, channel_id=channel or "")
     where = f"channel {channel}" if channel else f"workspace {team_id} (no channel)"
     print(f"# {'Digest' if kind == KIND_DIGEST else 'Leadership prompt'} for {where} · {period} ({tz})")
-    print(blocks_to_text(blocks, lambda u: names.get(u) or u))
+    print(blocks_to_text(blocks, name_of, style=sys.stdout.isatty()))
     print(f"# status: {_status(existing)}\n")
 
 
