@@ -22,7 +22,7 @@ WIN_TEXT_LIMIT = 400
 NARRATIVE_TEXT_LIMIT = 500
 PEOPLE_SHOWN = 15
 EXAMPLE_WIN = "/aiwin drafted the launch FAQ with ChatGPT, saved 2h"
-EXAMPLE_NARRATIVE = "/aiwin narrate <how you used AI, step by step>"
+EXAMPLE_NARRATIVE = "/aiwin narrate <how you used AI, step by step>"  # "<" shown as typed by common.mrkdwn
 
 _SAFE_URL = re.compile(r"https?://[^\s<>|]+", re.IGNORECASE)
 
@@ -49,7 +49,7 @@ def policy_line(has_policy: bool, policy_url: str | None) -> str | None:
 
 
 def call_to_action(has_policy: bool, policy_url: str | None) -> dict[str, Any]:
-    parts = [f"Share yours: `{EXAMPLE_WIN}` · `{escape(EXAMPLE_NARRATIVE)}`"]
+    parts = [f"Share yours: `{EXAMPLE_WIN}` · `{EXAMPLE_NARRATIVE}`"]
     policy = policy_line(has_policy, policy_url)
     if policy:
         parts.append(policy)
@@ -115,7 +115,7 @@ def digest_blocks(data: DigestData) -> tuple[str, list[dict[str, Any]]]:
 
     blocks.append({"type": "divider"})
     managers = plural(data.leaders_sharing, "manager")
-    narrate = f"`{escape(EXAMPLE_NARRATIVE)}`"
+    narrate = f"`{EXAMPLE_NARRATIVE}`"
     if data.leaders_sharing:
         blocks.append(section(f":compass: *Leaders modeling AI use* — {managers} shared how they use AI "
                               "this week"))
@@ -160,7 +160,7 @@ def quiet_blocks(data: DigestData, title: str) -> tuple[str, list[dict[str, Any]
         header(title),
         section(":seedling: A quiet week for AI wins. Did AI save you ten minutes this week? That counts: "
                 f"share it with `{EXAMPLE_WIN}`.\nManagers: tell your team how *you* used AI this week — "
-                f"`{escape(EXAMPLE_NARRATIVE)}`"),
+                f"`{EXAMPLE_NARRATIVE}`"),
     ]
     policy = policy_line(data.has_policy, data.policy_url)
     if policy:
