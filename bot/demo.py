@@ -103,10 +103,20 @@ def run_demo(out: Callable[[str], None] = print) -> int:
             out("AI Wins demo: the real app on a throwaway SQLite database, talking to a simulated Slack.")
             out(f"App: {server.url}/slack/events    Simulated Slack Web API: {fake.api_url}")
             play(tour, fake)
+            sender.close()
+            _wait_for_requests_to_finish(server)
         finally:
             server.stop()
     out("\nDone. Everything above went through signed HTTP requests, the database and the Slack Web API.")
     return 0
+
+
+def _wait_for_requests_to_finish(server: Any) -> None:
+    """The last answer reaches us a moment before its server thread is done: stopping then would cut
+    that thread short (waitress logs a traceback). Bounded, so a stuck request cannot hang the demo."""
+    deadline = time.monotonic() + 5
+    while server.http.task_dispatcher.active_count and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling a condition, not waiting in its place
 
 
 def show_digest(tour: Tour) -> None:
