@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.blocks.render import blocks_to_text, to_text
+from bot.blocks.render import blocks_to_text, to_text, typed, view_to_text
 from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.requests import SlackSender
 from bot.settings import Settings
@@ -24,28 +24,39 @@ TEAM = "T0AB12CD3EF"
 PEOPLE = {"U05BOB12345": "bob", "U02ABCDEF": "alice", "U03GHIJKL": "carol", "U04MNOPQR": "dave",
           "U07AIWINBOT": "AI Wins"}
 REPORTING, PRIVATE = "C05RPT12345", "G0SECRET01"
+CHANNELS = {REPORTING: "reporting", PRIVATE: "secret-project"}
 
 
 class Tour:
     def __init__(self, fake: FakeSlack, sender: SlackSender, out: Callable[[str], None]) -> None:
         self.fake, self.sender, self.out = fake, sender, out
+        self.style = out is print and sys.stdout.isatty()  # bold and italics only on a terminal
 
     def name(self, user_id: str) -> str:
         return PEOPLE.get(user_id, user_id)
 
+    def channel(self, channel_id: str) -> str:
+        return CHANNELS.get(channel_id, channel_id)
+
     def step(self, title: str) -> None:
-        on, off = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
+        on, off = ("\033[1m", "\033[0m") if self.style else ("", "")
         self.out(f"\n{on}▶ {title}{off}")
 
-    def show(self, who: str, blocks: list[dict[str, Any]] | None, text: str = "") -> None:
-        body = blocks_to_text(blocks, self.name) if blocks else to_text(text, self.name)
+    def show(self, who: str, blocks: list[dict[str, Any]] | None, text: str = "", *, raw: bool = False) -> None:
+        if raw:
+            body = text
+        elif blocks:
+            body = blocks_to_text(blocks, self.name, self.channel, style=self.style)
+        else:
+            body = to_text(text, self.name, self.channel, style=self.style)
         self.out(f"  ┌ {who}")
         for line in body.splitlines():
             self.out(f"  │ {line}")
         self.out("  └")
 
     def command(self, user: str, text: str, channel: str = REPORTING, **kw: Any) -> dict[str, Any] | None:
-        self.out(f"  {self.name(user)} types: /aiwin {to_text(text, self.name)}")
+        said = typed(text, self.name, self.channel)
+        self.out(f"  {self.name(user)} types in #{self.channel(channel)}: /aiwin {said}")
         response = self.sender.command("/aiwin", text, user_id=user, channel_id=channel,
                                        user_name=self.name(user), **kw)
         body = response.json()
@@ -89,25 +100,39 @@ def run_demo(out: Callable[[str], None] = print) -> int:
             fake.deliver_events(f"{server.url}/slack/events", secret)  # reactions reach the app like Slack's
             tour = Tour(fake, sender, out)
             tour.db = server.runtime.db
+            tour.settings = settings
             out("AI Wins demo: the real app on a throwaway SQLite database, talking to a simulated Slack.")
             out(f"App: {server.url}/slack/events    Simulated Slack Web API: {fake.api_url}")
             play(tour, fake)
+            sender.close()
+            _wait_for_requests_to_finish(server)
         finally:
             server.stop()
     out("\nDone. Everything above went through signed HTTP requests, the database and the Slack Web API.")
     return 0
 
 
-def show_digest(tour: Tour) -> None:
-    from bot.blocks.digest import digest_blocks
-    from bot.models import utcnow
-    from bot.services.digest import build_digest
-    from bot.services.subscriptions import iso_week
+def _wait_for_requests_to_finish(server: Any) -> None:
+    """The last answer reaches us a moment before its server thread is done: stopping then would cut
+    that thread short (waitress logs a traceback). Bounded, so a stuck request cannot hang the demo."""
+    deadline = time.monotonic() + 5
+    while server.http.task_dispatcher.active_count and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling a condition, not waiting in its place
 
-    with tour.db.read(TEAM) as session:
-        data = build_digest(session, TEAM, iso_week(utcnow(), "UTC"), "UTC", channel_id=REPORTING)
-    _, blocks = digest_blocks(data)
-    tour.show("digest for #reporting", blocks)
+
+def show_digest(tour: Tour) -> None:
+    """Run `aiwins digest --team T --channel C` itself and show what it printed, unchanged."""
+    import argparse
+    import contextlib
+    import io
+
+    from bot.jobs.deliveries import cli_digest
+
+    printed = io.StringIO()
+    args = argparse.Namespace(team=TEAM, channel=REPORTING, week=None, post=False)
+    with contextlib.redirect_stdout(printed):
+        cli_digest(args, tour.settings)
+    tour.show(f"$ aiwins digest --team {TEAM} --channel {REPORTING}", None, printed.getvalue().rstrip(), raw=True)
 
 
 def play(tour: Tour, fake: FakeSlack) -> None:
@@ -120,6 +145,7 @@ def play(tour: Tour, fake: FakeSlack) -> None:
     tour.posted(REPORTING, 2, "#reporting (posted by AI Wins)")
 
     tour.step("someone tries to ping everyone through a win: it is stored as typed, posted harmlessly")
+    # dave types "@channel …"; Slack sends the command text with the mention as <!channel>.
     tour.command("U04MNOPQR", "<!channel> summarised 30 interviews with Claude &lt;b&gt;fast&lt;/b&gt;, 45m saved")
     tour.posted(REPORTING, 3, "#reporting (posted by AI Wins)")
 
@@ -130,7 +156,7 @@ def play(tour: Tour, fake: FakeSlack) -> None:
     notice = fake.wait_for("response_url", timeout=20)[-1]
     tour.show("only visible to alice (the win is saved)", notice.params.get("blocks"), notice.params.get("text", ""))
 
-    tour.step("dave, a workspace admin and so a manager, reacts :mortar_board: on alice's win")
+    tour.step("dave, a workspace admin and so a manager, reacts 🎓 on alice's win")
     first_post = fake.wait_for("chat.postMessage", channel=REPORTING)[0]
     # The bot joined #reporting to celebrate there, so Slack delivers the reaction to it.
     fake.react("U04MNOPQR", REPORTING, first_post.response["ts"], "mortar_board")
@@ -157,4 +183,5 @@ def play(tour: Tour, fake: FakeSlack) -> None:
     tour.step("a bare /aiwin opens the win form")
     tour.command("U05BOB12345", "")
     opened = fake.wait_for("views.open", timeout=20)[-1]
-    tour.show("modal opened for bob", opened.params["view"]["blocks"])
+    tour.show("a form opens for bob", None,
+              view_to_text(opened.params["view"], tour.name, tour.channel, style=tour.style), raw=True)

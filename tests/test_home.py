@@ -49,7 +49,7 @@ def test_member_sees_own_wins_and_the_team_but_no_settings(slack, fake_slack, db
     text = all_text(view["blocks"])
     assert "Your AI wins" in text and "*1 win* in all" in text and "*3 h* all time" in text
     assert "drafted the Q3 memo" in text and "built the churn deck" not in text  # that one is alice's
-    assert "Your team" in text and "2 wins · 2 people" in text and "4.5 h saved" in text
+    assert "Your team" in text and "2 wins · 2 people" in text and "4 h 30 min saved" in text
     assert "*50%* of active members (2 of 4)" in text  # users.list: 4 people, the bot does not count
     assert "hasn't set an AI policy" in text and "/aiwin policy set https://" in text
     assert "Settings (admins)" not in text and "Edit policy" not in text
@@ -211,7 +211,8 @@ def test_home_stays_within_block_kit_limits_for_a_busy_admin(db):
                                hour=9, minute=0, tz="Europe/Paris", created_by=ADMIN))
     with db.read(TEAM) as s:
         view = home_view(build_home(s, TEAM, BOB, True))
-    from bot.sandbox.fake_slack import MAX_VIEW_BLOCKS, block_errors
+    from bot.sandbox.fake_slack import block_errors
+    from bot.sandbox.fake_slack.common import MAX_VIEW_BLOCKS
 
     assert block_errors(view["blocks"], max_blocks=MAX_VIEW_BLOCKS) == []
     text = json.dumps(view)

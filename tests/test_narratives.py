@@ -141,7 +141,7 @@ def test_bare_narrate_opens_the_modal_and_submitting_records_the_story(slack, fa
     assert n.minutes_saved == 90 and n.prompt_period is None
     [call] = fake_slack.wait_for("chat.postMessage", channel=CHANNEL)
     out = all_text(call.params["blocks"])
-    assert "&lt;b&gt;Cursor&lt;/b&gt;" in out and "@channel" not in out and "1.5 h" in out
+    assert "&lt;b&gt;Cursor&lt;/b&gt;" in out and "@channel" not in out and "1 h 30 min" in out
 
 
 def test_modal_without_a_channel_saves_without_posting(slack, fake_slack, db):

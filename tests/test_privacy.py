@@ -134,11 +134,11 @@ def test_opt_out_is_respected_everywhere_and_opt_in_restores(slack, fake_slack, 
     # Her own view stays: her wins, with a note; the team part leaves her out for her too.
     assert carols.opted_out and carols.personal.wins == 2 and carols.weeks[-1].wins == 1
     text = all_text(slack.command("/aiwin", "stats", user_id=CAROL).json())
-    assert "*2 wins* in all" in text and "*2.5 h* all time" in text and "You've opted out" in text
+    assert "*2 wins* in all" in text and "*2 h 30 min* all time" in text and "You've opted out" in text
 
     assert "Welcome back" in all_text(slack.command("/aiwin", "optin", user_id=CAROL).json())
     assert count(db, OptOut) == 0
     text = all_text(slack.command("/aiwin", "stats", user_id=BOB).json())
-    assert "3 wins · 3 people · 3.5 h saved" in text
+    assert "3 wins · 3 people · 3 h 30 min saved" in text
     with db.read(TEAM) as s:
         assert build_home(s, TEAM, BOB, False).leaders == (CAROL,)

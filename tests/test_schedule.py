@@ -215,6 +215,26 @@ def test_tick_claims_once_and_the_worker_posts_once(db, fake_slack):
     assert "AI wins this week" in all_text(call.params["blocks"])
 
 
+def test_digest_links_use_the_workspace_domain(db, fake_slack):
+    from tests.test_digest import add_win
+
+    make_sub(db, CHANNEL)
+    add_win(db, FRIDAY_DUE - timedelta(days=2), (BOB,), "wrote the launch FAQ with ChatGPT", minutes=120,
+            posted=(CHANNEL, "1764000000.000100"))
+    assert len(run_tick(db, now=FRIDAY_DUE + timedelta(seconds=30)).claimed) == 1
+    worker = start_worker(db, fake_slack)
+    try:
+        settled(db)
+    finally:
+        worker.stop()
+    [call] = ok_posts(fake_slack, channel=CHANNEL)
+    text = all_text(call.params["blocks"])
+    # The same address chat.getPermalink gives (the sandbox's workspace domain), never slack.com's redirector.
+    link = f"https://acme-corp.slack.com/archives/{CHANNEL}/p1764000000000100"
+    assert f"<{link}|see the win>" in text and "https://slack.com/archives" not in text
+    assert len(fake_slack.calls("auth.test")) == 1  # asked once, then remembered
+
+
 def test_catch_up_after_downtime_posts_once(db, fake_slack):
     make_sub(db, CHANNEL)
     back = FRIDAY_DUE + timedelta(hours=10)  # everything was down at 16:00; back at 02:00

@@ -143,8 +143,8 @@ def test_stats_command_end_to_end(slack, fake_slack, db):
     r = slack.command("/aiwin", "stats", user_id=BOB)  # answered in the ack, from the database
     assert r.status == 200 and r.json()["response_type"] == "ephemeral"
     text = all_text(r.json())
-    assert "*2 wins* in all" in text and "*2.5 h* all time" in text
-    assert "3 wins · 2 people · 3.5 h saved" in text  # this week, and this month (same wins)
+    assert "*2 wins* in all" in text and "*2 h 30 min* all time" in text
+    assert "3 wins · 2 people · 3 h 30 min saved" in text  # this week, and this month (same wins)
     assert "ChatGPT (1)" in text and "Gemini" not in text  # nothing from the other workspace
 
     # After the ack, the member list is copied from users.list (at most daily) for coverage:
@@ -203,7 +203,7 @@ def test_reinvest_question_is_sent_once_and_the_answer_recorded(server, slack, f
     assert not asked[told] and not asked[no_time] and not asked[too_old]
 
     [dm] = fake_slack.wait_for("chat.postMessage", channel=ALICE)
-    assert "wrote the FAQ" in all_text(dm.params["blocks"]) and "1.5 h" in all_text(dm.params["blocks"])
+    assert "wrote the FAQ" in all_text(dm.params["blocks"]) and "1 h 30 min" in all_text(dm.params["blocks"])
     buttons = [e for b in dm.params["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert [b["value"] for b in buttons][:2] == [f"{due}:customers", f"{due}:strategy"]
     assert len(buttons) == 7

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.blocks.text import escape, plain, render_wire_text, truncate
+from bot.blocks.text import escape, mrkdwn, plain, render_wire_text, truncate
+from bot.sandbox.fake_slack.blockkit import mrkdwn_errors
 
 Z = "\u200b"
 _LIVE_SPECIAL_RE = re.compile(r"@(here|channel|everyone)", re.IGNORECASE)
@@ -39,7 +40,8 @@ def unescape_escaped(text: str) -> str:
         ("@@here", "@@" + Z + "here"),
         ("@alice mail@x.com", "@alice mail@x.com"),
         ("*bold* _it_ `code` ~s~", "*bold* _it_ `code` ~s~"),  # nothing else changes
-        ("日本 😀 \u202e \x00", "日本 😀 \u202e \x00"),
+        ("日本 😀 \u202e \x00", "日本 😀  \x00"),  # bidi controls dropped
+        ("a\u202ab\u2066c\u2069d\u200ee\u200ff\u061c", "abcdef"),
         ("", ""),
     ],
 )
@@ -60,10 +62,18 @@ def test_escape(text: str, expected: str) -> None:
         ("in <#C05RPT12345|>", "in <#C05RPT12345>"),
         ("in <#C05RPT12345>", "in <#C05RPT12345>"),
         ("<https://example.com/memo>", "<https://example.com/memo>"),
-        ("<https://example.com/memo|the memo>", "<https://example.com/memo|the memo>"),
-        ("<http://x.y|a &lt;b&gt; @here>", "<http://x.y|a b @" + Z + "here>"),  # no <> in a label
-        ("<HTTPS://X.Y/a?b=1&amp;c=2|x>", "<https://X.Y/a?b=1&amp;c=2|x>"),
-        ("<mailto:a@b.c|mail me>", "<mailto:a@b.c|mail me>"),
+        ("<https://example.com/memo|the memo>", "the memo (<https://example.com/memo>)"),
+        ("<http://x.y|a &lt;b&gt; @here>", "a &lt;b&gt; @" + Z + "here (<http://x.y>)"),
+        ("<http://x.y|x.y>", "<http://x.y|x.y>"),  # how Slack sends a typed "x.y"
+        ("<https://Example.COM/a/|https://example.com/a>", "<https://Example.COM/a/|https://example.com/a>"),
+        ("<https://evil.example|https://intranet.example/login>",
+         "https://intranet.example/login (<https://evil.example>)"),
+        ("<mailto:a@evil.example|support@acme.example>", "support@acme.example (<mailto:a@evil.example>)"),
+        ("<https://evil.example|\u202eelpmaxe.live//:sptth>",
+         "elpmaxe.live//:sptth (<https://evil.example>)"),
+        ("<HTTPS://X.Y/a?b=1&amp;c=2|x>", "x (<https://X.Y/a?b=1&amp;c=2>)"),
+        ("<mailto:a@b.c|mail me>", "mail me (<mailto:a@b.c>)"),
+        ("<mailto:a@b.c|a@b.c>", "<mailto:a@b.c|a@b.c>"),
         ("<javascript:alert(1)|click>", "click"),
         ("<ftp://x.y>", "ftp://x.y"),
         ("<!here>", "@" + Z + "here"),
@@ -155,7 +165,7 @@ PIECES = [
 ]
 wire_text = st.one_of(st.text(), st.lists(st.sampled_from(PIECES), max_size=40).map("".join))
 text_without_zwsp = st.one_of(st.text(), st.lists(st.sampled_from(PIECES), max_size=40).map("".join)).filter(
-    lambda s: Z not in s
+    lambda s: Z not in s and not re.search("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]", s)
 )
 
 
@@ -228,3 +238,85 @@ def test_long_inputs_finish() -> None:
         assert len(out) <= 3000
         assert len(truncate(escape(text), 3000)) <= 3000
         assert len(plain(text, 150)) <= 150
+
+
+# --- links cannot be disguised; bidi controls never survive -----------------------------------------------
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+_HOSTS = ["intranet.example", "evil.example", "Evil.Example", "acme.example", "bank.example", "x.y"]
+_host = st.sampled_from(_HOSTS)
+_path = st.sampled_from(["", "/", "/login", "/a/b", "/login/", "/LOGIN"])
+_url = st.builds(lambda s, h, p: f"{s}{h}{p}", st.sampled_from(["http://", "https://", "HTTPS://"]), _host, _path)
+_mail = st.builds(lambda u, h: f"{u}@{h}", st.sampled_from(["a", "support", "it"]), _host)
+_bidi_text = st.lists(st.one_of(st.sampled_from(list(BIDI)), st.text(max_size=5)), max_size=6).map("".join)
+_label = st.one_of(
+    _url, _host, _mail, _url.map(lambda u: u.upper()), _bidi_text,
+    st.builds(lambda a, b, c: a + b + c, _bidi_text, st.one_of(_url, _host, _mail), _bidi_text),
+)
+_link = st.one_of(
+    st.builds(lambda u, lab: f"<{u}|{lab}>", _url, _label),
+    st.builds(lambda m, lab: f"<mailto:{m}|{lab}>", _mail, _label),
+)
+_wire_with_links = st.lists(st.one_of(_link, st.sampled_from(PIECES), _bidi_text), max_size=8).map("".join)
+_OUT_LINK_RE = re.compile(r"<((?:https?://|mailto:)[^|<>]*)\|([^<>]*)>")
+
+
+def _names(s: str) -> str:
+    """What a reader takes a link label or target to name: no scheme, case, or trailing slash."""
+    s = re.sub(r"^(?:https?://|mailto:)", "", s.strip(), flags=re.IGNORECASE).lower()
+    return s.rstrip("/")
+
+
+@settings(max_examples=500, deadline=None)
+@given(_wire_with_links)
+def test_no_rendered_link_has_a_label_naming_another_target(wire: str) -> None:
+    out = render_wire_text(wire)
+    for m in _OUT_LINK_RE.finditer(out):
+        target, label = m.group(1).replace("&amp;", "&"), m.group(2)
+        assert _names(label) == _names(target), out
+    assert not any(c in out for c in BIDI), out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(PIECES), _bidi_text, _link), max_size=10).map("".join))
+def test_no_bidi_control_survives(text: str) -> None:
+    for out in (escape(text), render_wire_text(text), plain(text, 3000), mrkdwn(text)):
+        assert not any(c in out for c in BIDI), repr(out)
+
+
+def test_disguised_links_show_their_real_target() -> None:
+    out = render_wire_text("reset it at <https://evil.example|https://intranet.example/login> or "
+                           "<mailto:a@evil.example|support@acme.example>")
+    assert "<https://evil.example>" in out and "|https://intranet" not in out
+    assert "<mailto:a@evil.example>" in out and "|support@acme.example" not in out
+
+
+# --- mrkdwn: the bot's own copy ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("copy", "expected"),
+    [
+        ("Mark one done: `/aiwin teachbacks done <id>`.", "Mark one done: `/aiwin teachbacks done &lt;id&gt;`."),
+        ("`/aiwin digest on <day> <time>`", "`/aiwin digest on &lt;day&gt; &lt;time&gt;`"),
+        ("`with <Tool>` `/aiwin narrate <how you used AI, step by step>`",
+         "`with &lt;Tool&gt;` `/aiwin narrate &lt;how you used AI, step by step&gt;`"),
+        ("<@U1> <#C2> <!subteam^S3> <https://x.y|read it> <mailto:a@b.c>",
+         "<@U1> <#C2> <!subteam^S3> <https://x.y|read it> <mailto:a@b.c>"),
+        ("<!channel> <!here|here>", "&lt;!channel&gt; &lt;!here|here&gt;"),  # the bot pings no one
+        ("a < b, c > d, <<@U1>>", "a &lt; b, c &gt; d, &lt;<@U1>>"),
+        ("x < y", "x &lt; y"),
+        ("R&amp;D &lt;x&gt; *bold*", "R&amp;D &lt;x&gt; *bold*"),
+    ],
+)
+def test_mrkdwn(copy: str, expected: str) -> None:
+    assert mrkdwn(copy) == expected
+    assert mrkdwn(expected) == expected  # idempotent
+
+
+@settings(max_examples=300, deadline=None)
+@given(wire_text)
+def test_mrkdwn_leaves_only_slack_tokens(text: str) -> None:
+    out = mrkdwn(text)
+    assert not mrkdwn_errors(out, "/t")
+    assert "<!here" not in out and "<!channel" not in out and "<!everyone" not in out

@@ -51,6 +51,21 @@ def test_own_win_and_time_forms(slack, fake_slack, db):
     assert "1 h 40 min" in all_text(r.json()["blocks"])
 
 
+@pytest.mark.parametrize(("said", "shown"), [
+    ("saved -3h", "I didn't count “-3 h” saved: time saved can't be negative"),
+    ("saved 250h", "I didn't count 250 h saved: one win can save at most 200 h"),
+])
+def test_an_unusable_time_is_not_counted_and_the_author_is_told(slack, fake_slack, db, said, shown):
+    r = slack.command("/aiwin", f"triaged the backlog with Claude, {said}", user_id=BOB)
+    assert r.status == 200
+    receipt = all_text(r.json()["blocks"])
+    assert shown in receipt and "Use *Edit* to put the right time" in receipt
+    [win] = wins(db, TEAM)  # the win is kept, without the time
+    assert win.minutes_saved is None and win.tool == "Claude"
+    [call] = fake_slack.wait_for("chat.postMessage", channel=CHANNEL)
+    assert "saved" not in all_text(call.params["blocks"]).replace(said, "")
+
+
 def test_same_trigger_id_twice_is_one_win(slack, fake_slack, db):
     trigger = "7712345678901.4123456789012.aaaabbbbccccddddeeeeffff00001111"
     first = slack.command("/aiwin", "wrote release notes with Claude, saved 1h", user_id=BOB, trigger_id=trigger)

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.services.wintext import KNOWN_TOOLS, ParsedWin, format_minutes, parse_duration, parse_win_text
+from bot.blocks.words import hours as format_minutes
+from bot.services.wintext import KNOWN_TOOLS, ParsedWin, parse_duration, parse_win_text
 
 # The url-encoded `text=` fields of tests/fixtures/slash_command*.form, exactly as on the wire.
 FORM_TEXT_ESCAPED = (
@@ -194,13 +195,15 @@ def test_parse_duration(text: str, minutes: int | None) -> None:
         (20, "20 min"),
         (59, "59 min"),
         (60, "1 h"),
-        (66, "1.1 h"),
-        (90, "1.5 h"),
+        (66, "1 h 6 min"),
+        (90, "1 h 30 min"),
+        (345, "5 h 45 min"),
         (100, "1 h 40 min"),
         (120, "2 h"),
-        (150, "2.5 h"),
+        (150, "2 h 30 min"),
         (61, "1 h 1 min"),
-        (300000, "5000 h"),
+        (300000, "5,000 h"),
+        (300001, "5,000 h 1 min"),
     ],
 )
 def test_format_minutes(minutes: int | None, expected: str) -> None:
@@ -391,3 +394,22 @@ def test_adversarial_40k_inputs_finish(text: str) -> None:
     parsed = parse_win_text(text)
     assert parsed.text == text
     parse_duration(text)
+
+
+# --- a negative time is never counted -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [
+        ("triaged the backlog with Claude, saved -3h", -180),
+        ("saved \u22123h", -180),  # a typographic minus
+        ("-45m saved", -45),
+        ("saved 2-3h", 180),  # a range, not a minus
+        ("triage - 3h saved", 180),  # a dash, not a minus
+        ("saved 3h", 180),
+    ],
+)
+def test_negative_time_is_kept_negative_so_it_is_refused(text: str, minutes: int) -> None:
+    assert parse_win_text(text).minutes_saved == minutes
+    assert parse_duration(text) == (minutes if minutes > 0 else None)

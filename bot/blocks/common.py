@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.text import escape, plain, render_wire_text, truncate
+from bot.blocks.text import escape, mrkdwn, plain, render_wire_text, truncate
 from bot.manifest import invite_hint
 from bot.models import TEXT_WIRE
 
@@ -30,14 +30,15 @@ def mentions(user_ids: tuple[str, ...] | list[str], limit: int = 10) -> str:
 
 
 def section(text: str, **extra: Any) -> dict[str, Any]:
-    # verbatim: Slack must not auto-link or auto-mention anything in text we built.
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_LIMIT),
+    # verbatim: Slack must not auto-link or auto-mention anything in text we built. mrkdwn(): our own
+    # copy's placeholders ("<id>") are shown as typed, here for every builder.
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(mrkdwn(text), SECTION_LIMIT),
                                         "verbatim": True}, **extra}
 
 
 def context(*texts: str) -> dict[str, Any]:
     return {"type": "context",
-            "elements": [{"type": "mrkdwn", "text": truncate(t, CONTEXT_LIMIT), "verbatim": True}
+            "elements": [{"type": "mrkdwn", "text": truncate(mrkdwn(t), CONTEXT_LIMIT), "verbatim": True}
                          for t in texts[:10]]}
 
 
@@ -57,7 +58,7 @@ def button(text: str, action_id: str, value: str = "", style: str | None = None)
 
 def ephemeral(text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A slash-command response body (also valid for respond())."""
-    body: dict[str, Any] = {"response_type": "ephemeral", "text": truncate(text, 3000)}
+    body: dict[str, Any] = {"response_type": "ephemeral", "text": truncate(mrkdwn(text), 3000)}
     if blocks:
         body["blocks"] = blocks[:50]
     return body

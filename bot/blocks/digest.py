@@ -13,22 +13,18 @@ from zoneinfo import ZoneInfo
 
 from bot.blocks.common import context, header, mention, mentions, section, user_text
 from bot.blocks.text import escape, truncate
+from bot.blocks.words import hours, plural, tool_counts
 from bot.models import TEXT_PLAIN
 from bot.services.digest import NOT_SAID, BestWin, DigestData, NarrativeItem
 from bot.services.wins import REINVEST_CATEGORIES
-from bot.services.wintext import format_minutes
 
 WIN_TEXT_LIMIT = 400
 NARRATIVE_TEXT_LIMIT = 500
 PEOPLE_SHOWN = 15
 EXAMPLE_WIN = "/aiwin drafted the launch FAQ with ChatGPT, saved 2h"
-EXAMPLE_NARRATIVE = "/aiwin narrate <how you used AI, step by step>"
+EXAMPLE_NARRATIVE = "/aiwin narrate <how you used AI, step by step>"  # "<" shown as typed by common.mrkdwn
 
 _SAFE_URL = re.compile(r"https?://[^\s<>|]+", re.IGNORECASE)
-
-
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def week_label(data: DigestData) -> str:
@@ -53,7 +49,7 @@ def policy_line(has_policy: bool, policy_url: str | None) -> str | None:
 
 
 def call_to_action(has_policy: bool, policy_url: str | None) -> dict[str, Any]:
-    parts = [f"Share yours: `{EXAMPLE_WIN}` · `{escape(EXAMPLE_NARRATIVE)}`"]
+    parts = [f"Share yours: `{EXAMPLE_WIN}` · `{EXAMPLE_NARRATIVE}`"]
     policy = policy_line(has_policy, policy_url)
     if policy:
         parts.append(policy)
@@ -69,7 +65,7 @@ def _win_line(win: BestWin) -> str:
     if win.tool:
         facts.append(f":robot_face: {truncate(escape(win.tool), 120)}")
     if win.minutes_saved:
-        facts.append(f":stopwatch: saved {format_minutes(win.minutes_saved)}")
+        facts.append(f":stopwatch: saved {hours(win.minutes_saved)}")
     if win.permalink:
         facts.append(f"<{win.permalink}|see the win>")
     who = _people(win.owner_ids) or "someone"
@@ -85,7 +81,7 @@ def _narrative_line(n: NarrativeItem) -> str:
     if n.tools:
         facts.append(f":robot_face: {user_text(n.tools, TEXT_PLAIN, 120)}")
     if n.minutes_saved:
-        facts.append(f":stopwatch: saved {format_minutes(n.minutes_saved)}")
+        facts.append(f":stopwatch: saved {hours(n.minutes_saved)}")
     if n.permalink:
         facts.append(f"<{n.permalink}|read it>")
     return line + ("\n" + "  ·  ".join(facts) if facts else "")
@@ -94,9 +90,11 @@ def _narrative_line(n: NarrativeItem) -> str:
 def _reinvest_text(data: DigestData) -> str:
     parts = []
     for key, minutes in data.reinvested:
-        label = "_not said_" if key == NOT_SAID else REINVEST_CATEGORIES.get(key, "Other")
         share = round(100 * minutes / data.minutes_saved) if data.minutes_saved else 0
-        parts.append(f"{label} {format_minutes(minutes)} ({share}%)")
+        if key == NOT_SAID:
+            parts.append(f"{hours(minutes)} with no destination given ({share}%)")
+        else:
+            parts.append(f"{REINVEST_CATEGORIES.get(key, 'Other')} {hours(minutes)} ({share}%)")
     return ":seedling: *Where the saved time went:* " + " · ".join(parts)
 
 
@@ -106,19 +104,18 @@ def digest_blocks(data: DigestData) -> tuple[str, list[dict[str, Any]]]:
     if data.quiet:
         return quiet_blocks(data, title)
 
-    saved = format_minutes(data.minutes_saved) if data.minutes_saved else None
-    summary = f"*{_plural(data.wins, 'AI win')}* from *{_plural(data.people, 'person', 'people')}*"
+    saved = hours(data.minutes_saved) if data.minutes_saved else None
+    summary = f"*{plural(data.wins, 'AI win')}* from *{plural(data.people, 'person', 'people')}*"
     summary += f" · *{saved} saved*" if saved else " · no time saved reported yet"
     blocks: list[dict[str, Any]] = [header(title), section(summary)]
     if data.reinvested:
         blocks.append(section(_reinvest_text(data)))
     if data.top_tools:
-        blocks.append(section(":robot_face: *Top tools:* " + " · ".join(
-            f"{escape(tool)} ×{n}" for tool, n in data.top_tools)))
+        blocks.append(section(":robot_face: *Top tools:* " + tool_counts(data.top_tools)))
 
     blocks.append({"type": "divider"})
-    managers = _plural(data.leaders_sharing, "manager")
-    narrate = f"`{escape(EXAMPLE_NARRATIVE)}`"
+    managers = plural(data.leaders_sharing, "manager")
+    narrate = f"`{EXAMPLE_NARRATIVE}`"
     if data.leaders_sharing:
         blocks.append(section(f":compass: *Leaders modeling AI use* — {managers} shared how they use AI "
                               "this week"))
@@ -129,14 +126,14 @@ def digest_blocks(data: DigestData) -> tuple[str, list[dict[str, Any]]]:
         blocks.append(context(f":compass: No manager shared a narrative this week. Managers: {narrate}"))
     blocks.extend(section(_narrative_line(n)) for n in data.narratives)
     if data.more_narratives:
-        blocks.append(context(f"and {_plural(data.more_narratives, 'more narrative')}"))
+        blocks.append(context(f"and {plural(data.more_narratives, 'more narrative')}"))
 
     if data.best_wins:
         blocks.append({"type": "divider"})
         blocks.append(section("*The week's best wins*"))
         blocks.extend(section(_win_line(w)) for w in data.best_wins)
         if data.more_wins:
-            blocks.append(context(f"and {_plural(data.more_wins, 'more win')} this week"))
+            blocks.append(context(f"and {plural(data.more_wins, 'more win')} this week"))
 
     teach = []
     if data.nominated:
@@ -152,7 +149,7 @@ def digest_blocks(data: DigestData) -> tuple[str, list[dict[str, Any]]]:
 
     blocks.append({"type": "divider"})
     blocks.append(call_to_action(data.has_policy, data.policy_url))
-    fallback = f"AI wins this week ({week_label(data)}): {_plural(data.wins, 'win')}" + (
+    fallback = f"AI wins this week ({week_label(data)}): {plural(data.wins, 'win')}" + (
         f", {saved} saved" if saved else "")
     return fallback, blocks
 
@@ -163,7 +160,7 @@ def quiet_blocks(data: DigestData, title: str) -> tuple[str, list[dict[str, Any]
         header(title),
         section(":seedling: A quiet week for AI wins. Did AI save you ten minutes this week? That counts: "
                 f"share it with `{EXAMPLE_WIN}`.\nManagers: tell your team how *you* used AI this week — "
-                f"`{escape(EXAMPLE_NARRATIVE)}`"),
+                f"`{EXAMPLE_NARRATIVE}`"),
     ]
     policy = policy_line(data.has_policy, data.policy_url)
     if policy:

@@ -14,7 +14,6 @@ from bot.models import KIND_DIGEST
 from bot.services.home import MAX_MANAGERS, AdminSettings, HomeData, RecentWin, SubscriptionView
 from bot.services.policy import MAX_POLICY_TEXT, MAX_POLICY_URL, PolicyView
 from bot.services.wins import REINVEST_CATEGORIES
-from bot.services.wintext import format_minutes
 
 MAX_HOME_BLOCKS = 100
 POLICY_MODAL, EMOJI_MODAL, MANAGERS_MODAL = "home_policy", "home_emoji", "home_managers"
@@ -66,7 +65,7 @@ def _recent(win: RecentWin, tz: str, viewer: str) -> dict[str, Any]:
     if win.tool:
         facts.append(escape(win.tool))
     if win.minutes_saved:
-        facts.append(f"saved {format_minutes(win.minutes_saved)}")
+        facts.append(f"saved {hours(win.minutes_saved)}")
     if win.reinvested_in:
         facts.append(f"went to {REINVEST_CATEGORIES.get(win.reinvested_in, 'Other')}")
     if win.author_id != viewer:

@@ -7,9 +7,9 @@ from typing import Any
 
 from bot.blocks.common import button, context, ephemeral, mention, post_problem, section, user_text
 from bot.blocks.text import escape, plain, truncate
+from bot.blocks.words import hours
 from bot.models import TEXT_PLAIN
 from bot.services.narratives import NarrativeView
-from bot.services.wintext import format_minutes
 
 NARRATIVE_MODAL = "narrative_modal"
 OPEN_NARRATIVE_MODAL = "open_narrative_modal"
@@ -33,7 +33,7 @@ def narrative_post(n: NarrativeView) -> tuple[str, list[dict[str, Any]]]:
         blocks.append(section("*What I checked myself:* " + user_text(n.checked, TEXT_PLAIN, 1600)))
     facts = [f"Story #{n.id}"]
     if n.minutes_saved:
-        facts.append(f":stopwatch: saves {format_minutes(n.minutes_saved)}")
+        facts.append(f":stopwatch: saves {hours(n.minutes_saved)}")
     if n.is_leader:
         facts.append("a leader modeling AI use")
     facts.append("share yours with `/aiwin narrate`")
@@ -51,7 +51,7 @@ def narrative_receipt(n: NarrativeView, *, created: bool) -> dict[str, Any]:
         if n.tools:
             understood.append(f"*Used:* {escape(n.tools)}")
         if n.minutes_saved:
-            understood.append(f"*Saves:* {format_minutes(n.minutes_saved)}")
+            understood.append(f"*Saves:* {hours(n.minutes_saved)}")
         lines.append("  ·  ".join(understood))
     if n.channel_id:
         lines.append("I'm sharing it in this channel now.")

@@ -6,24 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from bot.blocks.common import button, context, ephemeral, section, user_text
-from bot.blocks.text import escape
+from bot.blocks.words import hours, plural, tool_counts
 from bot.services.stats import UNTOLD, Coverage, PeriodFigures, PersonalFigures, Split, StatsReport, zone
 from bot.services.wins import REINVEST_CATEGORIES, WinView
-from bot.services.wintext import format_minutes
 
 REINVEST_ACTION_PREFIX = "reinvest_pick_"
-
-
-def hours(minutes: int) -> str:
-    """Totals: "45 min", "1.5 h", "1,204 h"."""
-    if minutes < 60:
-        return f"{minutes} min"
-    value = f"{minutes / 60:,.1f}"
-    return (value[:-2] if value.endswith(".0") else value) + " h"
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
 
 
 def day(moment: datetime, tz: str) -> str:
@@ -32,7 +19,7 @@ def day(moment: datetime, tz: str) -> str:
 
 
 def split_text(split: Split) -> str:
-    """"Customers 50% · Learning 25% · not said 25%", shares of the minutes saved."""
+    """"Customers 50% · Learning 25% · 25% with no destination given", shares of the minutes saved."""
     total = split.total
     if not total:
         return "_no time saved yet_"
@@ -40,14 +27,14 @@ def split_text(split: Split) -> str:
              for k, v in split.told.items()]
     untold = split.minutes.get(UNTOLD, 0)
     if untold:
-        parts.append(f"not said {round(100 * untold / total)}%")
+        parts.append(f"{round(100 * untold / total)}% with no destination given")
     return " · ".join(parts)
 
 
 def tools_text(top: tuple[tuple[str, int], ...]) -> str:
     if not top:
         return "_no tools named yet_"
-    return " · ".join(f"{escape(tool)} ({n})" for tool, n in top)
+    return tool_counts(top)
 
 
 def coverage_text(cov: Coverage) -> str:
@@ -88,12 +75,12 @@ def stats_message(report: StatsReport) -> dict[str, Any]:
     blocks.append(section(f":dart: *Coverage:* {coverage_text(report.coverage)}"))
     blocks.append(context("People who opted out are left out of team figures. More on the app's Home tab."))
     me_p = report.personal
-    return ephemeral(f"Your AI wins: {me_p.wins}, {hours(me_p.minutes)} saved.", blocks)
+    return ephemeral(f"Your {plural(me_p.wins, 'AI win')}, {hours(me_p.minutes)} saved.", blocks)
 
 
 def reinvest_question(win: WinView) -> tuple[str, list[dict[str, Any]]]:
     """The one DM asking where a win's saved time went, with a button per category."""
-    saved = format_minutes(win.minutes_saved)
+    saved = hours(win.minutes_saved)
     text = (f":seedling: A few days ago your AI win *#{win.id}* saved *{saved}*: "
             f"“{user_text(win.text, win.text_format, 300)}”\nWhat did you do with that time?")
     buttons = [button(label, f"{REINVEST_ACTION_PREFIX}{key}", f"{win.id}:{key}")
@@ -109,7 +96,7 @@ def reinvest_question(win: WinView) -> tuple[str, list[dict[str, Any]]]:
 
 def reinvest_thanks(win: WinView) -> dict[str, Any]:
     label = REINVEST_CATEGORIES.get(win.reinvested_in or "", "Other")
-    saved = format_minutes(win.minutes_saved) or "the time"
+    saved = hours(win.minutes_saved) or "the time"
     text = (f":white_check_mark: Thanks! The {saved} saved by your AI win *#{win.id}* went to *{label}*. "
             f"It now counts in the team's stats.")
     return {"text": f"Thanks! Win #{win.id}'s time went to {label}.", "blocks": [section(text)]}

@@ -6,6 +6,12 @@
 * `truncate`: shorten escaped mrkdwn without breaking an entity, a `<…>` token or a character
   sequence (combining marks, ZWJ emoji, flags).
 * `plain`: text for plain_text objects (headers, buttons, options, modal titles).
+* `mrkdwn`: the bot's own copy (help, prompts, confirmations, footers) → valid mrkdwn: a `<` that
+  does not open a Slack token (`/aiwin teachbacks done <id>`) is written as `&lt;`. The block
+  builders in bot/blocks/common.py pass every mrkdwn text through it, so copy never needs escaping by hand.
+
+Every function here also drops Unicode bidirectional controls, which can make text read differently
+from what it is (a link target shown backwards, "exe.txt" that is really "txt.exe").
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import bisect
 import re
 import unicodedata
 
-__all__ = ["escape", "plain", "render_wire_text", "truncate"]
+__all__ = ["escape", "mrkdwn", "plain", "render_wire_text", "strip_bidi", "truncate"]
 
 ZWSP = "\u200b"
 ELLIPSIS = "…"
@@ -30,6 +36,21 @@ _LINK_URL_RE = re.compile(r"(https?://|mailto:)[^\s<>|]+", re.IGNORECASE)
 _ENTITIES = ("&amp;", "&lt;", "&gt;")
 _SPAN_RE = re.compile(r"<[^<>]*>?")
 _SCHEME_RE = re.compile(r"[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+# Embeddings/overrides U+202A–U+202E, isolates U+2066–U+2069, and the marks LRM/RLM/ALM: invisible,
+# and enough to make "moc.live//:sptth" display as a trusted address. Right-to-left scripts read
+# correctly without them.
+_BIDI_RE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+_LINK_LABEL_SCHEME_RE = re.compile(r"^(?:https?://|mailto:)", re.IGNORECASE)
+# What Slack reads as a token in mrkdwn; any other "<" in our own copy is shown as text.
+_VALID_TOKEN_RE = re.compile(
+    r"<(?:@[UW][A-Z0-9]+|#[CG][A-Z0-9]+|!subteam\^S[A-Z0-9]+|!date\^\d+\^[^|<>]*(?:\^[^|<>]*)?"
+    r"|(?:https?://|mailto:)[^\s<>|]+)(?:\|[^<>]*)?>"
+)
+
+
+def strip_bidi(text: str) -> str:
+    """`text` without Unicode bidirectional controls (see the module docstring)."""
+    return _BIDI_RE.sub("", text)
 
 
 def _defuse(text: str) -> str:
@@ -48,8 +69,38 @@ def _unescape(text: str) -> str:
 
 def escape(text: str) -> str:
     """User plain text → safe mrkdwn/plain_text: `&`→`&amp;`, `<`→`&lt;`, `>`→`&gt;`, and a
-    U+200B after the `@` of @here/@channel/@everyone (any case). Nothing else changes."""
-    return _defuse(_entities(text))
+    U+200B after the `@` of @here/@channel/@everyone (any case), bidi controls dropped. Nothing else
+    changes."""
+    return _defuse(_entities(strip_bidi(text)))
+
+
+def mrkdwn(copy: str) -> str:
+    """The bot's own mrkdwn (which may hold mentions, links and already-escaped user text) with every
+    `<` that does not open a Slack token written as `&lt;` (and its `>` as `&gt;`), so placeholders
+    like `<id>` show as typed. Idempotent. Special mentions (`<!here>`…) are never kept: the bot
+    pings no one."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        lt = copy.find("<", pos)
+        if lt == -1:
+            out.append(copy[pos:])
+            break
+        out.append(copy[pos:lt])
+        m = _VALID_TOKEN_RE.match(copy, lt)
+        if m:
+            out.append(m.group())
+            pos = m.end()
+            continue
+        gt = copy.find(">", lt)
+        nxt = copy.find("<", lt + 1)
+        if gt != -1 and (nxt == -1 or gt < nxt):
+            out.append("&lt;" + copy[lt + 1 : gt] + "&gt;")
+            pos = gt + 1
+        else:
+            out.append("&lt;")
+            pos = lt + 1
+    return strip_bidi("".join(out))
 
 
 def _special_text(inner: str) -> str:
@@ -65,8 +116,20 @@ def _special_text(inner: str) -> str:
     return _unescape(label) if label else "@" + ZWSP + _unescape(command)
 
 
+def same_target(label: str, url: str) -> bool:
+    """True when a link's label names its own target: equal once the scheme, the host's case and a
+    trailing "/" are set aside (Slack itself sends a typed "example.com" as
+    `<http://example.com|example.com>` and a typed address as `<mailto:a@b.c|a@b.c>`)."""
+    def norm(s: str) -> str:
+        s = _LINK_LABEL_SCHEME_RE.sub("", s.strip())
+        host, sep, rest = s.partition("/")
+        return (host.lower() + sep + rest).rstrip("/")
+    return bool(norm(label)) and norm(label) == norm(url)
+
+
 def _render_token(inner: str) -> tuple[str | None, str]:
-    """(markup to keep, "") for a mention/channel/link we keep; else (None, raw text to escape)."""
+    """(markup to keep, "") for a mention/channel/link we keep; (None, raw text to escape) for a token
+    shown as text; (markup, raw text shown before it) for a link whose label is not its target."""
     head, _, label = inner.partition("|")
     if inner.startswith("@"):
         if _USER_ID_RE.fullmatch(head[1:]):
@@ -85,15 +148,24 @@ def _render_token(inner: str) -> tuple[str | None, str]:
             return None, _unescape(label or head)
         return None, _unescape(f"<{inner}>")  # not a Slack token at all: show it as it was
     url = m.group(1).lower() + url[len(m.group(1)) :]  # lower-case scheme: "<HTTP" is not a link we make
-    text = escape(re.sub(r"[|<>]", "", _unescape(label)))
+    label = strip_bidi(_unescape(label)).strip()
     safe_url = url.replace("&", "&amp;")
-    return (f"<{safe_url}|{text}>" if text else f"<{safe_url}>"), ""
+    if not label or same_target(label, url):
+        # Slack sends a typed "example.com" as <http://example.com|example.com>: keep that label.
+        text = escape(re.sub(r"[|<>]", "", label))
+        return (f"<{safe_url}|{text}>" if text else f"<{safe_url}>"), ""
+    # A label that differs from the target could lie about it ("https://intranet…" on an evil link):
+    # the label becomes plain text and the real target is the link.
+    return f"<{safe_url}>)", f"{label} ("
 
 
 def render_wire_text(text: str) -> str:
     """Slash-command text (wire format) → mrkdwn: keeps `<@U…>`/`<@W…>`/`<#C…>` (without names) and
-    http(s)/mailto links with an escaped label; special mentions become plain "@\u200bhere"; the
-    text between tokens is unescaped then escaped. The result never contains `<!`."""
+    http(s)/mailto links, with their label only when it names the target itself (else
+    "label (<target>)", so no label can disguise where a link goes); special mentions become plain
+    "@\u200bhere"; the text between tokens is unescaped then escaped. The result never contains `<!`
+    nor a bidi control."""
+    text = strip_bidi(text)
     out: list[str] = []
     raw: list[str] = []  # text since the last kept token, escaped as one piece so "@" + "here" can't join
     pos = 0
@@ -103,6 +175,7 @@ def render_wire_text(text: str) -> str:
         if keep is None:
             raw.append(as_text)
         else:
+            raw.append(as_text)
             out.append(escape("".join(raw)))
             out.append(keep)
             raw = []
@@ -177,10 +250,11 @@ def truncate(escaped: str, limit: int, suffix: str = ELLIPSIS) -> str:
 
 def plain(text: str, limit: int) -> str:
     """Text for a plain_text object (header 150, button/option 75, modal title 24): Slack shows
-    `&<>` literally there, so only the special mentions are defused; cut to `limit` with "…"."""
+    `&<>` literally there, so only the special mentions are defused (and bidi controls dropped);
+    cut to `limit` with "…"."""
     if limit < len(ELLIPSIS) + 1:
         raise ValueError(f"limit {limit} leaves no room for any text")
-    text = _defuse(text)
+    text = _defuse(strip_bidi(text))
     if len(text) <= limit:
         return text
     cut = _grapheme_cut(text, limit - len(ELLIPSIS))

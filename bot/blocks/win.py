@@ -16,10 +16,11 @@ from bot.blocks.common import (
 )
 from bot.blocks.common import post_problem as common_post_problem
 from bot.blocks.text import escape, plain, truncate
+from bot.blocks.words import hours
 from bot.models import TEXT_PLAIN
 from bot.services.win_edit import EditForm
 from bot.services.wins import MAX_MINUTES_SAVED, REINVEST_CATEGORIES, WinView
-from bot.services.wintext import KNOWN_TOOLS, format_minutes
+from bot.services.wintext import KNOWN_TOOLS
 
 WIN_MODAL = "win_modal"
 OTHER_TOOL = "__other__"
@@ -39,7 +40,7 @@ def celebration(win: WinView, *, teachback_emoji: str = "mortar_board") -> tuple
     if win.tool:
         facts.append(f":robot_face: {escape(win.tool)}")
     if win.minutes_saved:
-        facts.append(f":stopwatch: saved {format_minutes(win.minutes_saved)}")
+        facts.append(f":stopwatch: saved {hours(win.minutes_saved)}")
     if win.reinvested_in:
         facts.append(f":seedling: time went to {REINVEST_CATEGORIES.get(win.reinvested_in, 'other')}")
     if win.tags:
@@ -63,15 +64,18 @@ def receipt(win: WinView, *, created: bool, dropped_minutes: int | None = None) 
     understood = [
         f"*For:* {'you' if win.is_own else mentions(list(win.owner_ids))}",
         f"*Tool:* {escape(win.tool) if win.tool else '_none found — say “with ChatGPT”_'}",
-        f"*Time saved:* {format_minutes(win.minutes_saved) if win.minutes_saved else '_none found — say “saved 2h”_'}",
+        f"*Time saved:* {hours(win.minutes_saved) if win.minutes_saved else '_none found — say “saved 2h”_'}",
     ]
     if win.tags:
         understood.append("*Tags:* " + " ".join("#" + escape(t) for t in win.tags[:10]))
     lines = [title, "  ·  ".join(understood)]
-    if dropped_minutes is not None:
+    if dropped_minutes is not None and dropped_minutes <= 0:
+        lines.append(f":warning: I didn't count “-{hours(-dropped_minutes)}” saved: time saved can't be negative. "
+                     "Use *Edit* to put the right time.")
+    elif dropped_minutes is not None:
         lines.append(
-            f":warning: I didn't count {escape(format_minutes(dropped_minutes))} saved: one win can save at most "
-            f"{format_minutes(MAX_MINUTES_SAVED)}. Use *Edit* to put the right time."
+            f":warning: I didn't count {escape(hours(dropped_minutes))} saved: one win can save at most "
+            f"{hours(MAX_MINUTES_SAVED)}. Use *Edit* to put the right time."
         )
     if win.channel_id:
         lines.append("I'm posting the celebration in this channel now.")
@@ -96,11 +100,11 @@ HELP_TEXT = """*AI Wins* — celebrate smart AI use. Examples:
 • `/aiwin stats` · `/aiwin teachbacks` · `/aiwin policy` · `/aiwin help`
 Time saved: `saved 3h`, `45m saved`, `90 min`, `2h → 20m`. Tools: ChatGPT, Claude, Copilot, Gemini, \
 Cursor… or `with <Tool>`. Tags: `#reporting`.
-Managers react :mortar_board: on a win to nominate its owner for a teach-back."""
+Managers react :{emoji}: on a win to nominate its owner for a teach-back."""
 
 
-def help_message() -> dict[str, Any]:
-    return ephemeral("How to use /aiwin", [section(HELP_TEXT)])
+def help_message(teachback_emoji: str = "mortar_board") -> dict[str, Any]:
+    return ephemeral("How to use /aiwin", [section(HELP_TEXT.replace("{emoji}", teachback_emoji))])
 
 
 def _option(text: str, value: str) -> dict[str, Any]:

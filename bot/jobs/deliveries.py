@@ -38,7 +38,9 @@ from bot.blocks.digest import digest_blocks
 from bot.blocks.prompts import prompt_blocks
 from bot.blocks.render import blocks_to_text
 from bot.db import Database
+from bot.directory import Directory
 from bot.jobs.handlers import CHANNEL_ERRORS
+from bot.jobs.links import workspace_url
 from bot.jobs.worker import LEASE, JobContext, Permanent, Worker
 from bot.models import (
     DELIVERY_CLAIMED,
@@ -166,11 +168,12 @@ def deliveries_tick(runtime: Any) -> None:
 
 
 def render_delivery(session: Session, delivery: DeliveryView, *, tz: str,
-                    now: datetime | None = None) -> tuple[str, list[dict[str, Any]]]:
-    """The message for a delivery: the week's digest, or the prompt it claimed."""
+                    now: datetime | None = None, base_url: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """The message for a delivery: the week's digest, or the prompt it claimed. `base_url`: the workspace's
+    address, for message links (bot/jobs/links.py)."""
     if delivery.kind == KIND_DIGEST:
         return digest_blocks(build_digest(session, delivery.team_id, delivery.period, tz, now,
-                                          channel_id=delivery.channel_id))
+                                          channel_id=delivery.channel_id, base_url=base_url))
     prompt = BY_KEY.get(delivery.prompt_key or "", PROMPTS[0])
     ws = session.get(Workspace, delivery.team_id)
     return prompt_blocks(prompt, period=delivery.period, channel_id=delivery.channel_id,
@@ -184,11 +187,13 @@ def post_delivery(ctx: JobContext, job: Job) -> Callable[[Session], None] | None
         delivery = subs.get_delivery(session, delivery_id)
         if delivery is None or delivery.status != DELIVERY_CLAIMED:
             return  # posted by an earlier attempt, or no longer wanted
-        text, blocks = render_delivery(session, delivery, tz=subs.valid_tz(job.payload.get("tz")))
     try:
         client = ctx.client(job)
     except NotInstalled as e:
         raise Permanent(str(e)) from e
+    base_url = workspace_url(client, job.team_id) if delivery.kind == KIND_DIGEST else None
+    with ctx.db.read(job.team_id) as session:
+        text, blocks = render_delivery(session, delivery, tz=subs.valid_tz(job.payload.get("tz")), base_url=base_url)
     try:
         response = client.chat_postMessage(channel=delivery.channel_id, text=text, blocks=blocks,
                                            unfurl_links=False, unfurl_media=False)
@@ -269,13 +274,21 @@ def _cli(kind: str, args: argparse.Namespace, settings: Settings) -> int:
         if args.post and not targets:
             return _fail(f"no channel has {kind} turned on; pass --channel C… to post to one")
         clients = None
-        if args.post:
+        if args.post or settings.slack_bot_token or settings.oauth_enabled:
             clients = make_clients(settings, db)
+        base_url = _workspace_url(clients, team_id, known[team_id]) if kind == KIND_DIGEST else None
+
+        def name_of(user_id: str) -> str:
+            # People the bot never looked up have no cached name: ask Slack once, when we can.
+            if user_id not in names and clients is not None:
+                names[user_id] = _slack_name(clients, team_id, known[team_id], user_id)
+            return names.get(user_id) or user_id
+
         code = 0
         for channel, tz, sub_id in targets or [(None, "UTC", None)]:
             period = week or subs.iso_week(utcnow(), tz)
-            _print(db, kind, team_id, channel, period, tz, names)
-            if clients is not None and channel:
+            _print(db, kind, team_id, channel, period, tz, name_of, base_url)
+            if args.post and clients is not None and channel:
                 code = max(code, _post(db, clients, team_id, known[team_id], kind, channel, period, tz,
                                        sub_id))
         return code
@@ -283,12 +296,31 @@ def _cli(kind: str, args: argparse.Namespace, settings: Settings) -> int:
         db.dispose()
 
 
+def _workspace_url(clients: Any, team_id: str, enterprise_id: str | None) -> str | None:
+    """The workspace's address for the digest's message links, when a token lets us ask Slack."""
+    if clients is None:
+        return None
+    try:
+        return workspace_url(clients.for_team(team_id, enterprise_id), team_id)
+    except NotInstalled:
+        return None
+
+
+def _slack_name(clients: Any, team_id: str, enterprise_id: str | None, user_id: str) -> str | None:
+    try:
+        user = Directory(clients.for_team(team_id, enterprise_id)).user(user_id) or {}
+    except Exception:  # a name is a nicety: the id is shown instead
+        return None
+    profile = user.get("profile") or {}
+    return profile.get("display_name") or profile.get("real_name") or user.get("name")
+
+
 def _print(db: Database, kind: str, team_id: str, channel: str | None, period: str, tz: str,
-           names: dict[str, str | None]) -> None:
+           name_of: Callable[[str], str], base_url: str | None = None) -> None:
     with db.read(team_id) as session:
         existing = subs.find_delivery(session, team_id, kind, channel, period) if channel else None
         if kind == KIND_DIGEST:
-            _, blocks = digest_blocks(build_digest(session, team_id, period, tz, channel_id=channel))
+            _, blocks = digest_blocks(build_digest(session, team_id, period, tz, channel_id=channel, base_url=base_url))
         else:
             if existing and existing.prompt_key:
                 prompt = BY_KEY.get(existing.prompt_key, PROMPTS[0])
@@ -299,7 +331,7 @@ def _print(db: Database, kind: str, team_id: str, channel: str | None, period: s
             _, blocks = prompt_blocks(prompt, period=period, channel_id=channel or "")
     where = f"channel {channel}" if channel else f"workspace {team_id} (no channel)"
     print(f"# {'Digest' if kind == KIND_DIGEST else 'Leadership prompt'} for {where} · {period} ({tz})")
-    print(blocks_to_text(blocks, lambda u: names.get(u) or u))
+    print(blocks_to_text(blocks, name_of, style=sys.stdout.isatty()))
     print(f"# status: {_status(existing)}\n")
 
 

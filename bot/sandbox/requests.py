@@ -36,6 +36,28 @@ def sign(signing_secret: str, timestamp: str | int, body: bytes) -> str:
     return "v0=" + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest()
 
 
+class InvalidReply(AssertionError):
+    """A command's immediate reply that Slack would refuse (invalid blocks or mrkdwn)."""
+
+
+def command_reply_errors(reply: Response) -> list[str]:
+    """Slack-style errors for a slash command's HTTP reply used as a message (empty when fine)."""
+    from bot.sandbox.fake_slack.blockkit import _is_block_list, block_errors, mrkdwn_errors
+    from bot.sandbox.fake_slack.common import MAX_MESSAGE_BLOCKS
+
+    body = reply.json() if reply.status == 200 else None
+    if not isinstance(body, dict):
+        return []
+    errors: list[str] = []
+    blocks = body.get("blocks")
+    if blocks:
+        errors += (block_errors(blocks, max_blocks=MAX_MESSAGE_BLOCKS) if _is_block_list(blocks)
+                   else ["invalid_blocks_format"])
+    if isinstance(body.get("text"), str) and body.get("mrkdwn", True) is not False:
+        errors += mrkdwn_errors(body["text"], "/text")
+    return errors
+
+
 _sign = sign  # SlackSender.post has a ``sign`` flag that shadows the function inside it
 
 
@@ -144,7 +166,12 @@ class SlackSender:
             ("response_url", response_url or self._response_url("commands")),
             ("trigger_id", trigger_id or self.new_trigger_id()),
         ]
-        return self.post(urlencode(fields).encode(), FORM)
+        reply = self.post(urlencode(fields).encode(), FORM)
+        problems = command_reply_errors(reply)
+        if problems:
+            # Slack shows the person an error instead of a reply it cannot render: the test must fail.
+            raise InvalidReply(f"invalid_blocks: {problems}")
+        return reply
 
     def event(
         self,

@@ -94,11 +94,13 @@ class DigestData:
         return self.wins == 0 and not self.narratives
 
 
-def permalink(channel: str | None, ts: str | None) -> str | None:
-    """Slack's archive link for a message (it redirects into the right workspace)."""
+def permalink(channel: str | None, ts: str | None, base_url: str | None = None) -> str | None:
+    """A message's archive link in the workspace's own domain (`base_url`, "https://acme.slack.com/",
+    as chat.getPermalink writes it); Slack's redirector "https://slack.com/" when the domain is unknown."""
     if not channel or not ts or not _CHANNEL_RE.fullmatch(channel) or not _TS_RE.fullmatch(ts):
         return None
-    return f"https://slack.com/archives/{channel}/p{ts.replace('.', '')}"
+    base = base_url if base_url and base_url.endswith("/") else "https://slack.com/"
+    return f"{base}archives/{channel}/p{ts.replace('.', '')}"
 
 
 def _distinct(ids: list[str]) -> tuple[str, ...]:
@@ -106,13 +108,15 @@ def _distinct(ids: list[str]) -> tuple[str, ...]:
 
 
 def build_digest(session: Session, team_id: str, week: str, tz: str,
-                 now: datetime | None = None, *, channel_id: str | None = None) -> DigestData:
+                 now: datetime | None = None, *, channel_id: str | None = None,
+                 base_url: str | None = None) -> DigestData:
     """The digest of `team_id` for ISO `week` ("2026-W48"), Monday to Monday in `tz`. `session`
     must be opened for `team_id` (`db.read(team_id)`): opt-outs are read through its scope.
     `channel_id`: where it is shown; wins and narratives said in private conversations are listed
     only in their own (None: in none).
 
-    With `now`, what happened after it is left out (a digest "as of" that moment)."""
+    With `now`, what happened after it is left out (a digest "as of" that moment). `base_url` is the
+    workspace's address, for message links."""
     start, end = week_bounds(week, tz)
     until = min(end, now) if now is not None else end
     hidden = opted_out_ids(session)
@@ -163,7 +167,7 @@ def build_digest(session: Session, team_id: str, week: str, tz: str,
     best = tuple(
         BestWin(id=w.id, owner_ids=tuple(owners.get(w.id, ())), text=w.text, text_format=w.text_format,
                 tool=w.tool, minutes_saved=w.minutes_saved,
-                permalink=permalink(w.message_channel, w.message_ts), created_at=w.created_at)
+                permalink=permalink(w.message_channel, w.message_ts, base_url), created_at=w.created_at)
         for w in ranked
     )
 
@@ -187,7 +191,7 @@ def build_digest(session: Session, team_id: str, week: str, tz: str,
         reinvested=tuple(sorted(split.items(), key=lambda kv: (kv[0] == NOT_SAID, -kv[1], kv[0]))),
         top_tools=tuple((tool, n) for tool, n in tools),
         best_wins=best, more_wins=count - len(best),
-        narratives=tuple(_narrative_item(n) for n in narratives[:NARRATIVES_SHOWN]),
+        narratives=tuple(_narrative_item(n, base_url) for n in narratives[:NARRATIVES_SHOWN]),
         more_narratives=max(0, len(narratives) - NARRATIVES_SHOWN),
         leaders_sharing=len(leaders),
         nominated=nominated, accepted=accepted, done=done,
@@ -197,10 +201,10 @@ def build_digest(session: Session, team_id: str, week: str, tz: str,
     )
 
 
-def _narrative_item(n: Narrative) -> NarrativeItem:
+def _narrative_item(n: Narrative, base_url: str | None) -> NarrativeItem:
     return NarrativeItem(id=n.id, author_id=n.author_id, text=n.text, text_format=n.text_format,
                          tools=n.tools, minutes_saved=n.minutes_saved, is_leader=n.is_leader,
-                         permalink=permalink(n.message_channel, n.message_ts), created_at=n.created_at)
+                         permalink=permalink(n.message_channel, n.message_ts, base_url), created_at=n.created_at)
 
 
 def _teachbacks(session: Session, team_id: str, start: datetime, until: datetime,

@@ -38,7 +38,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-__all__ = ["KNOWN_TOOLS", "ParsedWin", "format_minutes", "parse_duration", "parse_win_text", "readable_text"]
+__all__ = ["KNOWN_TOOLS", "ParsedWin", "parse_duration", "parse_win_text", "readable_text"]
 
 # Storage is a 32-bit INTEGER column; anything bigger is not a real answer anyway.
 _MAX_MINUTES = 2**31 - 1
@@ -48,7 +48,7 @@ _MAX_MINUTES = 2**31 - 1
 class ParsedWin:
     text: str  # exactly the input, unchanged
     recipients: tuple[str, ...]  # user ids mentioned, in order, deduplicated; () means the caller's own win
-    minutes_saved: int | None  # None when no time was found
+    minutes_saved: int | None  # None when no time was found; negative for "saved -3h" (never counted)
     tool: str | None  # canonical display name, e.g. "ChatGPT"
     tags: tuple[str, ...]  # lower-cased tag words without '#', deduplicated, in order
 
@@ -157,6 +157,8 @@ _SAVED_AFTER_RE = re.compile(
     r"\s*(?:of\s+(?:time|work|effort|toil)\s+)?sav(?:ed|ing|ings)\b",
     re.I,
 )
+# A minus glued to the number ("-3h", "−3h"), but not a range ("2-3h") nor a dash with a space ("x - 3h").
+_MINUS_RE = re.compile(r"(?:^|(?<=[^\w.,]))[-\u2212]$")
 _WINDOW = 60  # how far around a duration we look for "saved" / "from": bounded, so linear
 
 
@@ -216,6 +218,8 @@ def _span(m: re.Match[str]) -> _Span | None:
         if half:
             value += Decimal("0.5")
         total += value * factor
+    if _MINUS_RE.search(m.string, max(0, m.start() - 2), m.start()):
+        total = -total  # "saved -3h": a negative time, never counted as 3 h
     return _Span(m.start(), m.end(), total)
 
 
@@ -224,10 +228,13 @@ def _spans(text: str) -> list[_Span]:
 
 
 def _to_int(minutes: Decimal | None) -> int | None:
-    if minutes is None or minutes < 0:
+    """Whole minutes; negative stays negative (the caller refuses it and says why)."""
+    if minutes is None:
         return None
-    value = int(minutes.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    return value if value <= _MAX_MINUTES else None
+    value = int(abs(minutes).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if value > _MAX_MINUTES:
+        return None
+    return -value if minutes < 0 else value
 
 
 def _clause_before(text: str, span: _Span, floor: int) -> str:
@@ -251,7 +258,7 @@ def _minutes_in(text: str) -> int | None:
         else:
             continue
         in_pair.update((i, i + 1))
-        if not found_pair and before is not None and after is not None and before > after:
+        if not found_pair and before is not None and after is not None and 0 <= after < before:
             found_pair, pair_result = True, before - after
     if found_pair:
         return _to_int(pair_result)
@@ -272,26 +279,12 @@ def parse_duration(text: str) -> int | None:
     """Minutes in a plain-text time like "3h", "2.5 hours", "45m", "1h30m", "90 min", "2h → 20m".
 
     Same rules as the win text (so "about 3h a week" is 180). A bare number ("90") is None: it
-    does not say whether it means minutes or hours."""
+    does not say whether it means minutes or hours, and a negative time ("-3h") is None too."""
     try:
-        return _minutes_in(text)
+        minutes = _minutes_in(text)
     except Exception:  # a parser of user text must never raise
         return None
-
-
-def format_minutes(minutes: int | None) -> str:
-    """20 → "20 min"; whole or one-decimal hours when exact ("1 h", "1.5 h"); else "1 h 40 min".
-
-    None → "" so callers can write `format_minutes(m) or "—"`."""
-    if minutes is None:
-        return ""
-    if minutes < 60:
-        return f"{minutes} min"
-    if minutes % 60 == 0:
-        return f"{minutes // 60} h"
-    if minutes % 6 == 0:  # tenths of an hour are 6 minutes: one decimal is exact
-        return f"{minutes // 60}.{minutes % 60 // 6} h"
-    return f"{minutes // 60} h {minutes % 60} min"
+    return minutes if minutes is None or minutes >= 0 else None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from bot.blocks.typos import anyway_value, did_you_mean
 from bot.blocks.win import help_message, receipt, win_modal
 from bot.deps import Deps
 from bot.listeners.commands.router import Call, Subcommands, call_from, near_miss, split
+from bot.services.teachbacks import teachback_emoji
 from bot.services.wins import find_by_trigger, record_win
 
 
@@ -79,4 +80,6 @@ def open_win_modal(call: Call, client: WebClient) -> None:
 
 
 def ack_help(call: Call, deps: Deps) -> dict[str, Any]:
-    return help_message()
+    with deps.db.read(call.team_id) as session:
+        emoji = teachback_emoji(session, call.team_id)  # the workspace may have chosen its own
+    return help_message(emoji)

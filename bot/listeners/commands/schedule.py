@@ -19,6 +19,7 @@ from bot.blocks.prompts import prompt_blocks
 from bot.blocks.text import escape, truncate
 from bot.deps import Deps
 from bot.directory import Directory
+from bot.jobs.links import workspace_url
 from bot.listeners.commands.router import Call, Subcommand
 from bot.manifest import invite_hint
 from bot.models import KIND_DIGEST, KIND_PROMPTS, Workspace, utcnow
@@ -152,9 +153,11 @@ def _preview(kind: str, call: Call, deps: Deps, client: WebClient) -> dict[str, 
         sub = subs.get_subscription(session, call.team_id, kind, channel) if channel else None
     tz = sub.tz if sub else people.user_tz(deps.db, Directory(client), call.team_id, call.user_id)
     period = subs.iso_week(utcnow(), tz)
+    base_url = workspace_url(client, call.team_id) if kind == KIND_DIGEST else None  # before the session opens
     with deps.db.read(call.team_id) as session:
         if kind == KIND_DIGEST:
-            text, blocks = digest_blocks(build_digest(session, call.team_id, period, tz, channel_id=channel or None))
+            text, blocks = digest_blocks(build_digest(session, call.team_id, period, tz, channel_id=channel or None,
+                                                      base_url=base_url))
         else:
             ws = session.get(Workspace, call.team_id)
             prompt = prompt_for_channel(session, call.team_id, channel, before=period)

@@ -9,12 +9,13 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from bot.blocks.narratives import MAX_CHECKED, MAX_HOW, MAX_TOOLS, NARRATIVE_MODAL
+from bot.blocks.words import hours
 from bot.deps import Deps
 from bot.listeners.views.win_modal import state_value
 from bot.models import TEXT_PLAIN
 from bot.services.narratives import record_narrative, valid_period
 from bot.services.wins import MAX_MINUTES_SAVED
-from bot.services.wintext import format_minutes, parse_duration
+from bot.services.wintext import parse_duration
 
 _CHANNEL_RE = re.compile(r"[CGD][A-Z0-9]+")
 __all__ = ["NARRATIVE_MODAL", "handle_narrative_modal", "read_narrative_form"]
@@ -48,7 +49,7 @@ def read_narrative_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[st
         elif minutes is None:
             errors["saved"] = "Write a time like 3h, 45m or 1h30m."
         elif minutes > MAX_MINUTES_SAVED:
-            errors["saved"] = f"That's more than {format_minutes(MAX_MINUTES_SAVED)}: is it a typo?"
+            errors["saved"] = f"That's more than {hours(MAX_MINUTES_SAVED)}: is it a typo?"
     channel = state_value(values, "channel")
     fields = {
         "text": how,

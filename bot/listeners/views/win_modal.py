@@ -8,11 +8,12 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from bot.blocks.win import OTHER_TOOL
+from bot.blocks.words import hours
 from bot.deps import Deps
 from bot.models import TEXT_PLAIN
 from bot.services.win_edit import save_edit
 from bot.services.wins import MAX_MINUTES_SAVED, REINVEST_CATEGORIES, record_win
-from bot.services.wintext import format_minutes, parse_duration
+from bot.services.wintext import parse_duration
 
 MAX_TEXT = 3000
 
@@ -54,7 +55,7 @@ def read_win_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str
         elif minutes <= 0:
             errors["saved"] = "Time saved must be more than zero, e.g. 30m."
         elif minutes > MAX_MINUTES_SAVED:
-            errors["saved"] = f"That's more than {format_minutes(MAX_MINUTES_SAVED)} for one win: is it a typo?"
+            errors["saved"] = f"That's more than {hours(MAX_MINUTES_SAVED)} for one win: is it a typo?"
     reinvest = state_value(values, "reinvest")
     if reinvest is not None and reinvest not in REINVEST_CATEGORIES:
         reinvest = None

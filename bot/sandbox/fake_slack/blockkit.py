@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.sandbox.fake_slack.common import (
@@ -24,6 +25,31 @@ from bot.sandbox.fake_slack.common import (
     MAX_URL,
     _err,
 )
+
+# Everything Slack reads as a token in mrkdwn (SLACK_FACTS §5). A "<" that opens none of these is
+# markup Slack cannot render: the text shows garbled or vanishes, so the sandbox refuses it.
+_MRKDWN_TOKEN = re.compile(
+    r"<(?:@[UW][A-Z0-9]+"  # user
+    r"|#[CG][A-Z0-9]+"  # channel
+    r"|!(?:here|channel|everyone)"  # special mentions
+    r"|!subteam\^S[A-Z0-9]+"  # user group
+    r"|!date\^\d+\^[^|<>]+(?:\^[^|<>]+)?"  # date, with its fallback label below
+    r"|https?://[^\s<>|]+|mailto:[^\s<>|]+"  # links
+    r")(?:\|[^<>]*)?>"
+)
+
+
+def mrkdwn_errors(text: str, pointer: str) -> list[str]:
+    """One error when `text` (mrkdwn) has a "<" that does not open a Slack token."""
+    pos = text.find("<")
+    while pos != -1:
+        m = _MRKDWN_TOKEN.match(text, pos)
+        if m is None:
+            bad = text[pos : pos + 40]
+            return [f"invalid mrkdwn: unescaped '<' does not open a Slack token ({bad!r}); write it as &lt; "
+                    f"[json-pointer:{pointer}]"]
+        pos = text.find("<", m.end())
+    return []
 
 
 def _too_long(pointer: str, limit: int) -> str:
@@ -57,6 +83,8 @@ def _check_text(obj: Any, pointer: str, limit: int, errors: list[str], *, plain_
         errors.append(f"must be more than 0 characters [json-pointer:{pointer}/text]")
     elif len(text) > limit:
         errors.append(_too_long(f"{pointer}/text", limit))
+    elif obj.get("type") == "mrkdwn":
+        errors.extend(mrkdwn_errors(text, f"{pointer}/text"))
 
 
 def _check_options(options: Any, pointer: str, errors: list[str]) -> None:

@@ -9,6 +9,7 @@ from bot.sandbox.fake_slack.blockkit import (
     _invalid,
     _is_block_list,
     block_errors,
+    mrkdwn_errors,
 )
 from bot.sandbox.fake_slack.common import (
     _CHANNEL_ID,
@@ -146,6 +147,11 @@ class WorldMixin:
             return _err("no_text")
         if isinstance(text, str) and len(text) > MAX_MESSAGE_TEXT:
             return _err("msg_too_long")
+        if isinstance(text, str) and params.get("mrkdwn") not in (False, "false", "0"):
+            # The top-level text is mrkdwn too (notifications, and the message when there are no blocks).
+            errors = mrkdwn_errors(text, "/text")
+            if errors:
+                return _invalid("invalid_blocks", errors)
         return None
 
     def _find_message(self, channel_ref: Any, ts: Any) -> tuple[dict[str, Any] | None, str | None]:
