@@ -59,8 +59,9 @@ def create_app(
         "signing_secret": settings.slack_signing_secret or "socket-mode",
         "process_before_response": process_before_response,
         "raise_error_for_unhandled_request": False,
-        # Socket Mode requests are not signed; HTTP requests always are.
-        "request_verification_enabled": not settings.slack_app_token,
+        # bot/web.py verifies HTTP requests on the raw bytes before parsing them itself, and hands
+        # Bolt re-encoded JSON; Socket Mode requests are not signed.
+        "request_verification_enabled": False,
     }
     if settings.oauth_enabled:
         store = clients.installation_store

@@ -60,7 +60,8 @@ class Server:
         self.app: App = create_app(settings, db=self.runtime.db, clients=self.runtime.clients,
                                    notify_jobs=worker.notify if worker else None,
                                    process_before_response=process_before_response)
-        self.web = WebApp(self.app, self.runtime.db, verify_headers=not settings.slack_app_token)
+        self.web = WebApp(self.app, self.runtime.db, signing_secret=settings.slack_signing_secret,
+                          metrics_token=settings.metrics_token)
         if worker:
             worker.busy = self.web.busy
         self.use_scheduler = scheduler

@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite:///aiwins.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-SECRET_KEYS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN")
+SECRET_KEYS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN", "METRICS_TOKEN")
 
 
 class ConfigError(Exception):
@@ -37,6 +37,7 @@ class Settings:
     slack_app_token: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
     log_format: str = "text"
+    metrics_token: str | None = field(default=None, repr=False)
 
     @property
     def oauth_enabled(self) -> bool:
@@ -119,6 +120,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | N
         slack_app_token=app_token,
         log_level=log_level,
         log_format=log_format,
+        metrics_token=get("METRICS_TOKEN"),
     )
 
 
@@ -130,7 +132,7 @@ class RedactSecrets(logging.Filter):
         self.secrets = [
             s
             for s in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_client_secret,
-                      settings.slack_app_token)
+                      settings.slack_app_token, settings.metrics_token)
             if s
         ]
 
