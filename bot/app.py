@@ -12,7 +12,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
-from bot.db import Database
+from bot.db import DATABASE_ERRORS, Database
 from bot.deps import Deps
 from bot.listeners import register_listeners
 from bot.models.slack_oauth import BOTS_TABLE, INSTALLATIONS_TABLE, OAUTH_STATES_TABLE
@@ -99,10 +99,15 @@ def create_app(
     @app.error
     def on_error(error: Exception, body: dict[str, Any], request: BoltRequest) -> BoltResponse:
         kind = body.get("type") or ("command" if body.get("command") else "unknown")
-        log.exception(
-            "unhandled error in listener (kind=%s team=%s user=%s)",
-            kind, _team_of(body), _user_of(body), exc_info=error,
-        )
+        if isinstance(error, DATABASE_ERRORS):
+            # An outage is not a bug: one line per request, no traceback (see bot/db.py for the limits).
+            log.error("database unavailable, nothing saved (kind=%s team=%s user=%s): %s",
+                      kind, _team_of(body), _user_of(body), _reason(error))
+        else:
+            log.exception(
+                "unhandled error in listener (kind=%s team=%s user=%s)",
+                kind, _team_of(body), _user_of(body), exc_info=error,
+            )
         if kind == "event_callback":
             # Nothing was recorded: let Slack deliver the event again later.
             return BoltResponse(status=503, body="")
@@ -116,6 +121,12 @@ def create_app(
     register_listeners(app)
     app.deps = deps  # type: ignore[attr-defined]  # for the web layer and tests
     return app
+
+
+def _reason(error: Exception) -> str:
+    orig = getattr(error, "orig", None) or error
+    first_line = (str(orig).strip().splitlines() or [""])[0]
+    return f"{type(orig).__name__}: {first_line}"
 
 
 def _team_of(body: dict[str, Any]) -> str | None:

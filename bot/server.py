@@ -21,6 +21,9 @@ from bot.slack_client import SlackClients
 from bot.web import MAX_BODY, WebApp
 
 log = logging.getLogger(__name__)
+# Every database call of a running server ends within this (plus connecting, at most 2 s): a
+# hung database gets the person "nothing was saved" within Slack's 3 seconds (bot/db.py).
+QUERY_TIMEOUT = 2.0
 
 
 @dataclass
@@ -36,7 +39,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True, worker_threads: i
                   poll_interval: float = 1.0) -> Runtime:
     if migrate:
         upgrade(settings.database_url)
-    db = Database(settings.database_url, pool_size=12)
+    db = Database(settings.database_url, pool_size=12, query_timeout=QUERY_TIMEOUT)
     clients = make_clients(settings, db)
     worker = Worker(JobContext(db=db, clients=clients), threads=worker_threads, poll_interval=poll_interval)
     return Runtime(settings=settings, db=db, clients=clients, worker=worker)

@@ -234,6 +234,6 @@ class WebApp:
             self.database_down = True
             return _json(start_response, 503, {"status": "unavailable", "reason": reason})
         if self.database_down:
-            log.warning("health check: the database answers again")
+            log.info("health check: the database answers again")
             self.database_down = False
         return _json(start_response, 200, {"status": "ok"})
