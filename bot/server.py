@@ -83,7 +83,7 @@ class Server:
                                    notify_jobs=worker.notify if worker else None,
                                    process_before_response=process_before_response)
         self.web = WebApp(self.app, self.runtime.db, signing_secret=settings.slack_signing_secret,
-                          metrics_token=settings.metrics_token)
+                          metrics_token=settings.metrics_token, token_health=self.runtime.clients.token_health)
         if worker:
             worker.busy = self.web.busy
         self.use_scheduler = scheduler

@@ -22,6 +22,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.db import Database
 from bot.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from bot.slack_client import TokenHealth
 
 log = logging.getLogger(__name__)
 
@@ -117,12 +118,13 @@ def _json(start_response: StartResponse, status: int, data: dict[str, Any]) -> I
 
 class WebApp:
     def __init__(self, bolt: App, db: Database, *, signing_secret: str | None,
-                 metrics_token: str | None = None) -> None:
+                 metrics_token: str | None = None, token_health: TokenHealth | None = None) -> None:
         self.bolt = bolt
         self.db = db
         # None (Socket Mode without a signing secret): no HTTP request can be verified, so none is served.
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self.metrics_token = metrics_token
+        self.token_health = token_health
         self.database_down = False  # what the last health check found; outages are logged once
         self.in_flight = 0  # Slack requests being answered right now (the worker defers to them)
         self._lock = threading.Lock()
@@ -236,4 +238,8 @@ class WebApp:
         if self.database_down:
             log.info("health check: the database answers again")
             self.database_down = False
+        problem = self.token_health.problem if self.token_health else None
+        if problem:
+            return _json(start_response, 503, {"status": "unavailable",
+                                               "reason": f"Slack refuses SLACK_BOT_TOKEN: {problem}"})
         return _json(start_response, 200, {"status": "ok"})

@@ -198,3 +198,19 @@ def test_metrics_need_the_bearer_token(settings):
         assert status == 200 and "aiwins_http_requests_total" in body
     finally:
         srv.stop()
+
+
+def test_healthz_reports_a_refused_bot_token_until_slack_accepts_it_again(server, slack, fake_slack, db):
+    assert slack.command("/aiwin", "drafted it with Claude", user_id=BOB, channel_id=CHANNEL).status == 200
+    fake_slack.wait_for("chat.postMessage", channel=CHANNEL)
+    assert _get(server.url + "/healthz")[0] == 200
+
+    fake_slack.tokens.discard(fake_slack.token)  # revoked in Slack: every call now answers invalid_auth
+    assert slack.command("/aiwin", "summarised it with ChatGPT", user_id=BOB, channel_id=CHANNEL).status == 200
+    wait_until(lambda: _get(server.url + "/healthz")[0] == 503, message="/healthz to report the token")
+    status, body = _get(server.url + "/healthz")
+    assert "SLACK_BOT_TOKEN" in body and "invalid_auth" in body
+
+    fake_slack.tokens.add(fake_slack.token)  # the job worker's retry of the celebration now succeeds
+    wait_until(lambda: _get(server.url + "/healthz")[0] == 200, timeout=30, message="/healthz to recover")
+    assert len(fake_slack.wait_for("chat.postMessage", count=2, channel=CHANNEL, timeout=30)) == 2
