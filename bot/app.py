@@ -41,6 +41,18 @@ def make_clients(settings: Settings, db: Database) -> SlackClients:
     return SlackClients(settings.slack_api_url, token=settings.slack_bot_token)
 
 
+class _SameTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when given a client that carries that
+    very token (slack_bolt/app/app.py) and warns on every start that it "will be unused". Our
+    settings are the one source of configuration, so the notice is always noise; nothing else is hidden."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_SAME_TOKEN_NOTICE = _SameTokenNotice()
+
+
 def create_app(
     settings: Settings,
     *,
@@ -63,6 +75,7 @@ def create_app(
         # Bolt re-encoded JSON; Socket Mode requests are not signed.
         "request_verification_enabled": False,
     }
+    logging.getLogger("slack_bolt.App").addFilter(_SAME_TOKEN_NOTICE)  # once: the same filter object
     if settings.oauth_enabled:
         store = clients.installation_store
         app = App(
