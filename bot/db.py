@@ -163,6 +163,7 @@ class Database:
         if self._probe is None:
             self._probe = make_engine(self.url, query_timeout=self.query_timeout, probe=True)
         with self._probe.connect() as conn:
+            conn.execution_options(**{_READ_ONLY: True})  # SQLite: no write lock for a health check
             conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:

@@ -100,8 +100,10 @@ def _check_shape(data: dict[str, Any]) -> None:
     for key, kind in _CONTAINERS.items():
         if key in data and not isinstance(data[key], kind):
             raise MalformedBody(f"{key!r} is not a JSON {'object' if kind is dict else 'array'}")
+    if "actions" in data and not data["actions"]:
+        raise MalformedBody("'actions' is empty")  # Bolt reads actions[0]
     for key in ("actions", "authorizations"):
-        if key in data and not (data[key] and all(isinstance(x, dict) for x in data[key])):
+        if not all(isinstance(x, dict) for x in data.get(key, ())):
             raise MalformedBody(f"{key!r} is not a list of objects")
     for key in _IDS:
         if not isinstance(data.get(key), dict | str | None):
