@@ -11,6 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.db import DATABASE_ERRORS
 from bot.jobs import queue
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,9 @@ def _guarded(fn: Callable[[Any], None], job_id: str) -> Callable[[Any], None]:
     def run(runtime: Any) -> None:
         try:
             fn(runtime)
+        except DATABASE_ERRORS as e:  # an outage, not a bug: no traceback
+            log.warning("periodic job %s skipped, the database is unavailable (%s); it runs again at its "
+                        "next time", job_id, type(getattr(e, "orig", None) or e).__name__)
         except Exception:
             log.exception("periodic job %s failed; it runs again at its next time", job_id)
 

@@ -41,3 +41,22 @@ def test_a_win_that_cannot_be_posted_is_one_info_line(slack, fake_slack, db, cap
     [record] = [r for r in caplog.records if line in r.getMessage()]
     assert record.levelno == logging.INFO and "not_in_channel" in record.getMessage()
     assert "wrote the plan" not in caplog.text
+
+
+def test_periodic_jobs_log_a_database_outage_without_a_traceback(caplog):
+    from bot.scheduler import build_scheduler
+    from bot.server import build_runtime
+    from bot.settings import Settings
+
+    # Nothing listens on port 1: every periodic job finds the database unavailable.
+    settings = Settings(database_url="postgresql+psycopg://postgres@127.0.0.1:1/gone", slack_bot_token="xoxb-1")
+    runtime = build_runtime(settings, migrate=False)
+    scheduler = build_scheduler(runtime)
+    caplog.set_level(logging.INFO)
+    try:
+        for job in scheduler.get_jobs():
+            job.func(*job.args)
+    finally:
+        runtime.db.dispose()
+    assert not [r for r in caplog.records if r.exc_info]
+    assert any("purge_jobs skipped, the database is unavailable" in m for m in caplog.messages)
