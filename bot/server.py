@@ -143,9 +143,13 @@ class Server:
             self.stop()
 
     def request_stop(self) -> None:
-        """From a signal handler: make the HTTP loop end; serve_forever then stops the rest."""
+        """From a signal handler on the main thread, which runs the HTTP loop: end the loop the way
+        waitress does on Ctrl-C (it catches SystemExit); serve_forever then stops the rest. Closing
+        the listening socket is not enough with poll(): it ignores a closed descriptor."""
+        if self._stopping:
+            return  # already stopping: don't interrupt that
         self._stopping = True
-        self.http.close()
+        raise SystemExit(0)
 
     def stop(self) -> None:
         self._stopping = True
