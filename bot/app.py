@@ -11,7 +11,7 @@ from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
-from bot.db import Database
+from bot.db import DATABASE_ERRORS, Database
 from bot.deps import Deps
 from bot.listeners import register_listeners
 from bot.manifest import BOT_SCOPES as MANIFEST_BOT_SCOPES
@@ -23,6 +23,18 @@ from bot.slack_client import SlackClients, make_client, make_clients
 log = logging.getLogger(__name__)
 
 BOT_SCOPES = list(MANIFEST_BOT_SCOPES)  # what an OAuth install asks for: exactly manifest.yml's bot scopes
+
+
+class _SameTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when given a client that carries that
+    very token (slack_bolt/app/app.py) and warns on every start that it "will be unused". Our
+    settings are the one source of configuration, so the notice is always noise; nothing else is hidden."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_SAME_TOKEN_NOTICE = _SameTokenNotice()
 
 
 def create_app(
@@ -43,9 +55,11 @@ def create_app(
         "signing_secret": settings.slack_signing_secret or "socket-mode",
         "process_before_response": process_before_response,
         "raise_error_for_unhandled_request": False,
-        # Socket Mode requests are not signed; HTTP requests always are.
-        "request_verification_enabled": not settings.slack_app_token,
+        # bot/web.py verifies HTTP requests on the raw bytes before parsing them itself, and hands
+        # Bolt re-encoded JSON; Socket Mode requests are not signed.
+        "request_verification_enabled": False,
     }
+    logging.getLogger("slack_bolt.App").addFilter(_SAME_TOKEN_NOTICE)  # once: the same filter object
     if settings.oauth_enabled:
         store = clients.installation_store
         app = App(
@@ -82,10 +96,15 @@ def create_app(
     @app.error
     def on_error(error: Exception, body: dict[str, Any], request: BoltRequest) -> BoltResponse:
         kind = body.get("type") or ("command" if body.get("command") else "unknown")
-        log.exception(
-            "unhandled error in listener (kind=%s team=%s user=%s)",
-            kind, _team_of(body), _user_of(body), exc_info=error,
-        )
+        if isinstance(error, DATABASE_ERRORS):
+            # An outage is not a bug: one line per request, no traceback (see bot/db.py for the limits).
+            log.error("database unavailable, nothing saved (kind=%s team=%s user=%s): %s",
+                      kind, _team_of(body), _user_of(body), _reason(error))
+        else:
+            log.exception(
+                "unhandled error in listener (kind=%s team=%s user=%s)",
+                kind, _team_of(body), _user_of(body), exc_info=error,
+            )
         if kind == "event_callback":
             # Nothing was recorded: let Slack deliver the event again later.
             return BoltResponse(status=503, body="")
@@ -99,6 +118,12 @@ def create_app(
     register_listeners(app, SUBCOMMANDS)
     app.deps = deps  # type: ignore[attr-defined]  # for the web layer and tests
     return app
+
+
+def _reason(error: Exception) -> str:
+    orig = getattr(error, "orig", None) or error
+    first_line = (str(orig).strip().splitlines() or [""])[0]
+    return f"{type(orig).__name__}: {first_line}"
 
 
 def _team_of(body: dict[str, Any]) -> str | None:

@@ -19,6 +19,9 @@ log = logging.getLogger("aiwins")
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_slack()
     from bot.server import Server
+    from bot.slack_client import check_bot_token
+
+    check_bot_token(settings)
 
     server = Server(settings, host=args.host, port=args.port, scheduler=not args.no_scheduler)
 
@@ -128,16 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--channel", help="channel id (default: every subscribed channel)")
     p.add_argument("--week", help="ISO week like 2026-W48 (default: the current week)")
     p.add_argument("--post", action="store_true", help="post it; once per channel and week")
-    p.set_defaults(func=_digest)
+    p.set_defaults(func=_digest, needs_schema=True)
     p = sub.add_parser("prompts", help="print this week's leadership prompt (or post it once with --post)")
     p.add_argument("--team")
     p.add_argument("--channel")
     p.add_argument("--post", action="store_true")
-    p.set_defaults(func=_prompts)
+    p.set_defaults(func=_prompts, needs_schema=True)
     p = sub.add_parser("export", help="the workspace's wins as CSV on standard output")
     p.add_argument("--team", required=True)
     p.add_argument("--since", help="YYYY-MM-DD: only wins from that day on")
-    p.set_defaults(func=_export)
+    p.set_defaults(func=_export, needs_schema=True)
     p = sub.add_parser("demo", help="a self-contained tour with a simulated Slack")
     p.set_defaults(func=_demo)
     p = sub.add_parser("purge", help="delete every row of one workspace (wins, settings, tokens, jobs)")
@@ -158,6 +161,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     setup_logging(settings)
     try:
+        if getattr(args, "needs_schema", False):
+            from bot.migrate import is_current
+
+            if not is_current(settings.database_url):
+                print(f"aiwins: the database ({safe_url(settings.database_url)}) is not migrated: "
+                      "run `aiwins migrate` first", file=sys.stderr)
+                return 1
         return args.func(args, settings)
     except ConfigError as e:
         print(f"aiwins: configuration error: {e}", file=sys.stderr)

@@ -1,28 +1,63 @@
 """Engine and sessions. SQLite is tuned for a small box (WAL, foreign keys, busy timeout);
 PostgreSQL gets a pre-pinged pool. Write sessions on SQLite take the write lock up front
-(BEGIN IMMEDIATE) so a read-then-write transaction never fails on a stale snapshot."""
+(BEGIN IMMEDIATE) so a read-then-write transaction never fails on a stale snapshot.
+
+With `query_timeout` (the server's request path), no database call waits longer than that: a
+database that accepts connections but never answers gives an error within seconds, not a hang."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
+from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 _READ_ONLY = "aiwins_read_only"
+# What a database outage raises (connect/query timeouts, refused connections, an exhausted pool).
+DATABASE_ERRORS = (OperationalError, PoolTimeout)
+CONNECT_TIMEOUT = 2  # seconds; libpq's minimum
+PING_TIMEOUT = 0.3  # the pool's pre-ping of an idle connection: SELECT 1 answers in a millisecond
+TCP_USER_TIMEOUT_MS = 5000  # a peer that stops acknowledging what we send is gone
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+class _DeadlineConnection(psycopg.Connection):
+    """A psycopg connection whose every wait for the server ends after `deadline` seconds.
+
+    statement_timeout is enforced by the server, so it cannot help when the server (or the
+    network) does not answer at all; then this closes the connection and raises, and the pool
+    drops it (SQLAlchemy treats a closed connection as a disconnect)."""
+
+    deadline: float | None = None
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:  # noqa: ANN401
+        try:
+            return super().wait(gen, interval, timeout if timeout is not None else self.deadline)
+        except psycopg.errors._WaitTimeout:  # noqa: SLF001 - psycopg's own "no answer in time"
+            self.pgconn.finish()
+            raise psycopg.OperationalError(f"the database did not answer within {self.deadline:g}s") from None
+
+
+def make_engine(url: str, *, pool_size: int = 10, query_timeout: float | None = None,
+                probe: bool = False) -> Engine:
+    """`probe`: no pool, a new connection each time (health checks must not trust a pooled one)."""
     parsed = make_url(url)
+    pooling: dict[str, Any] = {"poolclass": NullPool} if probe else {"pool_size": pool_size, "max_overflow": 20}
+    if query_timeout is not None and not probe:
+        pooling["pool_timeout"] = query_timeout  # waiting for a free connection counts too
     if parsed.get_backend_name() == "sqlite":
+        busy_ms = int((query_timeout or 30) * 1000)
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            pool_size=pool_size,
-            max_overflow=20,
+            connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
+            **pooling,
         )
 
         @event.listens_for(engine, "connect")
@@ -33,7 +68,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={busy_ms}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -44,18 +79,52 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is what we ship
-    return create_engine(parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=20)
+    if parsed.drivername != "postgresql+psycopg":
+        return create_engine(parsed, pool_pre_ping=True, **pooling)
+    # URL query parameters win over these defaults.
+    connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, "tcp_user_timeout": TCP_USER_TIMEOUT_MS,
+                                    "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+                                    "keepalives_count": 3}
+    if query_timeout is not None:
+        connect_args["options"] = f"-c statement_timeout={int(query_timeout * 1000)}"
+    connect_args = {k: v for k, v in connect_args.items() if k not in parsed.query}
+    engine = create_engine(parsed, pool_pre_ping=not probe, connect_args=connect_args, **pooling)
+    if query_timeout is not None:
+        # A little longer than statement_timeout, so a slow query ends with the server's clear error.
+        deadline = query_timeout + 0.25
+
+        @event.listens_for(engine, "do_connect")
+        def _connect(dialect, conn_rec, cargs, cparams):  # noqa: ANN001, ANN202
+            conn = _DeadlineConnection.connect(*cargs, **cparams)
+            conn.deadline = deadline
+            return conn
+
+        default_ping = engine.dialect.do_ping
+
+        def _quick_ping(dbapi_conn: _DeadlineConnection) -> bool:
+            # The pre-ping of a pooled connection gets a shorter leash, so a checkout that finds the
+            # database hung still has time to try a new connection within Slack's 3 seconds.
+            dbapi_conn.deadline = PING_TIMEOUT
+            try:
+                return default_ping(dbapi_conn)
+            finally:
+                dbapi_conn.deadline = deadline
+
+        engine.dialect.do_ping = _quick_ping  # type: ignore[method-assign]
+    return engine
 
 
 class Database:
     """The engine plus two kinds of session: `session()` for work that writes, `read()` for reads."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, query_timeout: float | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size)
+        self.query_timeout = query_timeout
+        self.engine = make_engine(url, pool_size=pool_size, query_timeout=query_timeout)
+        self._probe: Engine | None = None
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
-        self._write_lock = threading.Lock() if self.dialect == "sqlite" else nullcontext()
+        self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -69,8 +138,20 @@ class Database:
         (bot/models/tenant.py); without it, such queries must opt in to all workspaces."""
         # SQLite has one writer at a time. Threads of this process queue on a lock instead of
         # on SQLite's busy handler, which sleeps in steps of up to 100 ms and so wrecks tail latency.
-        with self._write_lock, self._write(info={"team_id": team_id}) as session, session.begin():
+        with self._locked(), self._write(info={"team_id": team_id}) as session, session.begin():
             yield session
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        if self._write_lock is None:
+            yield
+            return
+        if not self._write_lock.acquire(timeout=-1 if self.query_timeout is None else self.query_timeout):
+            raise OperationalError("BEGIN IMMEDIATE", None, TimeoutError("the database is busy"))
+        try:
+            yield
+        finally:
+            self._write_lock.release()
 
     @contextmanager
     def read(self, team_id: str | None = None) -> Iterator[Session]:
@@ -78,8 +159,15 @@ class Database:
             yield session
 
     def ping(self) -> None:
-        with self.engine.connect() as conn:
+        """SELECT 1 on a new connection, with the same time limits as requests."""
+        if self._probe is None:
+            self._probe = make_engine(self.url, query_timeout=self.query_timeout, probe=True)
+        with self._probe.connect() as conn:
+            conn.execution_options(**{_READ_ONLY: True})  # SQLite: no write lock for a health check
             conn.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._probe is not None:
+            self._probe.dispose()
+

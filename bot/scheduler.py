@@ -10,6 +10,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 
+from bot.db import DATABASE_ERRORS
 from bot.models import queue
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,9 @@ def _guarded(fn: Callable[[Any], None], job_id: str) -> Callable[[Any], None]:
     def run(runtime: Any) -> None:
         try:
             fn(runtime)
+        except DATABASE_ERRORS as e:  # an outage, not a bug: no traceback
+            log.warning("periodic job %s skipped, the database is unavailable (%s); it runs again at its "
+                        "next time", job_id, type(getattr(e, "orig", None) or e).__name__)
         except Exception:
             log.exception("periodic job %s failed; it runs again at its next time", job_id)
 

@@ -4,6 +4,7 @@ and the waitress HTTP server. `aiwins serve`, the demo, the tests and the benchm
 from __future__ import annotations
 
 import logging
+import resource
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,27 @@ from bot.slack_client import SlackClients, make_clients
 from bot.web import MAX_BODY, WebApp
 
 log = logging.getLogger(__name__)
+# Every database call of a running server ends within this (plus connecting, at most 2 s): a
+# hung database gets the person "nothing was saved" within Slack's 3 seconds (bot/db.py).
+QUERY_TIMEOUT = 2.0
+# Slack sends a whole request at once: a connection idle (or half-sent) this long is not Slack.
+CHANNEL_TIMEOUT = 10
+CLEANUP_INTERVAL = 2  # how often waitress looks for such connections
+MAX_CONNECTIONS = 10_000
+FD_HEADROOM = 256  # files and sockets besides client connections: database pool, Slack API, logs
+
+
+def raise_open_file_limit() -> int:
+    """Raise this process's soft limit on open files to the hard limit; return the soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            log.warning("could not raise the open-file limit from %s", soft)
+    return soft
 
 
 @dataclass
@@ -36,7 +58,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True, worker_threads: i
                   poll_interval: float = 1.0) -> Runtime:
     if migrate:
         upgrade(settings.database_url)
-    db = Database(settings.database_url, pool_size=12)
+    db = Database(settings.database_url, pool_size=12, query_timeout=QUERY_TIMEOUT)
     clients = make_clients(settings, db)
     worker = Worker(JobContext(db=db, clients=clients), threads=worker_threads, poll_interval=poll_interval,
                     handlers=JOB_HANDLERS)
@@ -61,14 +83,18 @@ class Server:
         self.app: App = create_app(settings, db=self.runtime.db, clients=self.runtime.clients,
                                    notify_jobs=worker.notify if worker else None,
                                    process_before_response=process_before_response)
-        self.web = WebApp(self.app, self.runtime.db, verify_headers=not settings.slack_app_token)
+        self.web = WebApp(self.app, self.runtime.db, signing_secret=settings.slack_signing_secret,
+                          metrics_token=settings.metrics_token, token_health=self.runtime.clients.token_health)
         if worker:
             worker.busy = self.web.busy
         self.use_scheduler = scheduler
+        files = raise_open_file_limit()
         self.http = waitress.create_server(
             self.web, host=host, port=settings.port if port is None else port, threads=threads,
             max_request_body_size=MAX_BODY, ident="aiwins", clear_untrusted_proxy_headers=True,
-            channel_timeout=60, connection_limit=1000,
+            channel_timeout=CHANNEL_TIMEOUT, cleanup_interval=CLEANUP_INTERVAL,
+            connection_limit=max(100, min(MAX_CONNECTIONS, files - FD_HEADROOM)),
+            asyncore_use_poll=True,  # select() cannot watch descriptors past 1024
         )
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -118,9 +144,13 @@ class Server:
             self.stop()
 
     def request_stop(self) -> None:
-        """From a signal handler: make the HTTP loop end; serve_forever then stops the rest."""
+        """From a signal handler on the main thread, which runs the HTTP loop: end the loop the way
+        waitress does on Ctrl-C (it catches SystemExit); serve_forever then stops the rest. Closing
+        the listening socket is not enough with poll(): it ignores a closed descriptor."""
+        if self._stopping:
+            return  # already stopping: don't interrupt that
         self._stopping = True
-        self.http.close()
+        raise SystemExit(0)
 
     def stop(self) -> None:
         self._stopping = True

@@ -18,7 +18,7 @@ from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite:///aiwins.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-SECRET_KEYS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN")
+SECRET_KEYS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN", "METRICS_TOKEN")
 
 
 class ConfigError(Exception):
@@ -37,6 +37,7 @@ class Settings:
     slack_app_token: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
     log_format: str = "text"
+    metrics_token: str | None = field(default=None, repr=False)
 
     @property
     def oauth_enabled(self) -> bool:
@@ -60,6 +61,26 @@ class Settings:
         return f"Settings({shown})"
 
 
+def check_database_url(url: str) -> None:
+    """A SQLite or PostgreSQL URL whose (synchronous) driver is installed, or ConfigError."""
+    example = "(example: sqlite:///aiwins.db or postgresql+psycopg://user:password@host/aiwins)"
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"DATABASE_URL is not a database URL {example}") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(f"DATABASE_URL: {parsed.get_backend_name()!r} is not supported, only SQLite and "
+                          f"PostgreSQL {example}")
+    name = "postgresql+psycopg" if parsed.drivername == "postgresql" else parsed.drivername
+    try:
+        dialect = parsed.set(drivername=name).get_dialect()
+        dialect.import_dbapi()
+    except Exception:  # noqa: BLE001 - an unknown dialect or a driver that is not installed
+        raise ConfigError(f"DATABASE_URL: the driver {name!r} is not available {example}") from None
+    if dialect.is_async:
+        raise ConfigError(f"DATABASE_URL: {name!r} is an asyncio driver; use a synchronous one {example}")
+
+
 def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | None = ".env") -> Settings:
     """Read settings from `environ` (default: os.environ) over the values of a `.env` file."""
     values: dict[str, str | None] = {}
@@ -75,10 +96,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | N
         return raw or None
 
     database_url = get("DATABASE_URL") or DEFAULT_DATABASE_URL
-    try:
-        make_url(database_url)
-    except ArgumentError:
-        raise ConfigError("DATABASE_URL is not a database URL (example: sqlite:///aiwins.db)") from None
+    check_database_url(database_url)
 
     api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
     if urlparse(api_url).scheme not in ("http", "https") or not urlparse(api_url).netloc:
@@ -119,6 +137,7 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | N
         slack_app_token=app_token,
         log_level=log_level,
         log_format=log_format,
+        metrics_token=get("METRICS_TOKEN"),
     )
 
 
@@ -130,7 +149,7 @@ class RedactSecrets(logging.Filter):
         self.secrets = [
             s
             for s in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_client_secret,
-                      settings.slack_app_token)
+                      settings.slack_app_token, settings.metrics_token)
             if s
         ]
 

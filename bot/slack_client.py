@@ -6,6 +6,7 @@ up the workspace's bot token in the installation store, so callers never change.
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from slack_sdk import WebClient
@@ -18,7 +19,43 @@ from slack_sdk.web import SlackResponse
 from bot.db import Database
 from bot.metrics import SLACK_API_ERRORS
 from bot.models.slack_oauth import BOTS_TABLE, INSTALLATIONS_TABLE
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+# What Slack answers when the token itself is no good: nothing works until a person fixes it.
+AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
+
+
+class TokenHealth:
+    """Whether Slack accepted SLACK_BOT_TOKEN on the last call (single-workspace mode); /healthz
+    reports a refusal until a call succeeds again."""
+
+    def __init__(self) -> None:
+        self.problem: str | None = None
+
+    def saw(self, error: str | None) -> None:
+        if error in AUTH_ERRORS and self.problem != error:
+            log.error("Slack refuses SLACK_BOT_TOKEN: %s", error)
+            self.problem = error
+        elif error is None and self.problem is not None:
+            log.info("Slack accepts SLACK_BOT_TOKEN again")
+            self.problem = None
+
+
+def check_bot_token(settings: Settings) -> None:
+    """Call auth.test once at start: a bot token Slack refuses is a configuration error."""
+    if settings.oauth_enabled or not settings.slack_bot_token:
+        return
+    try:
+        make_client(settings.slack_bot_token, settings.slack_api_url).auth_test()
+    except SlackApiError as e:
+        error = e.response.get("error")
+        if error in AUTH_ERRORS:
+            raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({error}): copy the Bot User OAuth Token "
+                              "from your Slack app's OAuth & Permissions page") from None
+        log.warning("could not check SLACK_BOT_TOKEN with Slack at start: %s", error)
+    except Exception as e:  # noqa: BLE001 - Slack unreachable: start anyway, the token is checked on use
+        log.warning("could not check SLACK_BOT_TOKEN with Slack at start: %s", type(e).__name__)
 
 
 class NotInstalled(LookupError):
@@ -26,17 +63,25 @@ class NotInstalled(LookupError):
 
 
 class MeteredWebClient(WebClient):
-    """A WebClient that counts failed calls in the `aiwins_slack_api_errors_total` metric."""
+    """A WebClient that counts failed calls in the `aiwins_slack_api_errors_total` metric, and
+    tells `token_health` whether Slack accepted its token."""
+
+    token_health: TokenHealth | None = None
 
     def api_call(self, api_method: str, **kwargs) -> SlackResponse:  # noqa: ANN003 - WebClient's signature
         try:
-            return super().api_call(api_method, **kwargs)
+            response = super().api_call(api_method, **kwargs)
         except SlackApiError as e:
             SLACK_API_ERRORS.labels(api_method, str(e.response.get("error") or e.response.status_code)).inc()
+            if self.token_health is not None:
+                self.token_health.saw(e.response.get("error"))
             raise
         except Exception as e:
             SLACK_API_ERRORS.labels(api_method, type(e).__name__).inc()
             raise
+        if self.token_health is not None:
+            self.token_health.saw(None)
+        return response
 
 
 def make_client(token: str | None, base_url: str, *, timeout: int = 10) -> MeteredWebClient:
@@ -62,6 +107,9 @@ class SlackClients:
         self.base_url = base_url
         self.token = token
         self.installation_store = installation_store
+        # Only one token to watch in single-workspace mode; in OAuth mode one workspace's revoked
+        # token says nothing about the app's health.
+        self.token_health = TokenHealth() if token and installation_store is None else None
         self._by_token: dict[str, MeteredWebClient] = {}
         self._lock = threading.Lock()
 
@@ -80,6 +128,8 @@ class SlackClients:
             client = self._by_token.get(token)
             if client is None:
                 client = self._by_token[token] = make_client(token, self.base_url)
+                if token == self.token:
+                    client.token_health = self.token_health
             return client
 
     def for_team(self, team_id: str, enterprise_id: str | None = None) -> MeteredWebClient:

@@ -1,24 +1,28 @@
 """The HTTP face of the app: a small WSGI router around Bolt, served by waitress.
 
-POST /slack/events   every Slack request (commands, events, interactivity), verified by Bolt
+POST /slack/events   every Slack request (commands, events, interactivity), verified and parsed here
 GET  /slack/install, /slack/oauth_redirect   multi-workspace OAuth, when configured
 GET  /healthz        200 when the database answers, 503 with the reason when not
-GET  /metrics        Prometheus text format"""
+GET  /metrics        Prometheus text format, for `Authorization: Bearer $METRICS_TOKEN` only"""
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import App, BoltRequest
+from slack_sdk.signature import SignatureVerifier
 
 from bot.db import Database
 from bot.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from bot.slack_client import TokenHealth
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +52,82 @@ def _headers(environ: dict[str, Any]) -> dict[str, str]:
 
 
 def _well_formed_signature_headers(headers: dict[str, str]) -> bool:
-    """Bolt verifies the signature; this only turns a malformed header into a 401, never a 500."""
+    """SignatureVerifier raises on a non-numeric timestamp or a non-ASCII signature: those are 401s."""
     ts = headers.get("x-slack-request-timestamp", "")
     sig = headers.get("x-slack-signature", "")
-    return ts.isdigit() and len(ts) < 12 and sig.startswith("v0=") and len(sig) < 200
+    return ts.isdigit() and len(ts) < 12 and sig.startswith("v0=") and len(sig) < 200 and sig.isascii()
+
+
+class MalformedBody(ValueError):
+    """A signed request whose body is not one of the shapes Slack sends."""
+
+
+def parse_slack_body(body: str, content_type: str | None) -> dict[str, Any]:
+    """The request as a dict, decided by content type and exact field names only.
+
+    Bolt's own parser guesses (slack_bolt/request/internals.py::parse_body): a form body that
+    merely contains the text "payload" anywhere, e.g. in a command's text, is read as an
+    interactivity payload, and any body starting with "{" as JSON."""
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind == "application/json":
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise MalformedBody("body is not JSON") from None
+    elif kind == "application/x-www-form-urlencoded":
+        fields = dict(parse_qsl(body, keep_blank_values=True))
+        if "payload" not in fields:
+            return fields
+        try:
+            data = json.loads(fields["payload"])
+        except ValueError:
+            raise MalformedBody("payload is not JSON") from None
+    else:
+        raise MalformedBody(f"unexpected content type {kind or 'none'!r}")
+    if not isinstance(data, dict):
+        raise MalformedBody(f"body is a JSON {type(data).__name__}, not an object")
+    _check_shape(data)
+    return data
+
+
+# Fields Bolt indexes without checking their type (slack_bolt/request/payload_utils.py, internals.py).
+_CONTAINERS = {"event": dict, "view": dict, "message": dict, "container": dict, "state": dict,
+               "workflow_step": dict, "actions": list, "authorizations": list}
+_IDS = ("user", "team", "channel", "enterprise")
+
+
+def _check_shape(data: dict[str, Any]) -> None:
+    for key, kind in _CONTAINERS.items():
+        if key in data and not isinstance(data[key], kind):
+            raise MalformedBody(f"{key!r} is not a JSON {'object' if kind is dict else 'array'}")
+    if "actions" in data and not data["actions"]:
+        raise MalformedBody("'actions' is empty")  # Bolt reads actions[0]
+    for key in ("actions", "authorizations"):
+        if not all(isinstance(x, dict) for x in data.get(key, ())):
+            raise MalformedBody(f"{key!r} is not a list of objects")
+    for key in _IDS:
+        if not isinstance(data.get(key), dict | str | None):
+            raise MalformedBody(f"{key!r} is neither an object nor an id")
+    if not isinstance(data.get("event", {}).get("type", ""), str):
+        raise MalformedBody("event.type is not a string")
+    if "view" in data and not isinstance(data["view"].get("type"), str):
+        raise MalformedBody("view.type is missing")
+
+
+def _json(start_response: StartResponse, status: int, data: dict[str, Any]) -> Iterable[bytes]:
+    return _plain(start_response, status, json.dumps(data), "application/json")
 
 
 class WebApp:
-    def __init__(self, bolt: App, db: Database, *, verify_headers: bool = True) -> None:
+    def __init__(self, bolt: App, db: Database, *, signing_secret: str | None,
+                 metrics_token: str | None = None, token_health: TokenHealth | None = None) -> None:
         self.bolt = bolt
         self.db = db
-        self.verify_headers = verify_headers
+        # None (Socket Mode without a signing secret): no HTTP request can be verified, so none is served.
+        self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
+        self.metrics_token = metrics_token
+        self.token_health = token_health
+        self.database_down = False  # what the last health check found; outages are logged once
         self.in_flight = 0  # Slack requests being answered right now (the worker defers to them)
         self._lock = threading.Lock()
 
@@ -89,7 +158,7 @@ class WebApp:
         if path == "/healthz" and method in ("GET", "HEAD"):
             return self.healthz(start_response)
         if path == "/metrics" and method == "GET":
-            return _plain(start_response, 200, generate_latest(), CONTENT_TYPE_LATEST)
+            return self.metrics(environ, start_response)
         if path == "/slack/events":
             if method != "POST":
                 return _plain(start_response, 405, "use POST", headers=[("Allow", "POST")])
@@ -109,14 +178,24 @@ class WebApp:
         if length > MAX_BODY:
             return _plain(start_response, 413, "request too large")
         headers = _headers(environ)
-        if self.verify_headers and not _well_formed_signature_headers(headers):
-            return _plain(start_response, 401, json.dumps({"error": "invalid request"}), "application/json")
         raw = environ["wsgi.input"].read(length) if length else b""
+        # Verify the raw bytes before reading anything in them (Bolt's own check is off: one place verifies).
         try:
             body = raw.decode("utf-8")
         except UnicodeDecodeError:
-            return _plain(start_response, 401, json.dumps({"error": "invalid request"}), "application/json")
-        request = BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers)
+            body = None
+        if (body is None or self.verifier is None or not _well_formed_signature_headers(headers)
+                or not self.verifier.is_valid_request(raw, headers)):
+            return _json(start_response, 401, {"error": "invalid request"})
+        try:
+            data = parse_slack_body(body, headers.get("content-type"))
+        except MalformedBody as e:
+            log.warning("ignored a signed Slack request with a malformed body: %s", e)
+            return _json(start_response, 400, {"error": "malformed request body"})
+        # Bolt gets a body it cannot misread: canonical JSON, which lazy listeners re-parse from
+        # raw_body (BoltRequest.to_copyable) and so keep intact.
+        headers["content-type"] = "application/json"
+        request = BoltRequest(body=json.dumps(data), query=environ.get("QUERY_STRING", ""), headers=headers)
         with self._lock:
             self.in_flight += 1
         try:
@@ -140,12 +219,29 @@ class WebApp:
         start_response(f"{response.status} {'OK' if response.status < 400 else 'Error'}", headers)
         return [body]
 
+    def metrics(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if not self.metrics_token:
+            return _plain(start_response, 404, "not found: set METRICS_TOKEN to serve /metrics\n")
+        given = environ.get("HTTP_AUTHORIZATION", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {self.metrics_token}".encode()):
+            return _plain(start_response, 401, "send Authorization: Bearer <METRICS_TOKEN>\n",
+                          headers=[("WWW-Authenticate", "Bearer")])
+        return _plain(start_response, 200, generate_latest(), CONTENT_TYPE_LATEST)
+
     def healthz(self, start_response: StartResponse) -> Iterable[bytes]:
         try:
             self.db.ping()
         except Exception as e:
             reason = f"database unavailable: {type(e).__name__}"
-            log.warning("health check failed: %s", reason)
-            return _plain(start_response, 503, json.dumps({"status": "unavailable", "reason": reason}),
-                          "application/json")
-        return _plain(start_response, 200, json.dumps({"status": "ok"}), "application/json")
+            if not self.database_down:
+                log.warning("health check: %s", reason)  # once per outage, not once per probe
+            self.database_down = True
+            return _json(start_response, 503, {"status": "unavailable", "reason": reason})
+        if self.database_down:
+            log.info("health check: the database answers again")
+            self.database_down = False
+        problem = self.token_health.problem if self.token_health else None
+        if problem:
+            return _json(start_response, 503, {"status": "unavailable",
+                                               "reason": f"Slack refuses SLACK_BOT_TOKEN: {problem}"})
+        return _json(start_response, 200, {"status": "ok"})

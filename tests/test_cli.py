@@ -102,3 +102,54 @@ def test_serve_refuses_to_start_without_slack_config_quickly():
     result = run_cli("serve", env={})
     assert result.returncode == 2 and "SLACK_SIGNING_SECRET" in result.stderr
     assert time.monotonic() - started < 30
+
+
+def _one_line(result: subprocess.CompletedProcess, *words: str) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert all(w in lines[0] for w in words), lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize("url", ["mysql://u:hunter2@db/aiwins", "postgresql+asyncpg://u:hunter2@db/aiwins",
+                                 "foo://db/aiwins"])
+@pytest.mark.parametrize("command", [["migrate"], ["digest"], ["export", "--team", TEAM], ["serve"]])
+def test_unsupported_database_url_is_one_line_for_every_command(url, command):
+    env = {"DATABASE_URL": url, "SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "xoxb-1"}
+    result = run_cli(*command, env=env)
+    assert result.returncode == 2
+    _one_line(result, "DATABASE_URL")
+    assert "hunter2" not in result.stderr
+
+
+def test_a_bot_token_slack_refuses_stops_serve_with_one_line(fake_slack, tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'a.db'}", "SLACK_SIGNING_SECRET": "s",
+           "SLACK_BOT_TOKEN": "xoxb-not-a-token-slack-knows", "SLACK_API_URL": fake_slack.api_url,
+           "PORT": str(_free_port())}
+    result = run_cli("serve", env=env)
+    assert result.returncode == 2
+    _one_line(result, "SLACK_BOT_TOKEN", "invalid_auth")
+    assert "xoxb-not-a-token-slack-knows" not in result.stderr
+    assert fake_slack.calls("auth.test")
+
+
+@pytest.mark.parametrize("command", [["digest"], ["prompts"], ["export", "--team", TEAM]])
+def test_unmigrated_database_says_to_migrate(command, tmp_path):
+    result = run_cli(*command, env={"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+    assert result.returncode == 1 and result.stdout == ""
+    _one_line(result, "aiwins migrate")
+
+
+def test_failed_export_writes_no_csv_header(tmp_path):
+    url = f"sqlite:///{tmp_path / 'broken.db'}"
+    assert run_cli("migrate", env={"DATABASE_URL": url}).returncode == 0
+    db = Database(url, pool_size=1)
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE win_owners"))
+        conn.execute(text("DROP TABLE wins"))
+    db.dispose()
+    result = run_cli("export", "--team", TEAM, env={"DATABASE_URL": url})
+    assert result.returncode == 1
+    assert result.stdout == ""  # not a header-only CSV that looks like "no wins"
+    _one_line(result, "cannot use the database")

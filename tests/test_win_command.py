@@ -274,7 +274,9 @@ def test_healthz_and_metrics(server, slack, db):
     with urllib.request.urlopen(server.url + "/healthz") as resp:
         assert resp.status == 200 and json.loads(resp.read()) == {"status": "ok"}
     slack.command("/aiwin", "saved 1h summarising with Claude", user_id=BOB)
-    with urllib.request.urlopen(server.url + "/metrics") as resp:
+    server.web.metrics_token = "m-token"  # noqa: S105 - /metrics needs METRICS_TOKEN (tests/test_web.py)
+    request = urllib.request.Request(server.url + "/metrics", headers={"Authorization": "Bearer m-token"})
+    with urllib.request.urlopen(request) as resp:
         metrics = resp.read().decode()
     assert 'aiwins_wins_recorded_total{source="command"}' in metrics
     assert 'aiwins_http_requests_total{path="/slack/events",status="200"}' in metrics

@@ -48,9 +48,13 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
             with ctx.db.session(job.team_id) as session:
                 wins.mark_post_failed(session, win_id)
                 channels.set_private(session, Win, win_id, where.is_private)
+            log.info("win %s could not be posted (team=%s channel=%s): %s; the author is told",
+                     win_id, job.team_id, win.channel_id, error)
             tell_author(ctx, job, win, error)
             return None
         raise  # the worker retries rate limits and transient errors
+
+    log.info("win %s posted (team=%s channel=%s ts=%s)", win_id, job.team_id, response["channel"], response["ts"])
 
     def complete(session: Session) -> None:
         wins.mark_posted(session, win_id, response["channel"], response["ts"])
@@ -65,6 +69,8 @@ def post_win_gave_up(ctx: JobContext, job: Job) -> None:
     with ctx.db.session(job.team_id) as session:
         wins.mark_post_failed(session, job.payload["win_id"])
         win = wins.get_win(session, job.payload["win_id"])
+    log.info("win %s could not be posted (team=%s): gave up after %s attempts", job.payload["win_id"],
+             job.team_id, job.attempts)
     if win is not None:
         tell_author(ctx, job, win, "gave_up")
 

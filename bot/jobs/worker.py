@@ -21,7 +21,7 @@ from datetime import timedelta
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot.db import Database
+from bot.db import DATABASE_ERRORS, Database
 from bot.metrics import JOBS
 from bot.models import JOB_FAILED, Job, queue, utcnow
 from bot.slack_client import SlackClients
@@ -157,6 +157,7 @@ class Worker:
         self._stop = threading.Event()
         self._idle = threading.Condition()
         self._running = 0
+        self._database_down = False
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
 
@@ -186,6 +187,12 @@ class Worker:
         while not self._stop.is_set():
             try:
                 claimed = self.run_once(limit=self.threads * 4)
+            except DATABASE_ERRORS as e:
+                if not self._database_down:  # one line when an outage starts (run_once logs its end)
+                    log.error("job worker: the database is unavailable, retrying every %gs: %s",
+                              self.poll_interval, type(getattr(e, "orig", None) or e).__name__)
+                self._database_down = True
+                claimed = 0
             except Exception:
                 log.exception("claiming jobs failed; will try again")
                 claimed = 0
@@ -206,6 +213,9 @@ class Worker:
             return 1
         with self.ctx.db.session() as session:
             jobs = queue.claim(session, limit=min(limit, free), lease=LEASE)
+        if self._database_down:
+            log.info("job worker: the database is available again")
+            self._database_down = False
         for job in jobs:
             self._submit(job)
         return len(jobs)
@@ -213,6 +223,9 @@ class Worker:
     def _run_guarded(self, job: Job) -> None:
         try:
             self.run_job(job)
+        except DATABASE_ERRORS as e:
+            log.warning("job %s (%s) interrupted, the database is unavailable (%s); it runs again when its "
+                        "lease ends", job.id, job.kind, type(getattr(e, "orig", None) or e).__name__)
         finally:
             with self._idle:
                 self._running -= 1
@@ -254,6 +267,8 @@ class Worker:
             return self._retry(job, backoff(job.attempts), f"slack error {error}")
         except Permanent as p:
             return self._fail(job, str(p))
+        except DATABASE_ERRORS:
+            raise  # not the job's fault: it stays leased and runs again later (_run_guarded logs it)
         except Exception as e:
             log.exception("job %s (%s) for team %s failed on attempt %s", job.id, job.kind, job.team_id, job.attempts)
             return self._retry(job, backoff(job.attempts), f"{type(e).__name__}")

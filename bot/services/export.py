@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -60,10 +61,12 @@ def unguard(cell: str) -> str:
 
 
 def _write(out: IO[str], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    rows = iter(rows)
+    first = next(rows, None)  # runs the query: if it fails, not even the header has been written
     writer = csv.writer(out)
     writer.writerow(columns)
     n = 0
-    for row in rows:
+    for row in itertools.chain([first] if first is not None else [], rows):
         writer.writerow([guard(v) for v in row])
         n += 1
     return n

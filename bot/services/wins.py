@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,6 +15,8 @@ from bot.models.queue import enqueue
 from bot.models.win import POST_NONE, POST_PENDING
 from bot.services.home import enqueue_home_refresh
 from bot.services.wintext import parse_win_text
+
+log = logging.getLogger(__name__)
 
 # A single win saving more than this is almost certainly a typo ("saved 300h"); the modal
 # refuses it with a field error and the command records the win without the time.
@@ -163,6 +166,9 @@ def record_win(
                      response_url=response_url)
     enqueue_home_refresh(session, team_id, (author_id, *owners), enterprise_id=enterprise_id, now=now)
     WINS_RECORDED.labels(source).inc()
+    # Ids only: what people write stays out of logs.
+    log.info("win %s recorded (team=%s author=%s channel=%s source=%s)", win_id, team_id, author_id, channel_id,
+             source)
     view = WinView(
         id=win_id, team_id=team_id, author_id=author_id, owner_ids=owners, text=text, text_format=text_format,
         tool=tool, minutes_saved=minutes_saved, tags=tags, how=how or None, reinvested_in=reinvested_in,

@@ -16,9 +16,10 @@ from bot.services.wins import get_win, retry_post
 
 def _win_id(body: dict[str, Any]) -> int | None:
     try:
-        return int(body["actions"][0]["value"])
+        win_id = int(body["actions"][0]["value"])
     except (KeyError, IndexError, TypeError, ValueError):
         return None
+    return win_id if 0 < win_id < 2**63 else None  # beyond a BIGINT the database would raise
 
 
 def ack_only(ack: Ack) -> None:

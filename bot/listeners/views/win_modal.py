@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -14,6 +15,8 @@ from bot.models import TEXT_PLAIN
 from bot.services.win_edit import save_edit
 from bot.services.wins import MAX_MINUTES_SAVED, REINVEST_CATEGORIES, record_win
 from bot.services.wintext import parse_duration
+
+log = logging.getLogger(__name__)
 
 MAX_TEXT = 3000
 
@@ -77,7 +80,8 @@ def read_win_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str
 
 def handle_win_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     deps: Deps = context["deps"]
-    fields, errors = read_win_form(view.get("state", {}).get("values", {}))
+    values = (view.get("state") or {}).get("values")
+    fields, errors = read_win_form(values if isinstance(values, dict) else {})
     if errors:
         ack(response_action="errors", errors=errors)
         return
@@ -85,12 +89,17 @@ def handle_win_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
         meta = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
         meta = {}
+    win_id = meta.get("win_id") if isinstance(meta, dict) else None
+    if win_id is not None and not (isinstance(win_id, int) and 0 < win_id < 2**63):
+        log.warning("win modal submitted with an unknown win id (team=%s)", body.get("team", {}).get("id"))
+        ack(response_action="errors", errors={"what": "This win no longer exists."})
+        return
     team_id = context.team_id or body.get("team", {}).get("id")
     user_id = body["user"]["id"]
     with deps.db.session(team_id) as session:
-        if meta.get("win_id"):
+        if win_id:
             fields.pop("channel_id")
-            updated = save_edit(session, int(meta["win_id"]), user_id, shown=meta.get("shown"), **fields)
+            updated = save_edit(session, win_id, user_id, shown=meta.get("shown"), **fields)
             if updated is None:
                 ack(response_action="errors", errors={"what": "Only the person who logged this win can edit it."})
                 return
