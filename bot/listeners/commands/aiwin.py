@@ -9,9 +9,11 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 
+from bot.blocks.modals import WIN_ONE_LINE
 from bot.blocks.win import help_message, receipt, win_modal
 from bot.deps import Deps
 from bot.listeners.commands.router import SUBCOMMANDS, Call, call_from, split, subcommand
+from bot.listeners.modals import open_modal, respond_with
 from bot.services.wins import find_by_trigger, record_win
 
 
@@ -66,11 +68,12 @@ def lazy_aiwin(command: dict[str, Any], context: BoltContext, client: WebClient,
         if spec.lazy:
             spec.lazy(call, deps, client, respond)
     elif not call.text:
-        open_win_modal(call, client)
+        open_win_modal(call, client, respond)
 
 
-def open_win_modal(call: Call, client: WebClient) -> None:
-    client.views_open(trigger_id=call.trigger_id, view=win_modal(channel_id=call.channel_id))
+def open_win_modal(call: Call, client: WebClient, respond: Respond) -> None:
+    open_modal(client, call.trigger_id, win_modal(channel_id=call.channel_id), what="win",
+               one_line=WIN_ONE_LINE, tell=respond_with(respond))
 
 
 subcommand("help", "?", ack=lambda call, deps: help_message())

@@ -8,10 +8,12 @@ from typing import Any
 from slack_bolt import Respond
 from slack_sdk import WebClient
 
+from bot.blocks.modals import NARRATIVE_ONE_LINE
 from bot.blocks.narratives import narrative_modal, narrative_receipt
 from bot.deps import Deps
 from bot.listeners.commands.router import Call, subcommand
-from bot.listeners.commands.teachbacks import LATER, trouble_reported
+from bot.listeners.commands.teachbacks import LATER
+from bot.listeners.modals import open_modal, respond_with
 from bot.services.narratives import record_narrative
 
 
@@ -37,8 +39,8 @@ def ack_narrate(call: Call, deps: Deps) -> dict[str, Any] | str:
 def lazy_narrate(call: Call, deps: Deps, client: WebClient, respond: Respond) -> None:
     if call.text.strip():
         return
-    with trouble_reported(respond, "opening the narrative modal", team=call.team_id, user=call.user_id):
-        client.views_open(trigger_id=call.trigger_id, view=narrative_modal(channel_id=call.channel_id))
+    open_modal(client, call.trigger_id, narrative_modal(channel_id=call.channel_id), what="story",
+               one_line=NARRATIVE_ONE_LINE, tell=respond_with(respond))
 
 
 subcommand("narrate", "story", ack=ack_narrate, lazy=lazy_narrate)
