@@ -3,11 +3,20 @@ Signed HTTP into the real server, the sandbox playing Slack; SQLite and PostgreS
 
 from __future__ import annotations
 
-import pytest
+import json
 
-from bot.blocks.home import EDIT_POLICY
-from bot.blocks.narratives import OPEN_NARRATIVE_MODAL
-from tests.conftest import BOB, CHANNEL
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from bot.blocks.home import EDIT_POLICY, EMOJI_MODAL, POLICY_MODAL
+from bot.blocks.narratives import NARRATIVE_MODAL, OPEN_NARRATIVE_MODAL
+from bot.blocks.win import WIN_MODAL
+from bot.models import Narrative, Win, Workspace
+from bot.services.home import clean_emoji
+from bot.services.storable import storable
+from tests.conftest import BOB, CHANNEL, TEAM
 from tests.helpers import all_text, wait_until
 
 # -- item 5: when the form cannot open, say so ---------------------------------------------------------
@@ -66,3 +75,124 @@ def test_home_settings_button_tells_the_person_by_dm_when_the_form_cannot_open(s
     [dm] = fake_slack.wait_for("chat.postMessage", channel=BOB)
     text = all_text(dm.params.get("blocks") or []) + dm.params["text"]
     assert "couldn't open the AI policy form" in text and "/aiwin policy set https://" in text
+
+
+# -- item 4: no silent loss in forms -------------------------------------------------------------------
+# Every modal, arbitrary Unicode (NUL and lone surrogates included) over signed HTTP view_submission:
+# either a field error naming the block comes back, or the modal closes AND the text is stored.
+
+# st.text() never yields lone surrogates, whatever the alphabet: join characters ourselves.
+ANY_TEXT = st.lists(st.one_of(st.characters(), st.characters(categories=["Cs"]), st.just("\x00")),
+                    max_size=120).map("".join)
+PROPERTY = settings(max_examples=25, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def _closed_or_errors(r, blocks):
+    """None when the modal closed; the errors dict when Slack was told to show field errors."""
+    assert r.status == 200, r.text
+    if not r.body.strip():
+        return None
+    body = r.json()
+    assert body.get("response_action") == "errors", body
+    assert set(body["errors"]) <= set(blocks) and body["errors"], body
+    return body["errors"]
+
+
+def _as_sent(text):
+    """What the app receives: JSON joins an escaped high+low surrogate pair into one character."""
+    return json.loads(json.dumps(text))
+
+
+def _expected(text):
+    return storable(_as_sent(text)).strip()
+
+
+def test_storable_keeps_clean_text_exactly_and_cleans_the_rest():
+    assert storable("Claude 👩🏽‍💻 e\u0301 \u202e") == "Claude 👩🏽‍💻 e\u0301 \u202e"
+    assert storable("a\x00b\ud83dc\udfff") == "ab\ufffdc\ufffd"
+
+
+@given(what=ANY_TEXT, how=ANY_TEXT)
+@PROPERTY
+def test_win_modal_never_closes_without_saving(slack, db, what, how):
+    trigger = slack.new_trigger_id()
+    view = {"callback_id": WIN_MODAL, "private_metadata": "{}", "state": {"values": {
+        "what": {"what": {"type": "plain_text_input", "value": what}},
+        "how": {"how": {"type": "plain_text_input", "value": how}},
+    }}}
+    errors = _closed_or_errors(slack.view_submission(BOB, view, trigger_id=trigger), ("what", "how"))
+    with db.read(TEAM) as s:
+        win = s.scalars(select(Win).where(Win.trigger_id == trigger)).first()
+        if errors is not None:
+            assert win is None
+            return
+        assert win is not None, "the modal closed but nothing was stored"
+        assert win.text == _expected(what) and win.text
+        assert (win.how or "") == _expected(how)
+        if storable(_as_sent(what)) == _as_sent(what):
+            assert win.text == _as_sent(what).strip()  # clean text is stored exactly as typed
+
+
+@given(how=ANY_TEXT, tools=ANY_TEXT, checked=ANY_TEXT)
+@PROPERTY
+def test_narrative_modal_never_closes_without_saving(slack, db, how, tools, checked):
+    trigger = slack.new_trigger_id()
+    view = {"callback_id": NARRATIVE_MODAL, "private_metadata": "{}", "state": {"values": {
+        "how": {"how": {"type": "plain_text_input", "value": how}},
+        "tools": {"tools": {"type": "plain_text_input", "value": tools}},
+        "checked": {"checked": {"type": "plain_text_input", "value": checked}},
+    }}}
+    errors = _closed_or_errors(slack.view_submission(BOB, view, trigger_id=trigger), ("how", "tools", "checked"))
+    with db.read(TEAM) as s:
+        n = s.scalars(select(Narrative).where(Narrative.trigger_id == trigger)).first()
+        if errors is not None:
+            assert n is None
+            return
+        assert n is not None, "the modal closed but nothing was stored"
+        assert (n.text, n.tools or "", n.checked or "") == (_expected(how), _expected(tools), _expected(checked))
+
+
+@pytest.fixture
+def owner(fake_slack):
+    fake_slack.add_user("U0OWNER0001", "olga", is_owner=True)
+    return "U0OWNER0001"
+
+
+@given(text=ANY_TEXT)
+@PROPERTY
+def test_policy_modal_never_closes_without_saving(slack, fake_slack, db, owner, text):
+    marker = f"https://wiki.example.com/{slack.new_event_id()}"  # tells this example's save apart
+    view = {"callback_id": POLICY_MODAL, "private_metadata": "", "state": {"values": {
+        "policy_text": {"policy_text": {"type": "plain_text_input", "value": text}},
+        "policy_url": {"policy_url": {"type": "plain_text_input", "value": marker}},
+    }}}
+    errors = _closed_or_errors(slack.view_submission(owner, view), ("policy_text", "policy_url"))
+    if errors is not None:
+        return
+    # Saved after the ack (the admin check asks Slack): wait for this example's row.
+    def saved():
+        with db.read(TEAM) as s:
+            ws = s.get(Workspace, TEAM)
+            return ws if ws is not None and ws.policy_url == marker else None
+    ws = wait_until(saved, message="the policy the modal said it saved")
+    assert (ws.policy_text or "") == _expected(text)
+    assert not [c for c in fake_slack.calls("chat.postMessage", channel=owner) if "Sorry" in c.params["text"]]
+
+
+@given(text=ANY_TEXT)
+@PROPERTY
+def test_emoji_modal_never_closes_without_saving(slack, db, owner, text):
+    view = {"callback_id": EMOJI_MODAL, "private_metadata": "", "state": {"values": {
+        "emoji": {"emoji": {"type": "plain_text_input", "value": text}},
+    }}}
+    errors = _closed_or_errors(slack.view_submission(owner, view), ("emoji",))
+    if errors is not None:
+        return
+    expected = clean_emoji(storable(_as_sent(text)))
+
+    def saved():
+        with db.read(TEAM) as s:
+            ws = s.get(Workspace, TEAM)
+            return ws is not None and ws.teachback_emoji == expected
+    wait_until(saved, message="the emoji the modal said it saved")

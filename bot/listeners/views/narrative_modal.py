@@ -13,6 +13,7 @@ from bot.deps import Deps
 from bot.listeners.views.win_modal import state_value
 from bot.models import TEXT_PLAIN
 from bot.services.narratives import record_narrative, valid_period
+from bot.services.storable import storable_values
 from bot.services.wins import MAX_MINUTES_SAVED
 from bot.services.wintext import format_minutes, parse_duration
 
@@ -63,7 +64,7 @@ def read_narrative_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[st
 def handle_narrative_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any],
                            context: BoltContext) -> None:
     deps: Deps = context["deps"]
-    fields, errors = read_narrative_form(view.get("state", {}).get("values", {}))
+    fields, errors = read_narrative_form(storable_values(view.get("state", {}).get("values", {})))
     if errors:
         ack(response_action="errors", errors=errors)
         return

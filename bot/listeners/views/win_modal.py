@@ -10,6 +10,7 @@ from slack_bolt import Ack, BoltContext
 from bot.blocks.win import OTHER_TOOL
 from bot.deps import Deps
 from bot.models import TEXT_PLAIN
+from bot.services.storable import storable_values
 from bot.services.wins import MAX_MINUTES_SAVED, REINVEST_CATEGORIES, record_win, update_win
 from bot.services.wintext import format_minutes, parse_duration
 
@@ -75,7 +76,7 @@ def read_win_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str
 
 def handle_win_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     deps: Deps = context["deps"]
-    fields, errors = read_win_form(view.get("state", {}).get("values", {}))
+    fields, errors = read_win_form(storable_values(view.get("state", {}).get("values", {})))
     if errors:
         ack(response_action="errors", errors=errors)
         return
