@@ -16,6 +16,7 @@ from bot.app import create_app
 from bot.db import Database
 from bot.jobs.worker import JobContext, Worker
 from bot.migrate import upgrade
+from bot.services.ratelimit import limits_of
 from bot.settings import Settings
 from bot.slack_client import SlackClients, make_clients
 from bot.web import MAX_BODY, WebApp
@@ -38,7 +39,8 @@ def build_runtime(settings: Settings, *, migrate: bool = True, worker_threads: i
         upgrade(settings.database_url)
     db = Database(settings.database_url, pool_size=12)
     clients = make_clients(settings, db)
-    worker = Worker(JobContext(db=db, clients=clients), threads=worker_threads, poll_interval=poll_interval)
+    worker = Worker(JobContext(db=db, clients=clients, limits=limits_of(settings)), threads=worker_threads,
+                    poll_interval=poll_interval)
     return Runtime(settings=settings, db=db, clients=clients, worker=worker)
 
 

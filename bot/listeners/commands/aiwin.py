@@ -10,10 +10,12 @@ from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 
 from bot.blocks.modals import WIN_ONE_LINE
+from bot.blocks.ratelimit import slow_down
 from bot.blocks.win import help_message, receipt, win_modal
 from bot.deps import Deps
 from bot.listeners.commands.router import SUBCOMMANDS, Call, call_from, split, subcommand
 from bot.listeners.modals import open_modal, respond_with
+from bot.services import ratelimit
 from bot.services.wins import find_by_trigger, record_win
 
 
@@ -33,18 +35,24 @@ def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         ack()  # the modal opens after the ack (lazy_aiwin)
         return
     # The win is committed before Slack hears back: nothing is lost if we die after the ack.
+    limits = ratelimit.limits_of(deps.settings)
+    wait = None
     try:
         with deps.db.session(call.team_id) as session:
-            result = record_win(
-                session,
-                team_id=call.team_id,
-                enterprise_id=call.enterprise_id,
-                author_id=call.user_id,
-                channel_id=call.channel_id,
-                text=call.text,
-                trigger_id=call.trigger_id,
-                response_url=call.response_url,
-            )
+            wait = ratelimit.take(session, call.team_id, call.user_id, ratelimit.WIN, limits)
+            if wait is not None:
+                result = None  # past this person's limit: nothing is recorded
+            else:
+                result = record_win(
+                    session,
+                    team_id=call.team_id,
+                    enterprise_id=call.enterprise_id,
+                    author_id=call.user_id,
+                    channel_id=call.channel_id,
+                    text=call.text,
+                    trigger_id=call.trigger_id,
+                    response_url=call.response_url,
+                )
     except IntegrityError:
         # The same trigger_id was being recorded at this very moment by another request.
         with deps.db.read(call.team_id) as session:
@@ -52,6 +60,9 @@ def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         if existing is None:
             raise
         ack(receipt(existing, created=False))
+        return
+    if result is None:
+        ack(slow_down("win", wait or limits.interval, limits, wire_text=call.text))
         return
     if result.created:
         deps.notify_jobs()

@@ -9,9 +9,11 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from bot.blocks.narratives import MAX_CHECKED, MAX_HOW, MAX_TOOLS, NARRATIVE_MODAL
+from bot.blocks.ratelimit import slow_down_field
 from bot.deps import Deps
 from bot.listeners.views.win_modal import state_value
 from bot.models import TEXT_PLAIN
+from bot.services import ratelimit
 from bot.services.narratives import record_narrative, valid_period
 from bot.services.storable import storable_values
 from bot.services.wins import MAX_MINUTES_SAVED
@@ -76,6 +78,11 @@ def handle_narrative_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any],
         meta = {}
     team_id = context.team_id or body.get("team", {}).get("id")
     with deps.db.session(team_id) as session:
+        wait = ratelimit.take(session, team_id, body["user"]["id"], ratelimit.NARRATIVE,
+                              ratelimit.limits_of(deps.settings))
+        if wait is not None:  # past this person's limit: the form stays open, nothing is recorded
+            ack(response_action="errors", errors={"how": slow_down_field("story", wait)})
+            return
         record_narrative(
             session,
             team_id=team_id,

@@ -7,9 +7,11 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
+from bot.blocks.ratelimit import slow_down_field
 from bot.blocks.win import OTHER_TOOL
 from bot.deps import Deps
 from bot.models import TEXT_PLAIN
+from bot.services import ratelimit
 from bot.services.storable import storable_values
 from bot.services.wins import MAX_MINUTES_SAVED, REINVEST_CATEGORIES, record_win, update_win
 from bot.services.wintext import format_minutes, parse_duration
@@ -94,6 +96,10 @@ def handle_win_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
                 ack(response_action="errors", errors={"what": "Only the person who logged this win can edit it."})
                 return
         else:
+            wait = ratelimit.take(session, team_id, user_id, ratelimit.WIN, ratelimit.limits_of(deps.settings))
+            if wait is not None:  # past this person's limit: the form stays open, nothing is recorded
+                ack(response_action="errors", errors={"what": slow_down_field("win", wait)})
+                return
             record_win(
                 session,
                 team_id=team_id,
