@@ -9,10 +9,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
+from bot.blocks.owners import left_out
 from bot.blocks.win import celebration, post_problem
+from bot.directory import Directory
 from bot.jobs.worker import JobContext, Permanent, handler
 from bot.models import Job, Workspace
-from bot.services import wins
+from bot.services import owners, people, wins
 from bot.services.wins import POST_WIN, WinView
 from bot.services.workspaces import ensure_workspace
 
@@ -36,6 +38,7 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
         emoji = _emoji(session, job.team_id)
     if win is None or win.message_ts or not win.channel_id:
         return None  # deleted meanwhile, or already posted by an earlier attempt
+    win = humans_only(ctx, job, win)
     text, blocks = celebration(win, teachback_emoji=emoji)
     try:
         response = ctx.client(job).chat_postMessage(channel=win.channel_id, text=text, blocks=blocks,
@@ -55,6 +58,35 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
         ensure_workspace(session, job.team_id, job.enterprise_id)
 
     return complete
+
+
+def humans_only(ctx: JobContext, job: Job, win: WinView) -> WinView:
+    """Drop bots, Slackbot and deactivated accounts from the win's owners (the ack path cannot ask
+    Slack who is a person) and tell the author who was left out. Returns the win as it is now."""
+    directory = Directory(ctx.client(job))
+    dropped = owners.non_humans(win.owner_ids, win.author_id,
+                                lambda u: people.is_human(ctx.db, directory, job.team_id, u))
+    if not dropped:
+        return win
+    with ctx.db.session(job.team_id) as session:
+        owners.drop_owners(session, win.id, dropped)
+        now = wins.get_win(session, win.id) or win
+    log.info("win %s: left out %s from the owners (not people)", win.id, ", ".join(dropped))
+    text, blocks = left_out(win.id, dropped)
+    try:
+        notify_author(ctx, job, win.author_id, text, blocks)
+    except Exception:  # noqa: BLE001 - the win is right either way; the note is a courtesy
+        log.warning("could not tell the author of win %s who was left out", win.id, exc_info=True)
+    return now
+
+
+@handler(owners.CHECK_OWNERS)
+def check_owners(ctx: JobContext, job: Job) -> None:
+    """For a win with no channel to celebrate in: the same humans-only check as post_win's."""
+    with ctx.db.read(job.team_id) as session:
+        win = wins.get_win(session, job.payload["win_id"])
+    if win is not None:
+        humans_only(ctx, job, win)
 
 
 @handler(f"{POST_WIN}:failed")
@@ -93,6 +125,7 @@ def update_win_message(ctx: JobContext, job: Job) -> None:
         emoji = _emoji(session, job.team_id)
     if win is None or not win.message_ts:
         return
+    win = humans_only(ctx, job, win)  # an edit may have added a bot
     text, blocks = celebration(win, teachback_emoji=emoji)
     try:
         ctx.client(job).chat_update(channel=win.message_channel, ts=win.message_ts, text=text, blocks=blocks)

@@ -106,14 +106,15 @@ def is_admin(db: Database, directory: DirectoryLike, team_id: str, user_id: str,
     return bool(p and p.is_admin and not p.deleted)
 
 
-def is_human(db: Database, directory: DirectoryLike, team_id: str, user_id: str) -> bool:
+def is_human(db: Database, directory: DirectoryLike, team_id: str, user_id: str, *, fresh: bool = False) -> bool:
     """A person, not a bot, Slackbot or a deactivated account; False when Slack does not know them.
 
     The cached answer is good enough here (accounts rarely turn into bots; a deactivation is seen
-    within MEMBER_TTL). Callers that cannot reach Slack should decide to keep the person."""
+    within MEMBER_TTL; `fresh` asks Slack now). Callers that cannot reach Slack should decide to
+    keep the person."""
     if user_id == SLACKBOT:
         return False
-    p = person(db, directory, team_id, user_id)
+    p = person(db, directory, team_id, user_id, fresh=fresh)
     return bool(p and not p.is_bot and not p.deleted)
 
 

@@ -161,6 +161,9 @@ def record_win(
     if post_status == POST_PENDING:
         enqueue_post(session, team_id=team_id, enterprise_id=enterprise_id, win_id=win_id, channel_id=channel_id,
                      response_url=response_url)
+    elif owners != (author_id,):  # no post job to check that the owners are people: a job of its own
+        enqueue(session, team_id=team_id, enterprise_id=enterprise_id, kind="check_owners",
+                payload={"win_id": win_id, "response_url": response_url})
     enqueue_home_refresh(session, team_id, (author_id, *owners), enterprise_id=enterprise_id, now=now)
     WINS_RECORDED.labels(source).inc()
     view = WinView(
