@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
@@ -40,9 +41,15 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
         return None  # deleted meanwhile, or already posted by an earlier attempt
     win = humans_only(ctx, job, win)
     text, blocks = celebration(win, teachback_emoji=emoji)
+    if job.attempts > 1 and not job.last_error:
+        # The previous attempt ended without a result: the process died during it. If Slack had
+        # accepted that post, this one is a second copy (README: "the one at-least-once window").
+        log.warning("win %s: the last celebration attempt ended without a result (crash?); posting again, "
+                    "which may duplicate it (message metadata aiwins_win/win_id tells copies apart)", win_id)
     try:
         response = ctx.client(job).chat_postMessage(channel=win.channel_id, text=text, blocks=blocks,
-                                                    unfurl_links=False, unfurl_media=False)
+                                                    unfurl_links=False, unfurl_media=False,
+                                                    metadata=win_metadata(win_id))
     except SlackApiError as e:
         error = e.response.get("error")
         if error in CHANNEL_ERRORS:
@@ -58,6 +65,12 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
         ensure_workspace(session, job.team_id, job.enterprise_id)
 
     return complete
+
+
+def win_metadata(win_id: int) -> dict[str, Any]:
+    """Slack message metadata on a celebration, so a copy posted twice (see post_win) can be told
+    apart and matched to its win by anyone who can read the channel's history."""
+    return {"event_type": "aiwins_win", "event_payload": {"win_id": win_id}}
 
 
 def humans_only(ctx: JobContext, job: Job, win: WinView) -> WinView:
