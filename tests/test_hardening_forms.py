@@ -196,3 +196,11 @@ def test_emoji_modal_never_closes_without_saving(slack, db, owner, text):
             ws = s.get(Workspace, TEAM)
             return ws is not None and ws.teachback_emoji == expected
     wait_until(saved, message="the emoji the modal said it saved")
+
+
+def test_nul_in_command_text_is_cleaned_and_the_win_stored(slack, db):
+    r = slack.command("/aiwin", "wrote the memo\x00 with Claude, saved 1h", user_id=BOB)
+    assert "Saved your AI win" in all_text(r.json())
+    with db.read(TEAM) as s:
+        [win] = s.scalars(select(Win)).all()
+    assert win.text == "wrote the memo with Claude, saved 1h"
