@@ -4,6 +4,8 @@ steady rate) shared through the database. Signed HTTP into the real server; SQLi
 from __future__ import annotations
 
 import dataclasses
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
@@ -106,3 +108,21 @@ def test_rate_settings_are_read_and_checked():
         load_settings({"AIWINS_RATE_BURST": "lots"}, dotenv_path=None)
     with pytest.raises(ConfigError, match="AIWINS_RATE_PER_MINUTE"):
         load_settings({"AIWINS_RATE_PER_MINUTE": "0"}, dotenv_path=None)
+
+
+def test_a_concurrent_burst_stores_exactly_the_allowed_number(slack, db):
+    """200 wins in a second from one person, 20 at a time: the bucket is one row, updated atomically."""
+    results: list[str] = []
+
+    def send(i: int) -> None:
+        r = slack.command("/aiwin", f"flood {i} with Claude, saved 1m", user_id=BOB)
+        results.append("saved" if "Saved your AI win" in all_text(r.json()) else
+                       "slow" if "Slow down" in all_text(r.json()) else f"other: {r.body[:80]!r}")
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        list(pool.map(send, range(200)))
+    refilled = int((time.monotonic() - started) // Limits().interval)  # a slow machine earns tokens back
+    saved = results.count("saved")
+    assert BURST <= saved <= BURST + refilled and results.count("slow") == 200 - saved, set(results)
+    assert len(wins(db, TEAM)) == saved
