@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from bot.models import Member, TeachBack, WinOwner, Workspace
+from bot.models import Manager, Member, TeachBack, WinOwner, Workspace
 from bot.sandbox.requests import SlackSender
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, TEAM
 from tests.helpers import all_text, wait_until, wins
@@ -59,6 +59,11 @@ def test_demoted_admin_loses_workspace_wide_powers_at_once(slack, fake_slack, db
 
     reply = answer(slack, fake_slack, ADMIN, "digest on friday 16:00", "digest")
     assert "Only workspace admins" in reply
+
+    reply = answer(slack, fake_slack, ADMIN, f"managers add <@{CAROL}|carol>", "managers")
+    assert "only workspace admins can change who the managers are" in reply
+    with db.read(TEAM) as s:
+        assert s.scalars(select(Manager)).all() == []
 
 
 def test_promoted_admin_gets_powers_at_once(slack, fake_slack, db):
