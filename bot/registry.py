@@ -22,6 +22,7 @@ from bot.services import teachbacks as tb
 from bot.services.export import EXPORT
 from bot.services.home import HOME_REFRESH
 from bot.services.narratives import POST_NARRATIVE
+from bot.services.owners import CHECK_OWNERS
 from bot.services.privacy import WIN_REMOVED
 from bot.services.reinvest import REINVEST_ASK
 from bot.services.wins import POST_WIN
@@ -53,6 +54,7 @@ JOB_HANDLERS: dict[str, Handler] = {
     POST_WIN: handlers.post_win,
     f"{POST_WIN}:failed": handlers.post_win_gave_up,
     "update_win_message": handlers.update_win_message,
+    CHECK_OWNERS: handlers.check_owners,
     POST_NARRATIVE: narratives.post_narrative,
     f"{POST_NARRATIVE}:failed": narratives.post_narrative_gave_up,
     "reaction_added": teachbacks.on_reaction_added,

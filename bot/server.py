@@ -17,6 +17,7 @@ from bot.db import Database
 from bot.jobs.worker import JobContext, Worker
 from bot.migrate import upgrade
 from bot.registry import JOB_HANDLERS, PERIODIC
+from bot.services.ratelimit import limits_of
 from bot.settings import Settings
 from bot.slack_client import SlackClients, make_clients
 from bot.web import MAX_BODY, WebApp
@@ -60,8 +61,8 @@ def build_runtime(settings: Settings, *, migrate: bool = True, worker_threads: i
         upgrade(settings.database_url)
     db = Database(settings.database_url, pool_size=12, query_timeout=QUERY_TIMEOUT)
     clients = make_clients(settings, db)
-    worker = Worker(JobContext(db=db, clients=clients), threads=worker_threads, poll_interval=poll_interval,
-                    handlers=JOB_HANDLERS)
+    worker = Worker(JobContext(db=db, clients=clients, limits=limits_of(settings)), threads=worker_threads,
+                    poll_interval=poll_interval, handlers=JOB_HANDLERS)
     return Runtime(settings=settings, db=db, clients=clients, worker=worker)
 
 

@@ -38,6 +38,10 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"
     metrics_token: str | None = field(default=None, repr=False)
+    # Per person: a burst of `rate_burst` wins (and, separately, stories and nominations), then
+    # `rate_per_minute` a minute. Shared by every replica: the buckets are rows in the database.
+    rate_burst: int = 5
+    rate_per_minute: float = 6.0
 
     @property
     def oauth_enabled(self) -> bool:
@@ -119,6 +123,17 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | N
     if log_format not in ("text", "json"):
         raise ConfigError(f"LOG_FORMAT must be text or json, not {log_format!r}")
 
+    burst_raw = get("AIWINS_RATE_BURST") or "5"
+    if not burst_raw.isdigit() or not 0 < int(burst_raw) <= 10_000:
+        raise ConfigError(f"AIWINS_RATE_BURST must be a whole number from 1 to 10000, not {burst_raw!r}")
+    rate_raw = get("AIWINS_RATE_PER_MINUTE") or "6"
+    try:
+        rate = float(rate_raw)
+    except ValueError:
+        rate = -1.0
+    if not 0 < rate <= 100_000:
+        raise ConfigError(f"AIWINS_RATE_PER_MINUTE must be a number above 0 (e.g. 6), not {rate_raw!r}")
+
     token = get("SLACK_BOT_TOKEN")
     if token and not token.startswith("xoxb-"):
         raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
@@ -138,6 +153,8 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | N
         log_level=log_level,
         log_format=log_format,
         metrics_token=get("METRICS_TOKEN"),
+        rate_burst=int(burst_raw),
+        rate_per_minute=rate,
     )
 
 

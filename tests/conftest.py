@@ -122,6 +122,7 @@ def settings(db_url: str, fake_slack: FakeSlack, signing_secret: str) -> Setting
         slack_signing_secret=signing_secret,
         slack_api_url=fake_slack.api_url,
         port=0,
+        rate_burst=10_000,  # tests log many wins quickly; tests/test_hardening_rate.py tests the limit
     )
 
 

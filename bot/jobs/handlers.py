@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
+from bot.blocks.owners import left_out
 from bot.blocks.win import celebration, post_problem
 from bot.conversations import Conversations
+from bot.directory import Directory
 from bot.jobs.worker import JobContext, Permanent
 from bot.models import Job, Win, Workspace
-from bot.services import channels, wins
+from bot.services import channels, owners, people, wins
 from bot.services.wins import WinView
 from bot.services.workspaces import ensure_workspace
 
@@ -36,12 +39,19 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
         emoji = _emoji(session, job.team_id)
     if win is None or win.message_ts or not win.channel_id:
         return None  # deleted meanwhile, or already posted by an earlier attempt
+    win = humans_only(ctx, job, win)
     text, blocks = celebration(win, teachback_emoji=emoji)
+    if job.attempts > 1 and not job.last_error:
+        # The previous attempt ended without a result: the process died during it. If Slack had
+        # accepted that post, this one is a second copy (README: "the one at-least-once window").
+        log.warning("win %s: the last celebration attempt ended without a result (crash?); posting again, "
+                    "which may duplicate it (message metadata aiwins_win/win_id tells copies apart)", win_id)
     # Join a public channel first, so managers' 🎓 reactions reach us; learn whether it is private.
     where = channels.ensure_member(ctx.db, Conversations(ctx.client(job)), job.team_id, win.channel_id)
     try:
         response = ctx.client(job).chat_postMessage(channel=win.channel_id, text=text, blocks=blocks,
-                                                    unfurl_links=False, unfurl_media=False)
+                                                    unfurl_links=False, unfurl_media=False,
+                                                    metadata=win_metadata(win_id))
     except SlackApiError as e:
         error = e.response.get("error")
         if error in CHANNEL_ERRORS:
@@ -63,6 +73,40 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
         ensure_workspace(session, job.team_id, job.enterprise_id)
 
     return complete
+
+
+def win_metadata(win_id: int) -> dict[str, Any]:
+    """Slack message metadata on a celebration, so a copy posted twice (see post_win) can be told
+    apart and matched to its win by anyone who can read the channel's history."""
+    return {"event_type": "aiwins_win", "event_payload": {"win_id": win_id}}
+
+
+def humans_only(ctx: JobContext, job: Job, win: WinView) -> WinView:
+    """Drop bots, Slackbot and deactivated accounts from the win's owners (the ack path cannot ask
+    Slack who is a person) and tell the author who was left out. Returns the win as it is now."""
+    directory = Directory(ctx.client(job))
+    dropped = owners.non_humans(win.owner_ids, win.author_id,
+                                lambda u: people.is_human(ctx.db, directory, job.team_id, u))
+    if not dropped:
+        return win
+    with ctx.db.session(job.team_id) as session:
+        owners.drop_owners(session, win.id, dropped)
+        now = wins.get_win(session, win.id) or win
+    log.info("win %s: left out %s from the owners (not people)", win.id, ", ".join(dropped))
+    text, blocks = left_out(win.id, dropped)
+    try:
+        notify_author(ctx, job, win.author_id, text, blocks)
+    except Exception:  # noqa: BLE001 - the win is right either way; the note is a courtesy
+        log.warning("could not tell the author of win %s who was left out", win.id, exc_info=True)
+    return now
+
+
+def check_owners(ctx: JobContext, job: Job) -> None:
+    """For a win with no channel to celebrate in: the same humans-only check as post_win's."""
+    with ctx.db.read(job.team_id) as session:
+        win = wins.get_win(session, job.payload["win_id"])
+    if win is not None:
+        humans_only(ctx, job, win)
 
 
 def post_win_gave_up(ctx: JobContext, job: Job) -> None:
@@ -101,6 +145,7 @@ def update_win_message(ctx: JobContext, job: Job) -> None:
         emoji = _emoji(session, job.team_id)
     if win is None or not win.message_ts:
         return
+    win = humans_only(ctx, job, win)  # an edit may have added a bot
     text, blocks = celebration(win, teachback_emoji=emoji)
     try:
         ctx.client(job).chat_update(channel=win.message_channel, ts=win.message_ts, text=text, blocks=blocks)

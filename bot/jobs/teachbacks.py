@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +20,7 @@ from bot.blocks.teachbacks import invitation, manager_notice, thread_note
 from bot.directory import Directory
 from bot.jobs.worker import JobContext, Permanent
 from bot.models import TB_ACCEPTED, Job, utcnow
-from bot.services import people
+from bot.services import owners, people, ratelimit
 from bot.services import teachbacks as tb
 from bot.services.wins import WinView
 
@@ -92,11 +93,38 @@ def on_reaction_added(ctx: JobContext, job: Job) -> None:
     if not _is_manager(ctx, job, reaction.user):
         log.info("reaction by %s on win %s: not a manager, no nomination", reaction.user, win.id)
         return
+    directory = Directory(ctx.client(job))
+    # Nominees are people: asked afresh, since an owner may have been deactivated since the post.
+    gone = owners.non_humans(win.owner_ids, "",
+                             lambda u: people.is_human(ctx.db, directory, job.team_id, u, fresh=True))
+    nominees = tuple(u for u in win.owner_ids if u not in gone)
+    if gone:
+        log.info("reaction by %s on win %s: not nominating %s (not people)", reaction.user, win.id, ", ".join(gone))
+    if not nominees:
+        return
     with ctx.db.session(job.team_id) as session:
+        if ratelimit.take(session, job.team_id, reaction.user, ratelimit.NOMINATION, ctx.limits) is not None:
+            _log_dropped_once(job.team_id, reaction.user, win.id)
+            return
         result = tb.nominate(session, team_id=job.team_id, win_id=win.id, manager_id=reaction.user,
-                             at=reaction.at)
+                             at=reaction.at, nominees=nominees)
     if result.invites:
         ctx.enqueue_hook()
+
+
+_dropped_logged: dict[tuple[str, str], float] = {}
+_dropped_lock = threading.Lock()
+
+
+def _log_dropped_once(team_id: str, user_id: str, win_id: int) -> None:
+    """One log line per person per burst of dropped nominations, not one per reaction."""
+    now = time.monotonic()
+    with _dropped_lock:
+        last = _dropped_logged.get((team_id, user_id))
+        _dropped_logged[(team_id, user_id)] = now
+    if last is None or now - last > 600:
+        log.warning("nominations by %s (team %s) are past the rate limit; dropping them (first: win %s)",
+                    user_id, team_id, win_id)
 
 
 def on_reaction_removed(ctx: JobContext, job: Job) -> None:

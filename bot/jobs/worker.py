@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from bot.db import DATABASE_ERRORS, Database
 from bot.metrics import JOBS
 from bot.models import JOB_FAILED, Job, queue, utcnow
+from bot.services.ratelimit import Limits
 from bot.slack_client import SlackClients
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class JobContext:
     clients: SlackClients
     # Handlers call this after committing new jobs; the worker points it at its own wake-up.
     enqueue_hook: Callable[[], None] = lambda: None
+    limits: Limits = Limits()  # per-person rate limits (teach-back nominations are counted in a job)
 
     def client(self, job: Job):  # noqa: ANN201 - a WebClient
         return self.clients.for_team(job.team_id, job.enterprise_id)

@@ -7,6 +7,7 @@ from bot.models.channel import Channel
 from bot.models.job import JOB_DONE, JOB_FAILED, JOB_PENDING, Job
 from bot.models.narrative import Narrative
 from bot.models.people import Manager, OptOut
+from bot.models.ratelimit import RateLimit
 from bot.models.schedule import (
     DELIVERY_CLAIMED,
     DELIVERY_FAILED,
@@ -37,5 +38,5 @@ __all__ = [
     "TenantScopeError", "TEXT_PLAIN", "TEXT_WIRE", "Win", "WinOwner", "Member", "Workspace", "Narrative",
     "Manager", "OptOut", "Delivery", "Subscription", "DELIVERY_CLAIMED", "DELIVERY_FAILED", "DELIVERY_POSTED",
     "KIND_DIGEST", "KIND_PROMPTS", "Nomination", "TeachBack", "NOMINATION_ACTIVE", "NOMINATION_WITHDRAWN",
-    "TB_ACCEPTED", "TB_DECLINED", "TB_DONE", "TB_NOMINATED", "TB_WITHDRAWN",
+    "TB_ACCEPTED", "TB_DECLINED", "TB_DONE", "TB_NOMINATED", "TB_WITHDRAWN", "RateLimit",
 ]

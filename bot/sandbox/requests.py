@@ -422,7 +422,12 @@ class SlackSender:
         return "4-" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     def _interactive(self, payload: dict[str, Any]) -> Response:
-        body = urlencode({"payload": json.dumps(payload, ensure_ascii=False, separators=(",", ":"))})
+        raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        try:
+            raw.encode()
+        except UnicodeEncodeError:  # a lone surrogate: Slack (like JSON.stringify) sends it as \udXXX
+            raw = json.dumps(payload, separators=(",", ":"))
+        body = urlencode({"payload": raw})
         return self.post(body.encode(), FORM)
 
     def _connection(self) -> tuple[http.client.HTTPConnection, bool]:

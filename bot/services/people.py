@@ -3,7 +3,12 @@
 A user is an **admin** if Slack says `is_admin` or `is_owner`. A user is a **manager** if any of:
 an admin; added with `/aiwin managers add`; a member of the user group an admin configured
 (`/aiwin managers group @group`). Slack's user objects are cached in `members` for a short
-while (MEMBER_TTL) so permission checks do not call Slack on every click."""
+while (MEMBER_TTL) for names, time zones and read-only views; a permission check for a change
+(`is_admin`, `is_manager`) asks Slack afresh (users.info now), so a demoted admin loses their
+powers at once. Those checks run after the ack (lazy listeners, jobs), never before it.
+
+A **human** is a user who is not a bot, not Slackbot (USLACKBOT, which Slack does not flag as a
+bot) and not deactivated: `is_human` is the one rule for recipients, owners, nominees and counts."""
 
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.db import Database
@@ -24,6 +31,7 @@ from bot.models.queue import insert_ignore
 MEMBER_TTL = timedelta(minutes=10)
 GROUP_TTL = 300.0  # seconds
 DEFAULT_TZ = "UTC"
+SLACKBOT = "USLACKBOT"
 
 
 class DirectoryLike(Protocol):
@@ -45,40 +53,70 @@ def _person(m: Member) -> Person:
     return Person(m.user_id, m.name, m.tz or DEFAULT_TZ, m.is_admin or m.is_owner, m.is_bot, m.deleted)
 
 
-def remember_member(session: Session, team_id: str, user: dict[str, Any]) -> Member:
-    """Store (or refresh) Slack's user object in the cache."""
-    member = session.get(Member, (team_id, user["id"]))
-    if member is None:
-        member = Member(team_id=team_id, user_id=user["id"])
-        session.add(member)
+def _member_values(team_id: str, user: dict[str, Any]) -> dict[str, Any]:
     profile = user.get("profile") or {}
-    member.name = (profile.get("display_name") or profile.get("real_name") or user.get("real_name")
-                   or user.get("name"))
-    member.tz = user.get("tz") or DEFAULT_TZ
-    member.is_admin = bool(user.get("is_admin"))
-    member.is_owner = bool(user.get("is_owner") or user.get("is_primary_owner"))
-    member.is_bot = bool(user.get("is_bot")) or user["id"] == "USLACKBOT"
-    member.deleted = bool(user.get("deleted"))
-    member.fetched_at = utcnow()
-    return member
+    return {
+        "team_id": team_id,
+        "user_id": user["id"],
+        "name": (profile.get("display_name") or profile.get("real_name") or user.get("real_name")
+                 or user.get("name")),
+        "tz": user.get("tz") or DEFAULT_TZ,
+        "is_admin": bool(user.get("is_admin")),
+        "is_owner": bool(user.get("is_owner") or user.get("is_primary_owner")),
+        "is_bot": bool(user.get("is_bot")) or user["id"] == SLACKBOT,
+        "deleted": bool(user.get("deleted")),
+        "fetched_at": utcnow(),
+    }
 
 
-def person(db: Database, directory: DirectoryLike, team_id: str, user_id: str) -> Person | None:
-    """The person, from the cache when fresh, else from Slack. None if Slack has no such user."""
-    with db.read(team_id) as session:
-        member = session.get(Member, (team_id, user_id))
-        if member is not None and utcnow() - member.fetched_at < MEMBER_TTL:
-            return _person(member)
+def remember_member(session: Session, team_id: str, user: dict[str, Any]) -> Person:
+    """Store (or refresh) Slack's user object in the cache. An upsert: two requests meeting a new
+    person at the same moment both succeed (a plain INSERT made one of them fail)."""
+    values = _member_values(team_id, user)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(Member).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Member.team_id, Member.user_id],
+        set_={k: stmt.excluded[k] for k in values if k not in ("team_id", "user_id")},
+    )
+    session.execute(stmt)
+    return Person(values["user_id"], values["name"], values["tz"], values["is_admin"] or values["is_owner"],
+                  values["is_bot"], values["deleted"])
+
+
+def person(db: Database, directory: DirectoryLike, team_id: str, user_id: str, *,
+           fresh: bool = False) -> Person | None:
+    """The person, from the cache when fresh enough, else from Slack. None if Slack has no such user.
+    With `fresh`, always from Slack (users.info now): for permission checks on changes."""
+    if not fresh:
+        with db.read(team_id) as session:
+            member = session.get(Member, (team_id, user_id))
+            if member is not None and utcnow() - member.fetched_at < MEMBER_TTL:
+                return _person(member)
     user = directory.user(user_id)
     if user is None:
         return None
     with db.session(team_id) as session:
-        return _person(remember_member(session, team_id, user))
+        return remember_member(session, team_id, user)
 
 
-def is_admin(db: Database, directory: DirectoryLike, team_id: str, user_id: str) -> bool:
-    p = person(db, directory, team_id, user_id)
+def is_admin(db: Database, directory: DirectoryLike, team_id: str, user_id: str, *, fresh: bool = True) -> bool:
+    """Whether Slack says this user is a workspace admin or owner. Fresh (users.info now) unless the
+    caller only shows something read-only: admin powers follow Slack at once, not after MEMBER_TTL."""
+    p = person(db, directory, team_id, user_id, fresh=fresh)
     return bool(p and p.is_admin and not p.deleted)
+
+
+def is_human(db: Database, directory: DirectoryLike, team_id: str, user_id: str, *, fresh: bool = False) -> bool:
+    """A person, not a bot, Slackbot or a deactivated account; False when Slack does not know them.
+
+    The cached answer is good enough here (accounts rarely turn into bots; a deactivation is seen
+    within MEMBER_TTL; `fresh` asks Slack now). Callers that cannot reach Slack should decide to
+    keep the person."""
+    if user_id == SLACKBOT:
+        return False
+    p = person(db, directory, team_id, user_id, fresh=fresh)
+    return bool(p and not p.is_bot and not p.deleted)
 
 
 _group_cache: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
@@ -103,7 +141,7 @@ def forget_group(team_id: str, group_id: str | None) -> None:
             _group_cache.pop((team_id, group_id), None)
 
 
-def is_manager(db: Database, directory: DirectoryLike, team_id: str, user_id: str) -> bool:
+def is_manager(db: Database, directory: DirectoryLike, team_id: str, user_id: str, *, fresh: bool = True) -> bool:
     with db.read(team_id) as session:
         if session.get(Manager, (team_id, user_id)) is not None:
             return True
@@ -111,7 +149,7 @@ def is_manager(db: Database, directory: DirectoryLike, team_id: str, user_id: st
         group = ws.managers_usergroup_id if ws else None
     if group and user_id in _group_members(directory, team_id, group):
         return True
-    return is_admin(db, directory, team_id, user_id)
+    return is_admin(db, directory, team_id, user_id, fresh=fresh)
 
 
 def user_tz(db: Database, directory: DirectoryLike, team_id: str, user_id: str) -> str:

@@ -346,8 +346,6 @@ def refresh_members(db: Database, directory: MemberDirectory, team_id: str, ente
 
 def store_members(db: Database, team_id: str, users: Iterable[dict[str, Any]]) -> None:
     with db.session(team_id) as session:
-        # One read fills the identity map, so remember_member's lookups below cost no queries.
-        session.scalars(select(Member).where(Member.team_id == team_id)).all()
         for user in users:
             if user.get("id"):
                 remember_member(session, team_id, user)

@@ -137,7 +137,8 @@ def _enqueue_invite(session: Session, tb: TeachBack, enterprise_id: str | None, 
             payload={"teachback_id": tb.id}, dedupe_key=key)
 
 
-def nominate(session: Session, *, team_id: str, win_id: int, manager_id: str, at: datetime) -> Nominated:
+def nominate(session: Session, *, team_id: str, win_id: int, manager_id: str, at: datetime,
+             nominees: tuple[str, ...] | None = None) -> Nominated:
     """`manager_id` reacted on win `win_id` at Slack time `at`. The caller checked they are a manager.
 
     Creates (or renews) the nomination and a teach-back per owner, and queues each new owner's
@@ -148,6 +149,10 @@ def nominate(session: Session, *, team_id: str, win_id: int, manager_id: str, at
     owners = tuple(win.owner_ids) or (win.author_id,)
     if manager_id in owners:
         return Nominated(False)
+    if nominees is not None:  # the caller checked who of them are people (people.is_human)
+        owners = tuple(o for o in owners if o in nominees)
+        if not owners:
+            return Nominated(False)
     now = utcnow()
     inserted = insert_ignore(
         session, Nomination,

@@ -14,6 +14,7 @@ from bot.models import TEXT_PLAIN, TEXT_WIRE, Win, WinOwner, utcnow
 from bot.models.queue import enqueue
 from bot.models.win import POST_NONE, POST_PENDING
 from bot.services.home import enqueue_home_refresh
+from bot.services.owners import CHECK_OWNERS
 from bot.services.wintext import parse_win_text
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,9 @@ def record_win(
     if post_status == POST_PENDING:
         enqueue_post(session, team_id=team_id, enterprise_id=enterprise_id, win_id=win_id, channel_id=channel_id,
                      response_url=response_url)
+    elif owners != (author_id,):  # no post job to check that the owners are people: a job of its own
+        enqueue(session, team_id=team_id, enterprise_id=enterprise_id, kind=CHECK_OWNERS,
+                payload={"win_id": win_id, "response_url": response_url})
     enqueue_home_refresh(session, team_id, (author_id, *owners), enterprise_id=enterprise_id, now=now)
     WINS_RECORDED.labels(source).inc()
     # Ids only: what people write stays out of logs.

@@ -19,8 +19,10 @@ from bot.blocks.home import (
     policy_modal,
     subscriptions_modal,
 )
+from bot.blocks.modals import SETTINGS_ONE_LINE
 from bot.blocks.stats import REINVEST_ACTION_PREFIX, reinvest_thanks
 from bot.deps import Deps
+from bot.listeners.modals import dm_with, open_modal
 from bot.models import KIND_DIGEST, KIND_PROMPTS
 from bot.services.home import admin_settings
 from bot.services.policy import policy_summary
@@ -42,16 +44,20 @@ def open_settings_modal(body: dict[str, Any], context: BoltContext, client: WebC
         settings = admin_settings(session, context.team_id)
         policy = policy_summary(session, context.team_id)
     kind = action.get("action_id")
+    one_line: str | None = None
     if kind == EDIT_POLICY:
-        view = policy_modal(policy)
+        view, what, one_line = policy_modal(policy), "AI policy", SETTINGS_ONE_LINE
     elif kind == EDIT_EMOJI:
-        view = emoji_modal(settings.teachback_emoji)
+        view, what, one_line = emoji_modal(settings.teachback_emoji), "emoji", "`/aiwin teachbacks emoji trophy`"
     elif kind == EDIT_MANAGERS:
-        view = managers_modal(settings.managers, settings.managers_group)
+        view, what, one_line = (managers_modal(settings.managers, settings.managers_group), "managers",
+                                "`/aiwin managers add @alice`")
     else:
         which = KIND_PROMPTS if action.get("value") == KIND_PROMPTS else KIND_DIGEST
         view = subscriptions_modal(which, settings.prompts if which == KIND_PROMPTS else settings.digests)
-    client.views_open(trigger_id=body["trigger_id"], view=view)
+        what, one_line = "schedules", f"`/aiwin {which} on friday 16:00` (in the channel)"
+    open_modal(client, body.get("trigger_id"), view, what=what, one_line=one_line,
+               tell=dm_with(client, context.user_id))
 
 
 def _choice(body: dict[str, Any]) -> tuple[int, str] | None:

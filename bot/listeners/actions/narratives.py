@@ -11,9 +11,11 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.blocks.common import ephemeral
+from bot.blocks.modals import NARRATIVE_ONE_LINE
 from bot.blocks.narratives import OPEN_NARRATIVE_MODAL, RETRY_POST, narrative_modal
 from bot.deps import Deps
-from bot.listeners.commands.teachbacks import parse_id, trouble_reported
+from bot.listeners import modals
+from bot.listeners.commands.teachbacks import parse_id
 from bot.services.narratives import retry_post, valid_period
 
 log = logging.getLogger(__name__)
@@ -46,9 +48,8 @@ def modal_context(body: dict[str, Any]) -> tuple[str | None, str | None]:
 
 def open_modal(body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
     channel_id, period = modal_context(body)
-    with trouble_reported(respond, "opening the narrative modal", team=context.team_id, user=context.user_id):
-        client.views_open(trigger_id=body["trigger_id"],
-                          view=narrative_modal(channel_id=channel_id, prompt_period=period))
+    modals.open_modal(client, body.get("trigger_id"), narrative_modal(channel_id=channel_id, prompt_period=period),
+                      what="story", one_line=NARRATIVE_ONE_LINE, tell=modals.respond_with(respond))
 
 
 def post_again(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:

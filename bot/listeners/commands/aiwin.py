@@ -8,10 +8,14 @@ from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.exc import IntegrityError
 
+from bot.blocks.modals import WIN_ONE_LINE
+from bot.blocks.ratelimit import slow_down
 from bot.blocks.typos import anyway_value, did_you_mean
 from bot.blocks.win import help_message, receipt, win_modal
 from bot.deps import Deps
 from bot.listeners.commands.router import Call, Subcommands, call_from, near_miss, split
+from bot.listeners.modals import open_modal, respond_with
+from bot.services import ratelimit
 from bot.services.teachbacks import teachback_emoji
 from bot.services.wins import find_by_trigger, record_win
 
@@ -37,18 +41,24 @@ def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext, subcomman
         ack(did_you_mean(guess, value))  # a typo is not a public win: ask first, record nothing
         return
     # The win is committed before Slack hears back: nothing is lost if we die after the ack.
+    limits = ratelimit.limits_of(deps.settings)
+    wait = None
     try:
         with deps.db.session(call.team_id) as session:
-            result = record_win(
-                session,
-                team_id=call.team_id,
-                enterprise_id=call.enterprise_id,
-                author_id=call.user_id,
-                channel_id=call.channel_id,
-                text=call.text,
-                trigger_id=call.trigger_id,
-                response_url=call.response_url,
-            )
+            wait = ratelimit.take(session, call.team_id, call.user_id, ratelimit.WIN, limits)
+            if wait is not None:
+                result = None  # past this person's limit: nothing is recorded
+            else:
+                result = record_win(
+                    session,
+                    team_id=call.team_id,
+                    enterprise_id=call.enterprise_id,
+                    author_id=call.user_id,
+                    channel_id=call.channel_id,
+                    text=call.text,
+                    trigger_id=call.trigger_id,
+                    response_url=call.response_url,
+                )
     except IntegrityError:
         # The same trigger_id was being recorded at this very moment by another request.
         with deps.db.read(call.team_id) as session:
@@ -56,6 +66,9 @@ def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext, subcomman
         if existing is None:
             raise
         ack(receipt(existing, created=False))
+        return
+    if result is None:
+        ack(slow_down("win", wait or limits.interval, limits, wire_text=call.text))
         return
     if result.created:
         deps.notify_jobs()
@@ -72,11 +85,12 @@ def lazy_aiwin(command: dict[str, Any], context: BoltContext, client: WebClient,
         if spec.lazy:
             spec.lazy(call, deps, client, respond)
     elif not call.text:
-        open_win_modal(call, client)
+        open_win_modal(call, client, respond)
 
 
-def open_win_modal(call: Call, client: WebClient) -> None:
-    client.views_open(trigger_id=call.trigger_id, view=win_modal(channel_id=call.channel_id))
+def open_win_modal(call: Call, client: WebClient, respond: Respond) -> None:
+    open_modal(client, call.trigger_id, win_modal(channel_id=call.channel_id), what="win",
+               one_line=WIN_ONE_LINE, tell=respond_with(respond))
 
 
 def ack_help(call: Call, deps: Deps) -> dict[str, Any]:

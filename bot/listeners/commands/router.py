@@ -14,6 +14,7 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.services.storable import storable
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def call_from(command: dict[str, Any], text: str) -> Call:
         enterprise_id=command.get("enterprise_id") or None,
         user_id=command.get("user_id") or "",
         channel_id=command.get("channel_id") or None,
-        text=text,
+        text=storable(text),  # a %00 in the form body: PostgreSQL cannot store NUL (services/storable.py)
         trigger_id=command.get("trigger_id") or None,
         response_url=command.get("response_url") or None,
     )

@@ -26,6 +26,7 @@ from bot.services.home import (
     set_teachback_emoji,
 )
 from bot.services.policy import PolicyError, clean_text, clean_url, set_policy
+from bot.services.storable import storable_values
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ REFUSED = ("Only workspace admins and owners can change AI Wins settings, so not
 
 
 def _values(view: dict[str, Any]) -> dict[str, Any]:
-    return view.get("state", {}).get("values", {})
+    return storable_values(view.get("state", {}).get("values", {}))
 
 
 def _policy_fields(view: dict[str, Any]) -> tuple[tuple[str | None, str | None], dict[str, str]]:

@@ -9,11 +9,14 @@ from typing import Any
 from slack_bolt import Ack, BoltContext
 
 from bot.blocks.narratives import MAX_CHECKED, MAX_HOW, MAX_TOOLS, NARRATIVE_MODAL
+from bot.blocks.ratelimit import slow_down_field
 from bot.blocks.words import hours
 from bot.deps import Deps
 from bot.listeners.views.win_modal import state_value
 from bot.models import TEXT_PLAIN
+from bot.services import ratelimit
 from bot.services.narratives import record_narrative, valid_period
+from bot.services.storable import storable_values
 from bot.services.wins import MAX_MINUTES_SAVED
 from bot.services.wintext import parse_duration
 
@@ -64,7 +67,7 @@ def read_narrative_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[st
 def handle_narrative_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any],
                            context: BoltContext) -> None:
     deps: Deps = context["deps"]
-    fields, errors = read_narrative_form(view.get("state", {}).get("values", {}))
+    fields, errors = read_narrative_form(storable_values(view.get("state", {}).get("values", {})))
     if errors:
         ack(response_action="errors", errors=errors)
         return
@@ -76,6 +79,11 @@ def handle_narrative_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any],
         meta = {}
     team_id = context.team_id or body.get("team", {}).get("id")
     with deps.db.session(team_id) as session:
+        wait = ratelimit.take(session, team_id, body["user"]["id"], ratelimit.NARRATIVE,
+                              ratelimit.limits_of(deps.settings))
+        if wait is not None:  # past this person's limit: the form stays open, nothing is recorded
+            ack(response_action="errors", errors={"how": slow_down_field("story", wait)})
+            return
         record_narrative(
             session,
             team_id=team_id,

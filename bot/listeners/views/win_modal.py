@@ -8,10 +8,13 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
+from bot.blocks.ratelimit import slow_down_field
 from bot.blocks.win import OTHER_TOOL
 from bot.blocks.words import hours
 from bot.deps import Deps
 from bot.models import TEXT_PLAIN
+from bot.services import ratelimit
+from bot.services.storable import storable_values
 from bot.services.win_edit import save_edit
 from bot.services.wins import MAX_MINUTES_SAVED, REINVEST_CATEGORIES, record_win
 from bot.services.wintext import parse_duration
@@ -81,7 +84,7 @@ def read_win_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str
 def handle_win_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     deps: Deps = context["deps"]
     values = (view.get("state") or {}).get("values")
-    fields, errors = read_win_form(values if isinstance(values, dict) else {})
+    fields, errors = read_win_form(storable_values(values if isinstance(values, dict) else {}))
     if errors:
         ack(response_action="errors", errors=errors)
         return
@@ -104,6 +107,10 @@ def handle_win_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
                 ack(response_action="errors", errors={"what": "Only the person who logged this win can edit it."})
                 return
         else:
+            wait = ratelimit.take(session, team_id, user_id, ratelimit.WIN, ratelimit.limits_of(deps.settings))
+            if wait is not None:  # past this person's limit: the form stays open, nothing is recorded
+                ack(response_action="errors", errors={"what": slow_down_field("win", wait)})
+                return
             record_win(
                 session,
                 team_id=team_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from typing import Any
 
@@ -14,6 +15,19 @@ from bot.sandbox.fake_slack.common import (
 )
 
 
+def _metadata_error(metadata: Any) -> dict[str, Any] | None:
+    """Slack's message metadata: {"event_type": "snake_case_name", "event_payload": {...}}."""
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        return _err("invalid_metadata_format")
+    event_type, payload = metadata.get("event_type"), metadata.get("event_payload")
+    if not (isinstance(event_type, str) and re.fullmatch(r"[A-Za-z0-9_]{1,255}", event_type)
+            and isinstance(payload, dict)):
+        return _err("invalid_metadata_schema")
+    return None
+
+
 class ChatMethods:
     """Mixed into FakeSlack; runs with the fake's lock held."""
 
@@ -21,7 +35,7 @@ class ChatMethods:
         p = ctx.params
         if not p.get("channel"):
             return _err("channel_not_found")
-        error = self._content_error(p, MAX_MESSAGE_BLOCKS)
+        error = self._content_error(p, MAX_MESSAGE_BLOCKS) or _metadata_error(p.get("metadata"))
         if error:
             return error
         channel = self._lookup_channel(p["channel"])

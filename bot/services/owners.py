@@ -1,0 +1,55 @@
+"""Humans only own wins (issue 9 item 7).
+
+Whether a mention is a person needs Slack (users.info), and the ack path never calls Slack, so
+the check happens in the job that follows a recorded win: the celebration job before it posts
+(or, for a win with no channel to post in, a `check_owners` job). Bots, Slackbot and deactivated
+accounts are removed from the owners; if nobody is left, the win is the author's own. The author
+is told who was left out. Nominations check their nominees the same way (bot/jobs/teachbacks.py)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.models import Win, WinOwner
+
+log = logging.getLogger(__name__)
+
+CHECK_OWNERS = "check_owners"
+
+
+def non_humans(owner_ids: tuple[str, ...], author_id: str, is_human: Callable[[str], bool]) -> tuple[str, ...]:
+    """The owners (other than the author, who typed the command) that are not people. A lookup that
+    fails keeps the person: a Slack hiccup must not take a colleague's win away."""
+    out = []
+    for user_id in owner_ids:
+        if user_id == author_id:
+            continue
+        try:
+            human = is_human(user_id)
+        except Exception:  # noqa: BLE001 - logged; the owner stays
+            log.warning("could not check whether %s is a person; keeping them as an owner", user_id, exc_info=True)
+            human = True
+        if not human:
+            out.append(user_id)
+    return tuple(out)
+
+
+def drop_owners(session: Session, win_id: int, user_ids: tuple[str, ...]) -> tuple[str, ...]:
+    """Remove `user_ids` from the win's owners; the author owns it when nobody is left.
+    Returns the owners now."""
+    win = session.get(Win, win_id)
+    if win is None or not user_ids:
+        return ()
+    session.execute(delete(WinOwner).where(WinOwner.win_id == win_id, WinOwner.user_id.in_(user_ids)))
+    left = tuple(session.scalars(select(WinOwner.user_id).where(WinOwner.win_id == win_id)
+                                 .order_by(WinOwner.position)).all())
+    if not left:
+        session.add(WinOwner(win_id=win_id, team_id=win.team_id, user_id=win.author_id, position=0,
+                             created_at=win.created_at))
+        left = (win.author_id,)
+    session.expire(win)
+    return left
