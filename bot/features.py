@@ -12,4 +12,5 @@ import bot.listeners.commands.leadership  # noqa: F401  /aiwin stats, policy, ex
 import bot.listeners.commands.managers  # noqa: F401  /aiwin managers
 import bot.listeners.commands.narratives  # noqa: F401  /aiwin narrate
 import bot.listeners.commands.schedule  # noqa: F401  /aiwin digest, /aiwin prompts
+import bot.listeners.commands.search  # noqa: F401  /aiwin search
 import bot.listeners.commands.teachbacks  # noqa: F401  /aiwin teachbacks

@@ -1,0 +1,216 @@
+"""`/aiwin search`: the wins and narratives that best match some words, among those the caller may see.
+
+Full-text search runs in the database (revision 0005_search): SQLite FTS5 tables kept in step by
+triggers, PostgreSQL GIN indexes on `to_tsvector('simple', …)` expressions repeated here word for
+word. Every word must match (as a prefix, so "deck" finds "decks"); ranking is relevance, then the
+newest first. Deleted rows are gone from the index with the row; opted-out people are never found.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, column, exists, false, func, literal_column, or_, select, table
+from sqlalchemy.orm import Session
+
+from bot.models import Member, Narrative, OptOut, Win, WinOwner
+from bot.services.wintext import parse_win_text
+
+MAX_RESULTS = 10
+MAX_TERMS = 12  # more words than this only narrow a search that is already narrow
+_WORD_RE = re.compile(r"[^\W_]+")  # what both FTS5 (unicode61) and PostgreSQL's parser call a word
+_TOOL_RE = re.compile(r"(?<!\S)tool:(?:\"([^\"]+)\"|(\S+))", re.IGNORECASE)
+_PLAIN_PERSON_RE = re.compile(r"(?<![\w<])@([\w.\-]+)")
+_CHANNEL_TOKEN_RE = re.compile(r"<#C[A-Z0-9]+\|([^<>|]+)>")  # `#deck` Slack turned into a channel link
+
+# The same expressions as the GIN indexes of revision 0005_search (PostgreSQL uses an expression
+# index only for the identical expression).
+_WINS_TSV = ("to_tsvector('simple', translate(coalesce(wins.text, '') || ' ' || coalesce(wins.tool, '') || ' ' "
+             "|| coalesce(wins.tags, ''), '<>|&;', '     '))")
+_NARRATIVES_TSV = ("to_tsvector('simple', translate(coalesce(narratives.text, '') || ' ' "
+                   "|| coalesce(narratives.tools, '') || ' ' || coalesce(narratives.checked, ''), "
+                   "'<>|&;', '     '))")
+
+
+@dataclass(frozen=True)
+class Query:
+    words: tuple[str, ...]
+    tool: str | None = None
+    tags: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()  # user ids (`<@U…>` in command text)
+    names: tuple[str, ...] = ()  # `@name` typed as plain text (the App Home box): looked up in members
+
+    @property
+    def empty(self) -> bool:
+        return not (self.words or self.tool or self.tags or self.people or self.names)
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str  # "win" or "narrative"
+    id: int
+    author_id: str
+    owner_ids: tuple[str, ...]
+    text: str
+    text_format: str
+    tool: str | None
+    minutes_saved: int | None
+    created_at: datetime
+    channel: str | None  # the message to link to: the celebration, else where it was recorded from
+    ts: str | None
+    permalink: str | None  # known without asking Slack (a shortcut's source message)
+
+
+def parse_query(raw: str) -> Query:
+    """`deck interviews tool:claude #research @alice` → words, tool, tags and people."""
+    raw = raw or ""
+    tool = None
+    m = _TOOL_RE.search(raw)
+    if m:
+        tool = (m.group(1) or m.group(2)).strip() or None
+        raw = raw[: m.start()] + " " + raw[m.end():]
+    channel_tags = tuple(t.strip().lower() for t in _CHANNEL_TOKEN_RE.findall(raw))
+    raw = _CHANNEL_TOKEN_RE.sub(" ", raw)
+    parsed = parse_win_text(raw)
+    names = tuple(dict.fromkeys(n.lower() for n in _PLAIN_PERSON_RE.findall(raw)))
+    rest = _PLAIN_PERSON_RE.sub(" ", re.sub(r"<[^<>]*>", " ", raw))
+    rest = re.sub(r"(?<![\w&#])#[^\s#]+", " ", rest)  # the #tags themselves are filters, not words
+    rest = re.sub(r"&(amp|lt|gt);", " ", rest)
+    words = tuple(dict.fromkeys(w.lower() for w in _WORD_RE.findall(rest)))[:MAX_TERMS]
+    tags = tuple(dict.fromkeys((*parsed.tags, *channel_tags)))
+    return Query(words=words, tool=tool, tags=tags, people=parsed.recipients, names=names)
+
+
+def visible_outside(model: type[Win] | type[Narrative]) -> ColumnElement[bool]:
+    """May this row be shown to someone other than its author and recipients? Only when it was
+    said in a public channel (TEAM.md's shared decision: `private IS false`; NULL means not known
+    yet and counts as private). The `private` column arrives with revision 0003_privacy; until it
+    is merged nothing is known to be public, so others see nothing (the safe side)."""
+    private = getattr(model, "private", None)
+    if private is None:  # TEMP until 0003_privacy merges: then always `model.private.is_(False)`
+        return false()
+    return private.is_(False)
+
+
+def _opted_out(team_id: str, user: ColumnElement[str]) -> ColumnElement[bool]:
+    return exists().where(OptOut.team_id == team_id, OptOut.user_id == user)
+
+
+def _win_filters(session: Session, team_id: str, user_id: str, q: Query) -> list[ColumnElement[bool]]:
+    owner = select(WinOwner.win_id).where(WinOwner.team_id == team_id, WinOwner.win_id == Win.id)
+    filters: list[ColumnElement[bool]] = [
+        Win.team_id == team_id,
+        or_(visible_outside(Win), Win.author_id == user_id, exists(owner.where(WinOwner.user_id == user_id))),
+        ~_opted_out(team_id, Win.author_id),
+        ~exists(owner.where(_opted_out(team_id, WinOwner.user_id))),
+    ]
+    if q.tool:
+        filters.append(func.lower(Win.tool).contains(q.tool.lower(), autoescape=True))
+    for tag in q.tags:
+        # tags are stored space-separated: match a whole tag
+        filters.append(func.lower(" " + Win.tags + " ").contains(f" {tag.lower()} ", autoescape=True))
+    for person in _people(session, team_id, q):
+        filters.append(or_(Win.author_id == person, exists(owner.where(WinOwner.user_id == person))))
+    return filters
+
+
+def _people(session: Session, team_id: str, q: Query) -> tuple[str, ...]:
+    people = list(q.people)
+    for name in q.names:
+        found = session.scalars(
+            select(Member.user_id).where(Member.team_id == team_id, func.lower(Member.name) == name)
+        ).all()
+        people.append(found[0] if found else f"?{name}")  # an unknown name matches no one
+    return tuple(people)
+
+
+def search(session: Session, team_id: str, user_id: str, q: Query, limit: int = MAX_RESULTS) -> list[Hit]:
+    """The best `limit` wins and narratives for `q` that `user_id` may see in `team_id`."""
+    if q.empty:
+        return []
+    postgres = session.get_bind().dialect.name == "postgresql"
+    hits = _search_wins(session, team_id, user_id, q, limit, postgres)
+    # Narratives have no tool field, tags or recipients: only a words-only search finds them.
+    if q.words and not (q.tool or q.tags or q.people or q.names):
+        hits += _search_narratives(session, team_id, user_id, q, limit, postgres)
+    hits.sort(key=lambda h: (h[0], -h[1].created_at.timestamp()))
+    return [h for _, h in hits[:limit]]
+
+
+def _match(q: Query, postgres: bool, tsv: str, fts: str) -> tuple[ColumnElement[bool] | None, ColumnElement]:
+    """The full-text condition and a score where smaller is better (None: no words, filters only)."""
+    if not q.words:
+        return None, literal_column("0")
+    if postgres:
+        tsq = func.to_tsquery("simple", " & ".join(f"{w}:*" for w in q.words))
+        vector = literal_column(tsv)
+        return vector.op("@@")(tsq), -func.ts_rank_cd(vector, tsq)
+    expr = " ".join(f'"{w}"*' for w in q.words)  # words are letters and digits only: safe to quote
+    return literal_column(fts).op("MATCH")(expr), func.bm25(literal_column(fts))
+
+
+def _search_wins(session: Session, team_id: str, user_id: str, q: Query, limit: int,
+                 postgres: bool) -> list[tuple[float, Hit]]:
+    match, score = _match(q, postgres, _WINS_TSV, "wins_fts")
+    stmt = select(Win, score.label("score")).where(*_win_filters(session, team_id, user_id, q))
+    if match is not None:
+        if not postgres:
+            fts = table("wins_fts", column("rowid"))
+            stmt = stmt.join(fts, fts.c.rowid == Win.id)
+        stmt = stmt.where(match)
+    stmt = stmt.order_by(literal_column("score"), Win.created_at.desc(), Win.id.desc()).limit(limit)
+    rows = session.execute(stmt).all()
+    owners: dict[int, list[str]] = {}
+    if rows:
+        for win_id, user in session.execute(
+            select(WinOwner.win_id, WinOwner.user_id)
+            .where(WinOwner.team_id == team_id, WinOwner.win_id.in_([w.id for w, _ in rows]))
+            .order_by(WinOwner.win_id, WinOwner.position)
+        ):
+            owners.setdefault(win_id, []).append(user)
+    return [
+        (float(s), Hit(
+            kind="win", id=w.id, author_id=w.author_id, owner_ids=tuple(owners.get(w.id) or (w.author_id,)),
+            text=w.text, text_format=w.text_format, tool=w.tool, minutes_saved=w.minutes_saved,
+            created_at=w.created_at,
+            channel=w.message_channel if w.message_ts else w.source_channel,
+            ts=w.message_ts or w.source_ts,
+            permalink=None if w.message_ts else w.source_permalink,
+        ))
+        for w, s in rows
+    ]
+
+
+def _search_narratives(session: Session, team_id: str, user_id: str, q: Query, limit: int,
+                       postgres: bool) -> list[tuple[float, Hit]]:
+    match, score = _match(q, postgres, _NARRATIVES_TSV, "narratives_fts")
+    stmt = select(Narrative, score.label("score")).where(
+        Narrative.team_id == team_id,
+        or_(visible_outside(Narrative), Narrative.author_id == user_id),
+        ~_opted_out(team_id, Narrative.author_id),
+        match,
+    )
+    if not postgres:
+        fts = table("narratives_fts", column("rowid"))
+        stmt = stmt.join(fts, fts.c.rowid == Narrative.id)
+    stmt = stmt.order_by(literal_column("score"), Narrative.created_at.desc()).limit(limit)
+    return [
+        (float(s), Hit(
+            kind="narrative", id=n.id, author_id=n.author_id, owner_ids=(n.author_id,), text=n.text,
+            text_format=n.text_format, tool=n.tools, minutes_saved=n.minutes_saved, created_at=n.created_at,
+            channel=n.message_channel, ts=n.message_ts, permalink=None,
+        ))
+        for n, s in session.execute(stmt).all()
+    ]
+
+
+def broader(q: Query) -> str | None:
+    """A broader query to suggest when nothing was found (None: nothing to drop)."""
+    if q.tool or q.tags or q.people or q.names:
+        return " ".join(q.words) or None
+    if len(q.words) > 1:
+        return " ".join(q.words[:-1])
+    return None
+

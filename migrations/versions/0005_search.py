@@ -1,0 +1,92 @@
+"""search: full-text indexes on wins and narratives; where a win was recorded from
+
+Revision ID: 0005_search
+Revises: 0002
+
+SQLite: FTS5 external-content tables (`wins_fts`, `narratives_fts`) kept in step by triggers.
+PostgreSQL: GIN expression indexes on `to_tsvector('simple', …)`; queries repeat the same
+expressions (bot/services/search.py), so the planner uses them. Neither is a model object:
+migrations/env.py leaves these names out of `alembic check`.
+
+Anything that later recreates the `wins` or `narratives` table on SQLite (a batch "move and
+copy") drops the triggers with it: such a migration must create them again (`SQLITE_UP`).
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0005_search'
+down_revision: str | None = '0002'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('wins', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('source_channel', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('source_ts', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('source_permalink', sa.Text(), nullable=True))
+    # An index, not a table constraint: SQLite adds it without recreating the table.
+    op.create_index('ux_wins_source_message', 'wins', ['team_id', 'author_id', 'source_channel', 'source_ts'],
+                    unique=True)
+    for statement in SQLITE_UP if _dialect() == 'sqlite' else POSTGRES_UP:
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    for statement in SQLITE_DOWN if _dialect() == 'sqlite' else POSTGRES_DOWN:
+        op.execute(statement)
+    op.drop_index('ux_wins_source_message', table_name='wins')
+    with op.batch_alter_table('wins', schema=None) as batch_op:
+        batch_op.drop_column('source_permalink')
+        batch_op.drop_column('source_ts')
+        batch_op.drop_column('source_channel')
+
+
+def _dialect() -> str:
+    return op.get_bind().dialect.name
+
+
+# Wire text (<@U…|name>, &amp;) is indexed as stored: FTS5's unicode61 tokenizer splits on the
+# markup, and PostgreSQL's expression maps it to spaces (its parser would read `<…>` as a tag).
+# bot/services/search.py repeats these expressions word for word.
+WINS_TSV = ("to_tsvector('simple', translate(coalesce(text, '') || ' ' || coalesce(tool, '') || ' ' "
+            "|| coalesce(tags, ''), '<>|&;', '     '))")
+NARRATIVES_TSV = ("to_tsvector('simple', translate(coalesce(text, '') || ' ' || coalesce(tools, '') || ' ' "
+                  "|| coalesce(checked, ''), '<>|&;', '     '))")
+
+POSTGRES_UP = [
+    f"CREATE INDEX ix_wins_search ON wins USING gin (({WINS_TSV}))",
+    f"CREATE INDEX ix_narratives_search ON narratives USING gin (({NARRATIVES_TSV}))",
+]
+POSTGRES_DOWN = ["DROP INDEX IF EXISTS ix_narratives_search", "DROP INDEX IF EXISTS ix_wins_search"]
+
+
+def _fts(table: str, columns: list[str]) -> list[str]:
+    cols = ", ".join(columns)
+    new = ", ".join(f"new.{c}" for c in columns)
+    old = ", ".join(f"old.{c}" for c in columns)
+    fts = f"{table}_fts"
+    # External content: the text lives once, in the table; FTS5 keeps only the index.
+    return [
+        f"CREATE VIRTUAL TABLE {fts} USING fts5({cols}, content='{table}', content_rowid='id', "
+        "tokenize='unicode61 remove_diacritics 2')",
+        f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {table} BEGIN "
+        f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new}); END",
+        f"CREATE TRIGGER {fts}_ad AFTER DELETE ON {table} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.id, {old}); END",
+        # Only edits of indexed columns touch the index (post status and the like change often).
+        f"CREATE TRIGGER {fts}_au AFTER UPDATE OF {cols} ON {table} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.id, {old}); "
+        f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new}); END",
+        f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",  # rows recorded before this revision
+    ]
+
+
+SQLITE_UP = [*_fts("wins", ["text", "tool", "tags"]), *_fts("narratives", ["text", "tools", "checked"])]
+SQLITE_DOWN = [
+    f"{kind} IF EXISTS {t}_fts{suffix}"
+    for t in ("wins", "narratives")
+    for kind, suffix in (("DROP TRIGGER", "_ai"), ("DROP TRIGGER", "_ad"), ("DROP TRIGGER", "_au"), ("DROP TABLE", ""))
+]
