@@ -38,8 +38,10 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
         return None  # deleted meanwhile, or already posted by an earlier attempt
     text, blocks = celebration(win, teachback_emoji=emoji)
     try:
+        # A win recorded from a message is celebrated in that message's thread (not broadcast).
+        thread = {"thread_ts": win.source_thread_ts} if win.source_thread_ts else {}
         response = ctx.client(job).chat_postMessage(channel=win.channel_id, text=text, blocks=blocks,
-                                                    unfurl_links=False, unfurl_media=False)
+                                                    unfurl_links=False, unfurl_media=False, **thread)
     except SlackApiError as e:
         error = e.response.get("error")
         if error in CHANNEL_ERRORS:

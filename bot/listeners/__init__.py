@@ -1,6 +1,6 @@
 from slack_bolt import App
 
-from bot.listeners import actions, commands, events, views
+from bot.listeners import actions, commands, events, shortcuts, views
 
 
 def register_listeners(app: App) -> None:
@@ -8,3 +8,4 @@ def register_listeners(app: App) -> None:
     events.register(app)
     actions.register(app)
     views.register(app)
+    shortcuts.register(app)

@@ -47,6 +47,7 @@ class Win(TenantMixin, Base):
     # The message a win was recorded from (the "Record as AI win" shortcut): where it came from.
     source_channel: Mapped[str | None] = mapped_column(String(32))
     source_ts: Mapped[str | None] = mapped_column(String(32))
+    source_thread_ts: Mapped[str | None] = mapped_column(String(32))  # the thread to celebrate in
     source_permalink: Mapped[str | None] = mapped_column(Text)
     reinvest_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the one "where did it go?" DM
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -26,6 +26,7 @@ def upgrade() -> None:
     with op.batch_alter_table('wins', schema=None) as batch_op:
         batch_op.add_column(sa.Column('source_channel', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('source_ts', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('source_thread_ts', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('source_permalink', sa.Text(), nullable=True))
     # An index, not a table constraint: SQLite adds it without recreating the table.
     op.create_index('ux_wins_source_message', 'wins', ['team_id', 'author_id', 'source_channel', 'source_ts'],
@@ -40,6 +41,7 @@ def downgrade() -> None:
     op.drop_index('ux_wins_source_message', table_name='wins')
     with op.batch_alter_table('wins', schema=None) as batch_op:
         batch_op.drop_column('source_permalink')
+        batch_op.drop_column('source_thread_ts')
         batch_op.drop_column('source_ts')
         batch_op.drop_column('source_channel')
 

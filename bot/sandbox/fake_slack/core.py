@@ -304,6 +304,23 @@ class FakeSlack(
                 raise KeyError(f"unknown channel {channel_id!r}")
             channel["members"].add(self.bot_user_id)
 
+    def add_message(self, channel_id: str, user_id: str, text: str, *, thread_ts: str | None = None) -> dict[str, Any]:
+        """A message a person posted (wire format text), for shortcuts to act on; returns it as
+        Slack would put it in a message_action payload."""
+        with self._lock:
+            channel = self._lookup_channel(channel_id, allow_user=False)
+            if channel is None:
+                raise KeyError(f"unknown channel {channel_id!r}")
+            ts = self._next_ts()
+            message: dict[str, Any] = {"type": "message", "user": user_id, "ts": ts, "text": text,
+                                       "team": self.team_id}
+            if thread_ts:
+                if thread_ts not in self._messages.get(channel["id"], {}):
+                    raise KeyError(f"no message {thread_ts} in {channel_id} to reply to")
+                message["thread_ts"] = thread_ts
+            self._messages.setdefault(channel["id"], {})[ts] = message
+            return copy.deepcopy(message)
+
     # ------------------------------------------------------------------ knobs
 
     def fail(
