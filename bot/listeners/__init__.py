@@ -1,6 +1,6 @@
 from slack_bolt import App
 
-from bot.listeners import actions, commands, events, shortcuts, views
+from bot.listeners import actions, commands, events, functions, shortcuts, views
 
 
 def register_listeners(app: App) -> None:
@@ -9,3 +9,4 @@ def register_listeners(app: App) -> None:
     actions.register(app)
     views.register(app)
     shortcuts.register(app)
+    functions.register(app)

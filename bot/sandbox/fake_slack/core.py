@@ -35,6 +35,7 @@ from bot.sandbox.fake_slack.common import (
 from bot.sandbox.fake_slack.control import ControlMixin
 from bot.sandbox.fake_slack.conversations import ConversationsMethods
 from bot.sandbox.fake_slack.files import FilesMethods
+from bot.sandbox.fake_slack.functions import FunctionsMethods
 from bot.sandbox.fake_slack.http import _parse_multipart, _parse_params, _Server
 from bot.sandbox.fake_slack.users import UsersMethods
 from bot.sandbox.fake_slack.views import ViewsMethods
@@ -44,7 +45,8 @@ from bot.sandbox.fake_slack.world import WorldMixin
 
 
 class FakeSlack(
-    ControlMixin, WorldMixin, AuthMethods, ChatMethods, UsersMethods, ConversationsMethods, ViewsMethods, FilesMethods
+    ControlMixin, WorldMixin, AuthMethods, ChatMethods, UsersMethods, ConversationsMethods, ViewsMethods, FilesMethods,
+    FunctionsMethods,
 ):
     """Fake Slack Web API over HTTP. All state is guarded by one lock; see the module docstring."""
 
@@ -100,6 +102,7 @@ class FakeSlack(
         self._latency = 0.0
         self._rate_interval: float | None = None
         self._last_post: dict[str, float] = {}
+        self._executions: dict[str, dict[str, Any]] = {}  # custom step runs (functions.py)
 
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -123,6 +126,8 @@ class FakeSlack(
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
             "oauth.v2.access": self._oauth_v2_access,
+            "functions.completeSuccess": self._functions_complete_success,
+            "functions.completeError": self._functions_complete_error,
         }
         self.add_user(bot_user_id, bot_name, is_bot=True, profile={"bot_id": bot_id, "api_app_id": app_id})
 
