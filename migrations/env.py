@@ -20,10 +20,13 @@ MIGRATION_LOCK_ID = 7_240_811
 # shadow tables, PostgreSQL expression indexes. Autogenerate cannot express them, so it skips them.
 SEARCH_TABLES = ("wins_fts", "narratives_fts")
 SEARCH_INDEXES = ("ix_wins_search", "ix_narratives_search")
+SEARCH_COLUMN = "search_tsv"  # PostgreSQL only: generated from the text
 
 
 def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
     if type_ == "table" and name and name.startswith(SEARCH_TABLES):
+        return False
+    if type_ == "column" and name == SEARCH_COLUMN:
         return False
     return not (type_ == "index" and name in SEARCH_INDEXES)
 

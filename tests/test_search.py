@@ -161,13 +161,21 @@ def test_property_found_by_any_word_never_after_delete_optout_elsewhere_or_priva
     assert ids(db, word, user=ALICE, team=team) == [] and ids(db, word, user=BOB, team=team) == []
 
 
+def test_only_the_newest_candidates_are_ranked(db, monkeypatch):
+    monkeypatch.setattr(search_service, "CANDIDATES", 3)
+    old = [record(db, "budget budget budget budget review") for _ in range(2)]
+    new = [record(db, "budget review") for _ in range(3)]
+    # The older, more relevant wins are past the newest three matches: a bounded search.
+    assert {i for _, i in ids(db, "budget")} == set(new) and old
+
+
 def test_postgres_uses_the_gin_index(db):
     if db.dialect != "postgresql":
         pytest.skip("PostgreSQL only: SQLite always searches through its FTS5 table")
     with db.session(TEAM) as s:
         s.execute(text("SET LOCAL enable_seqscan = off"))
         plan = "\n".join(r[0] for r in s.execute(text(
-            f"EXPLAIN SELECT id FROM wins WHERE {search_service._WINS_TSV} @@ to_tsquery('simple', 'deck:*')")))
+            "EXPLAIN SELECT id FROM wins WHERE search_tsv @@ to_tsquery('simple', 'deck:*')")))
     assert "ix_wins_search" in plan
 
 

@@ -1,9 +1,9 @@
 """`/aiwin search`: the wins and narratives that best match some words, among those the caller may see.
 
 Full-text search runs in the database (revision 0005_search): SQLite FTS5 tables kept in step by
-triggers, PostgreSQL GIN indexes on `to_tsvector('simple', …)` expressions repeated here word for
-word. Every word must match (as a prefix, so "deck" finds "decks"); ranking is relevance, then the
-newest first. Deleted rows are gone from the index with the row; opted-out people are never found.
+triggers, PostgreSQL's generated `search_tsv` columns with GIN indexes. Every word must match (as
+a prefix, so "interv" finds "interviews"); ranking is relevance, then the newest first, among the
+newest CANDIDATES matches. Deleted rows leave the index with the row; opted-out people are never found.
 """
 
 from __future__ import annotations
@@ -25,14 +25,10 @@ _TOOL_RE = re.compile(r"(?<!\S)tool:(?:\"([^\"]+)\"|(\S+))", re.IGNORECASE)
 _PLAIN_PERSON_RE = re.compile(r"(?<![\w<])@([\w.\-]+)")
 _CHANNEL_TOKEN_RE = re.compile(r"<#C[A-Z0-9]+\|([^<>|]+)>")  # `#deck` Slack turned into a channel link
 
-# The same expressions as the GIN indexes of revision 0005_search (PostgreSQL uses an expression
-# index only for the identical expression).
-_WINS_TSV = ("to_tsvector('simple', translate(coalesce(wins.text, '') || ' ' || coalesce(wins.tool, '') || ' ' "
-             "|| coalesce(wins.tags, ''), '<>|&;', '     '))")
-_NARRATIVES_TSV = ("to_tsvector('simple', translate(coalesce(narratives.text, '') || ' ' "
-                   "|| coalesce(narratives.tools, '') || ' ' || coalesce(narratives.checked, ''), "
-                   "'<>|&;', '     '))")
-
+# Full-text search looks at the newest this-many matches in the workspace, and ranks those: a
+# search costs the same in a workspace of a thousand wins as in one of a million (BENCHMARKS.md).
+# A word in a tenth of all wins still ranks its newest matches; narrower words rank all of theirs.
+CANDIDATES = 500
 
 @dataclass(frozen=True)
 class Query:
@@ -130,38 +126,44 @@ def search(session: Session, team_id: str, user_id: str, q: Query, limit: int = 
     """The best `limit` wins and narratives for `q` that `user_id` may see in `team_id`."""
     if q.empty:
         return []
-    postgres = session.get_bind().dialect.name == "postgresql"
-    hits = _search_wins(session, team_id, user_id, q, limit, postgres)
+    hits = _search_wins(session, team_id, user_id, q, limit)
     # Narratives have no tool field, tags or recipients: only a words-only search finds them.
     if q.words and not (q.tool or q.tags or q.people or q.names):
-        hits += _search_narratives(session, team_id, user_id, q, limit, postgres)
+        hits += _search_narratives(session, team_id, user_id, q, limit)
     hits.sort(key=lambda h: (h[0], -h[1].created_at.timestamp()))
     return [h for _, h in hits[:limit]]
 
 
-def _match(q: Query, postgres: bool, tsv: str, fts: str) -> tuple[ColumnElement[bool] | None, ColumnElement]:
-    """The full-text condition and a score where smaller is better (None: no words, filters only)."""
-    if not q.words:
-        return None, literal_column("0")
+def _candidates(session: Session, team_id: str, q: Query, table_name: str):  # noqa: ANN202
+    """The newest CANDIDATES full-text matches in the workspace, with a score (smaller is better)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
+        t = table(table_name, column("id"), column("team_id"), column("search_tsv"), column("created_at"))
         tsq = func.to_tsquery("simple", " & ".join(f"{w}:*" for w in q.words))
-        vector = literal_column(tsv)
-        return vector.op("@@")(tsq), -func.ts_rank_cd(vector, tsq)
-    expr = " ".join(f'"{w}"*' for w in q.words)  # words are letters and digits only: safe to quote
-    return literal_column(fts).op("MATCH")(expr), func.bm25(literal_column(fts))
+        return (select(t.c.id.label("rowid"), (-func.ts_rank_cd(t.c.search_tsv, tsq)).label("score"))
+                .where(t.c.team_id == team_id, t.c.search_tsv.op("@@")(tsq))
+                .order_by(t.c.id.desc()).limit(CANDIDATES).subquery())
+    fts = table(f"{table_name}_fts", column("rowid"))
+    # Words only in the text columns; the workspace id is an indexed column of its own (team ids
+    # are letters and digits, words too: both are safe inside quotes).
+    words = " AND ".join(f'"{w}"*' for w in q.words)
+    text_columns = "text tool tags" if table_name == "wins" else "text tools checked"
+    expr = f'team_id : "{team_id}" AND {{{text_columns}}} : ({words})'
+    score = func.bm25(literal_column(fts.name), 0.0, 1.0, 1.0, 1.0)
+    return (select(fts.c.rowid.label("rowid"), score.label("score"))
+            .where(literal_column(fts.name).op("MATCH")(expr))
+            .order_by(fts.c.rowid.desc()).limit(CANDIDATES).subquery())
 
 
-def _search_wins(session: Session, team_id: str, user_id: str, q: Query, limit: int,
-                 postgres: bool) -> list[tuple[float, Hit]]:
-    match, score = _match(q, postgres, _WINS_TSV, "wins_fts")
-    stmt = select(Win, score.label("score")).where(*_win_filters(session, team_id, user_id, q))
-    if match is not None:
-        if not postgres:
-            fts = table("wins_fts", column("rowid"))
-            stmt = stmt.join(fts, fts.c.rowid == Win.id)
-        stmt = stmt.where(match)
-    stmt = stmt.order_by(literal_column("score"), Win.created_at.desc(), Win.id.desc()).limit(limit)
-    rows = session.execute(stmt).all()
+def _search_wins(session: Session, team_id: str, user_id: str, q: Query, limit: int) -> list[tuple[float, Hit]]:
+    filters = _win_filters(session, team_id, user_id, q)
+    if q.words:
+        cand = _candidates(session, team_id, q, "wins")
+        stmt = (select(Win, cand.c.score).join(cand, cand.c.rowid == Win.id).where(*filters)
+                .order_by(cand.c.score, Win.created_at.desc(), Win.id.desc()))
+    else:  # filters only: the newest matching wins (the workspace's time index, read backwards)
+        stmt = select(Win, literal_column("0")).where(*filters).order_by(Win.created_at.desc(), Win.id.desc())
+    rows = session.execute(stmt.limit(limit)).all()
     owners: dict[int, list[str]] = {}
     if rows:
         for win_id, user in session.execute(
@@ -183,19 +185,14 @@ def _search_wins(session: Session, team_id: str, user_id: str, q: Query, limit: 
     ]
 
 
-def _search_narratives(session: Session, team_id: str, user_id: str, q: Query, limit: int,
-                       postgres: bool) -> list[tuple[float, Hit]]:
-    match, score = _match(q, postgres, _NARRATIVES_TSV, "narratives_fts")
-    stmt = select(Narrative, score.label("score")).where(
+def _search_narratives(session: Session, team_id: str, user_id: str, q: Query,
+                       limit: int) -> list[tuple[float, Hit]]:
+    cand = _candidates(session, team_id, q, "narratives")
+    stmt = (select(Narrative, cand.c.score).join(cand, cand.c.rowid == Narrative.id).where(
         Narrative.team_id == team_id,
         or_(visible_outside(Narrative), Narrative.author_id == user_id),
         ~_opted_out(team_id, Narrative.author_id),
-        match,
-    )
-    if not postgres:
-        fts = table("narratives_fts", column("rowid"))
-        stmt = stmt.join(fts, fts.c.rowid == Narrative.id)
-    stmt = stmt.order_by(literal_column("score"), Narrative.created_at.desc()).limit(limit)
+    ).order_by(cand.c.score, Narrative.created_at.desc()).limit(limit))
     return [
         (float(s), Hit(
             kind="narrative", id=n.id, author_id=n.author_id, owner_ids=(n.author_id,), text=n.text,

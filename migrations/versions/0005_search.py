@@ -4,9 +4,9 @@ Revision ID: 0005_search
 Revises: 0002
 
 SQLite: FTS5 external-content tables (`wins_fts`, `narratives_fts`) kept in step by triggers.
-PostgreSQL: GIN expression indexes on `to_tsvector('simple', …)`; queries repeat the same
-expressions (bot/services/search.py), so the planner uses them. Neither is a model object:
-migrations/env.py leaves these names out of `alembic check`.
+PostgreSQL: a generated, stored `search_tsv` column (`to_tsvector('simple', …)`) with a GIN index.
+Neither is a model object (SQLite has no such column): migrations/env.py leaves these names out of
+`alembic check`.
 
 Anything that later recreates the `wins` or `narratives` table on SQLite (a batch "move and
 copy") drops the triggers with it: such a migration must create them again (`SQLITE_UP`).
@@ -52,17 +52,22 @@ def _dialect() -> str:
 
 # Wire text (<@U…|name>, &amp;) is indexed as stored: FTS5's unicode61 tokenizer splits on the
 # markup, and PostgreSQL's expression maps it to spaces (its parser would read `<…>` as a tag).
-# bot/services/search.py repeats these expressions word for word.
-WINS_TSV = ("to_tsvector('simple', translate(coalesce(text, '') || ' ' || coalesce(tool, '') || ' ' "
+WINS_TSV = ("to_tsvector('simple'::regconfig, translate(coalesce(text, '') || ' ' || coalesce(tool, '') || ' ' "
             "|| coalesce(tags, ''), '<>|&;', '     '))")
-NARRATIVES_TSV = ("to_tsvector('simple', translate(coalesce(text, '') || ' ' || coalesce(tools, '') || ' ' "
-                  "|| coalesce(checked, ''), '<>|&;', '     '))")
+NARRATIVES_TSV = ("to_tsvector('simple'::regconfig, translate(coalesce(text, '') || ' ' || coalesce(tools, '') "
+                  "|| ' ' || coalesce(checked, ''), '<>|&;', '     '))")
 
+# A stored column, not an expression index: ranking reads the vector instead of re-parsing every
+# matching text (56,000 matches: 1.1 s → ms). Not a model column: only PostgreSQL has it.
 POSTGRES_UP = [
-    f"CREATE INDEX ix_wins_search ON wins USING gin (({WINS_TSV}))",
-    f"CREATE INDEX ix_narratives_search ON narratives USING gin (({NARRATIVES_TSV}))",
+    f"ALTER TABLE wins ADD COLUMN search_tsv tsvector GENERATED ALWAYS AS ({WINS_TSV}) STORED",
+    "CREATE INDEX ix_wins_search ON wins USING gin (search_tsv)",
+    f"ALTER TABLE narratives ADD COLUMN search_tsv tsvector GENERATED ALWAYS AS ({NARRATIVES_TSV}) STORED",
+    "CREATE INDEX ix_narratives_search ON narratives USING gin (search_tsv)",
 ]
-POSTGRES_DOWN = ["DROP INDEX IF EXISTS ix_narratives_search", "DROP INDEX IF EXISTS ix_wins_search"]
+POSTGRES_DOWN = ["DROP INDEX IF EXISTS ix_narratives_search", "DROP INDEX IF EXISTS ix_wins_search",
+                 "ALTER TABLE narratives DROP COLUMN IF EXISTS search_tsv",
+                 "ALTER TABLE wins DROP COLUMN IF EXISTS search_tsv"]
 
 
 def _fts(table: str, columns: list[str]) -> list[str]:
@@ -70,7 +75,8 @@ def _fts(table: str, columns: list[str]) -> list[str]:
     new = ", ".join(f"new.{c}" for c in columns)
     old = ", ".join(f"old.{c}" for c in columns)
     fts = f"{table}_fts"
-    # External content: the text lives once, in the table; FTS5 keeps only the index.
+    # External content: the text lives once, in the table; FTS5 keeps only the index. The
+    # workspace id is indexed too, so a search walks one workspace's matches, newest first.
     return [
         f"CREATE VIRTUAL TABLE {fts} USING fts5({cols}, content='{table}', content_rowid='id', "
         "tokenize='unicode61 remove_diacritics 2')",
@@ -86,7 +92,8 @@ def _fts(table: str, columns: list[str]) -> list[str]:
     ]
 
 
-SQLITE_UP = [*_fts("wins", ["text", "tool", "tags"]), *_fts("narratives", ["text", "tools", "checked"])]
+SQLITE_UP = [*_fts("wins", ["team_id", "text", "tool", "tags"]),
+             *_fts("narratives", ["team_id", "text", "tools", "checked"])]
 SQLITE_DOWN = [
     f"{kind} IF EXISTS {t}_fts{suffix}"
     for t in ("wins", "narratives")
