@@ -45,4 +45,4 @@ def find(deps: Deps, client: WebClient, team_id: str, user_id: str,
     return hits, links
 
 
-subcommand("search", "find", ack=ack_search, lazy=lazy_search)
+subcommand("search", ack=ack_search, lazy=lazy_search)
