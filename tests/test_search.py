@@ -222,3 +222,15 @@ def test_app_home_search_box(slack, fake_slack, db, public_channel):
     [opened] = fake_slack.wait_for("views.open")
     text = all_text(opened.params["view"])
     assert "interview notes" in text and "Search AI wins" in text
+
+
+def test_big_workspace_path_finds_the_same(db, monkeypatch, public_channel):
+    """SQLite searches a big workspace another way (bot/services/search.py _is_big): same answers."""
+    a = record(db, "turned interview notes into a deck with Claude")
+    b = record(db, "reviewed the interview plan", author=CAROL)
+    record(db, "interview notes elsewhere", team=OTHER_TEAM)
+    small = ids(db, "interview"), ids(db, "interview notes"), ids(db, "interview", user=ALICE)
+    monkeypatch.setattr(search_service, "BIG_WORKSPACE", 1)
+    monkeypatch.setattr(search_service, "_big", {})
+    assert (ids(db, "interview"), ids(db, "interview notes"), ids(db, "interview", user=ALICE)) == small
+    assert set(small[0]) == {("win", a), ("win", b)}

@@ -9,10 +9,24 @@ newest CANDIDATES matches. Deleted rows leave the index with the row; opted-out 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, column, exists, false, func, literal_column, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    column,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from bot.models import Member, Narrative, OptOut, Win, WinOwner
@@ -143,16 +157,42 @@ def _candidates(session: Session, team_id: str, q: Query, table_name: str):  # n
         return (select(t.c.id.label("rowid"), (-func.ts_rank_cd(t.c.search_tsv, tsq)).label("score"))
                 .where(t.c.team_id == team_id, t.c.search_tsv.op("@@")(tsq))
                 .order_by(t.c.id.desc()).limit(CANDIDATES).subquery())
-    fts = table(f"{table_name}_fts", column("rowid"))
-    # Words only in the text columns; the workspace id is an indexed column of its own (team ids
-    # are letters and digits, words too: both are safe inside quotes).
-    words = " AND ".join(f'"{w}"*' for w in q.words)
+    # SQLite. Words are letters and digits, team ids too: both are safe inside quotes.
+    fts = f"{table_name}_fts"
     text_columns = "text tool tags" if table_name == "wins" else "text tools checked"
-    expr = f'team_id : "{team_id}" AND {{{text_columns}}} : ({words})'
-    score = func.bm25(literal_column(fts.name), 0.0, 1.0, 1.0, 1.0)
-    return (select(fts.c.rowid.label("rowid"), score.label("score"))
-            .where(literal_column(fts.name).op("MATCH")(expr))
-            .order_by(fts.c.rowid.desc()).limit(CANDIDATES).subquery())
+    words = f"{{{text_columns}}} : ({' '.join(f'{chr(34)}{w}{chr(34)}*' for w in q.words)})"
+    if _is_big(session, team_id):
+        # Its rows are a good share of any word's matches: walk the word's matches newest first
+        # (FTS5 drives: CROSS JOIN fixes the join order), keep this workspace's, stop at CANDIDATES.
+        sql = (f"SELECT {fts}.rowid AS rowid, bm25({fts}, 0.0, 1.0, 1.0, 1.0) AS score FROM {fts} "
+               f"CROSS JOIN {table_name} AS t ON t.id = {fts}.rowid "
+               f"WHERE {fts} MATCH :words AND t.team_id = :team ORDER BY {fts}.rowid DESC LIMIT :n")
+        params = {"words": words, "team": team_id, "n": CANDIDATES}
+    else:
+        # A small workspace: intersect the word with the workspace's own (short) list of rows.
+        sql = (f"SELECT rowid, bm25({fts}, 0.0, 1.0, 1.0, 1.0) AS score FROM {fts} "
+               f"WHERE {fts} MATCH :words ORDER BY rowid DESC LIMIT :n")
+        params = {"words": f'team_id : "{team_id}" AND {words}', "n": CANDIDATES}
+    return text(sql).bindparams(**params).columns(rowid=Integer, score=Float).subquery()
+
+
+BIG_WORKSPACE = 50_000  # wins; where SQLite's two ways of searching cross over (bench/search.py)
+_SIZE_TTL = 600.0
+_big: dict[str, tuple[bool, float]] = {}
+
+
+def _is_big(session: Session, team_id: str) -> bool:
+    """Has the workspace more than BIG_WORKSPACE wins? Asked of its time index, remembered a while."""
+    now = time.monotonic()
+    known = _big.get(team_id)
+    if known is not None and now - known[1] < _SIZE_TTL:
+        return known[0]
+    big = session.scalar(select(Win.id).where(Win.team_id == team_id).order_by(Win.team_id, Win.created_at)
+                         .offset(BIG_WORKSPACE).limit(1)) is not None
+    if len(_big) > 10_000:
+        _big.clear()
+    _big[team_id] = (big, now)
+    return big
 
 
 def _search_wins(session: Session, team_id: str, user_id: str, q: Query, limit: int) -> list[tuple[float, Hit]]:

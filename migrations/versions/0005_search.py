@@ -76,7 +76,7 @@ def _fts(table: str, columns: list[str]) -> list[str]:
     old = ", ".join(f"old.{c}" for c in columns)
     fts = f"{table}_fts"
     # External content: the text lives once, in the table; FTS5 keeps only the index. The
-    # workspace id is indexed too, so a search walks one workspace's matches, newest first.
+    # workspace id is indexed too: a small workspace's search walks only its own rows.
     return [
         f"CREATE VIRTUAL TABLE {fts} USING fts5({cols}, content='{table}', content_rowid='id', "
         "tokenize='unicode61 remove_diacritics 2')",
