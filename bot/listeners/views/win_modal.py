@@ -95,15 +95,16 @@ def handle_win_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
                 return
         else:
             try:
-                record_win(
-                    session,
-                    team_id=team_id,
-                    enterprise_id=context.enterprise_id,
-                    author_id=user_id,
-                    text_format=TEXT_PLAIN,
-                    trigger_id=body.get("trigger_id"),
-                    **{"source": "modal", **fields, **source_fields(meta)},
-                )
+                with session.begin_nested():  # a savepoint: a lost race leaves the transaction usable
+                    record_win(
+                        session,
+                        team_id=team_id,
+                        enterprise_id=context.enterprise_id,
+                        author_id=user_id,
+                        text_format=TEXT_PLAIN,
+                        trigger_id=body.get("trigger_id"),
+                        **{"source": "modal", **fields, **source_fields(meta)},
+                    )
             except IntegrityError:
                 # The same message, submitted twice at once: the other submission recorded it.
                 if not source_fields(meta):
