@@ -154,9 +154,14 @@ def _candidates(session: Session, team_id: str, q: Query, table_name: str):  # n
     if postgres:
         t = table(table_name, column("id"), column("team_id"), column("search_tsv"), column("created_at"))
         tsq = func.to_tsquery("simple", " & ".join(f"{w}:*" for w in q.words))
+        query = " & ".join(f"{w}:*" for w in q.words)
+        # Many matches: walking the newest rows backwards finds CANDIDATES of them soon. Fewer: the
+        # GIN index's bitmap is faster, and `id + 0` stops the planner from walking backwards
+        # anyway (its LIMIT estimate assumes matches are spread evenly; BENCHMARKS.md).
+        newest = t.c.id if _estimated_matches(session, table_name, query) > 20 * CANDIDATES else t.c.id + 0
         return (select(t.c.id.label("rowid"), (-func.ts_rank_cd(t.c.search_tsv, tsq)).label("score"))
                 .where(t.c.team_id == team_id, t.c.search_tsv.op("@@")(tsq))
-                .order_by(t.c.id.desc()).limit(CANDIDATES).subquery())
+                .order_by(newest.desc()).limit(CANDIDATES).subquery())
     # SQLite. Words are letters and digits, team ids too: both are safe inside quotes.
     fts = f"{table_name}_fts"
     text_columns = "text tool tags" if table_name == "wins" else "text tools checked"
@@ -174,6 +179,14 @@ def _candidates(session: Session, team_id: str, q: Query, table_name: str):  # n
                f"WHERE {fts} MATCH :words ORDER BY rowid DESC LIMIT :n")
         params = {"words": f'team_id : "{team_id}" AND {words}', "n": CANDIDATES}
     return text(sql).bindparams(**params).columns(rowid=Integer, score=Float).subquery()
+
+
+def _estimated_matches(session: Session, table_name: str, query: str) -> float:
+    """PostgreSQL's own estimate of how many rows match (from the GIN statistics; no rows read)."""
+    plan = session.execute(text(
+        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table_name} WHERE search_tsv @@ to_tsquery('simple', :q)"
+    ), {"q": query}).scalar_one()
+    return float(plan[0]["Plan"]["Plan Rows"])
 
 
 BIG_WORKSPACE = 50_000  # wins; where SQLite's two ways of searching cross over (bench/search.py)
