@@ -89,7 +89,11 @@ def create_app(
     @app.middleware
     def inject_deps(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
         context["deps"] = deps
-        if context.bot_token:
+        if context.function_bot_access_token:
+            # A custom step's calls (functions.completeSuccess …) use its own short-lived workflow
+            # token, as Bolt intends; one client per execution, not kept.
+            context["client"] = make_client(context.function_bot_access_token, clients.base_url)
+        elif context.bot_token:
             context["client"] = clients.for_token(context.bot_token)
         return next()
 

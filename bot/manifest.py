@@ -22,6 +22,7 @@ BOT_SCOPES: tuple[str, ...] = (
 )
 BOT_EVENTS: tuple[str, ...] = (
     "app_home_opened", "reaction_added", "reaction_removed", "app_uninstalled", "tokens_revoked",
+    "function_executed",
 )
 # features.bot_user.display_name: what people type after `/invite @`.
 BOT_DISPLAY_NAME = "aiwins"

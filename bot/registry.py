@@ -12,7 +12,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.jobs import deliveries, export, handlers, home, narratives, reinvest, teachbacks
 from bot.jobs.worker import Handler
-from bot.listeners.commands import aiwin, leadership, managers, schedule
+from bot.listeners.commands import aiwin, leadership, managers, schedule, search
 from bot.listeners.commands import narratives as narrate
 from bot.listeners.commands import teachbacks as teachbacks_command
 from bot.listeners.commands.router import Subcommand
@@ -47,6 +47,7 @@ SUBCOMMANDS: dict[str, Subcommand] = _aliases({
     ("optout", "opt-out"): Subcommand(ack=leadership.optout_ack),
     ("optin", "opt-in"): Subcommand(ack=leadership.optin_ack),
     ("delete",): Subcommand(ack=leadership.delete_ack, lazy=leadership.delete_lazy),
+    ("search",): Subcommand(ack=search.ack_search, lazy=search.lazy_search),
 })
 
 # Job kind → handler (bot/jobs/worker.py). "<kind>:failed" runs once when a job of that kind gives up.

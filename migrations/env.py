@@ -16,13 +16,28 @@ target_metadata = Base.metadata
 MIGRATION_LOCK_ID = 7_240_811
 
 
+# Full-text search lives outside the models (revision 0005_search): SQLite FTS5 tables with their
+# shadow tables, PostgreSQL expression indexes. Autogenerate cannot express them, so it skips them.
+SEARCH_TABLES = ("wins_fts", "narratives_fts")
+SEARCH_INDEXES = ("ix_wins_search", "ix_narratives_search")
+SEARCH_COLUMN = "search_tsv"  # PostgreSQL only: generated from the text
+
+
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    if type_ == "table" and name and name.startswith(SEARCH_TABLES):
+        return False
+    if type_ == "column" and name == SEARCH_COLUMN:
+        return False
+    return not (type_ == "index" and name in SEARCH_INDEXES)
+
+
 def database_url() -> str:
     return config.attributes.get("database_url") or load_settings().database_url
 
 
 def run_migrations_offline() -> None:
     context.configure(url=database_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+                      render_as_batch=True, include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -44,6 +59,7 @@ def run_migrations_online() -> None:
                 target_metadata=target_metadata,
                 render_as_batch=connection.dialect.name == "sqlite",
                 compare_type=True,
+                include_name=include_name,
             )
             context.run_migrations()
     finally:

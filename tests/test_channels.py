@@ -40,7 +40,7 @@ def record(slack, db, text, channel):
 
 def test_a_reaction_in_a_channel_the_bot_never_joined_does_not_arrive_until_it_celebrates_there(
         slack, fake_slack, db, world):
-    ts = fake_slack.add_message(OTHER, BOB, "anyone tried Copilot for SQL?")
+    ts = fake_slack.add_message(OTHER, BOB, "anyone tried Copilot for SQL?")["ts"]
     assert fake_slack.react(MGR, OTHER, ts) == []  # Slack does not deliver it: the bot is not a member
     assert fake_slack.calls("conversations.join") == []
 

@@ -64,8 +64,9 @@ def test_events_and_bot_name_match_the_manifest():
     assert {"app_uninstalled", "tokens_revoked", "reaction_added", "reaction_removed"} <= set(events)
     assert MANIFEST["features"]["bot_user"]["display_name"] == BOT_DISPLAY_NAME
     assert invite_hint() == f"/invite @{MANIFEST['features']['bot_user']['display_name']}"
-    # No shortcut or workflow function yet (they come with their own change).
-    assert "shortcuts" not in MANIFEST["features"] and "functions" not in MANIFEST
+    shortcuts = {(s["type"], s["callback_id"]) for s in MANIFEST["features"]["shortcuts"]}
+    assert shortcuts == {("message", "record_ai_win"), ("global", "log_ai_win")}
+    assert set(MANIFEST["functions"]) == {"record_ai_win"}
 
 
 def test_no_message_names_the_bot_otherwise():

@@ -193,7 +193,7 @@ def test_reactions_that_nominate_nobody(slack, fake_slack, db, managers, case):
         user, emoji, ts = {
             "non_manager": (CAROL, "mortar_board", win.message_ts),
             "other_emoji": (MGR, "tada", win.message_ts),
-            "unknown_message": (MGR, "mortar_board", fake_slack.add_message(CHANNEL, BOB, "lunch?")),
+            "unknown_message": (MGR, "mortar_board", fake_slack.add_message(CHANNEL, BOB, "lunch?")["ts"]),
             "own_win": (MGR, "mortar_board", win.message_ts),
             "unknown_user": ("U0GHOST0001", "mortar_board", win.message_ts),  # users.info: user_not_found
         }[case]

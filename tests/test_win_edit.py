@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from bot.blocks.win import celebration, win_modal
 from bot.listeners.views.win_modal import read_win_form
 from bot.models import Member, utcnow
-from bot.sandbox.requests import initial_state
+from bot.sandbox.requests import submitted_state
 from bot.services.win_edit import edit_form, save_edit
 from bot.services.wins import get_win, record_win
 from bot.services.wintext import readable_text
@@ -57,7 +57,7 @@ def _submit_unchanged(session, win_id: int) -> None:
     """Open the edit form for a win and save it without touching anything, as Slack would."""
     win = get_win(session, win_id)
     view = win_modal(channel_id=win.channel_id, win=win, form=edit_form(session, win))
-    fields, errors = read_win_form(initial_state(view))
+    fields, errors = read_win_form(submitted_state(view))
     assert errors == {}
     fields.pop("channel_id")
     meta = json.loads(view["private_metadata"])
@@ -151,7 +151,7 @@ def test_edit_over_http_keeps_the_posted_message(slack, fake_slack, db):
     view = opened.params["view"]
     shown = all_text(view["blocks"])
     assert "<@" not in shown and "&lt;" not in shown and "&amp;" not in shown
-    r = slack.view_submission(BOB, dict(view, id="V9", state={"values": initial_state(view)}))
+    r = slack.view_submission(BOB, dict(view, id="V9", state={"values": submitted_state(view)}))
     assert r.status == 200 and not r.body.strip()
 
     fake_slack.wait_for("chat.update", channel=CHANNEL, ts=post.response["ts"])

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.blocks.common import button, context, header, mention, mentions, section, user_text
 from bot.blocks.policy import policy_blocks
+from bot.blocks.search import search_box
 from bot.blocks.stats import coverage_text, day, hours, personal_lines, plural, split_text, tools_text
 from bot.blocks.text import escape, plain
 from bot.models import KIND_DIGEST
@@ -27,7 +28,7 @@ _GROUP_RE = re.compile(r"S[A-Z0-9]+")
 
 def home_view(data: HomeData) -> dict[str, Any]:
     """The Home tab view for views.publish (at most 100 blocks)."""
-    blocks = [*_personal(data), {"type": "divider"}, *_team(data), {"type": "divider"},
+    blocks = [*search_box(), *_personal(data), {"type": "divider"}, *_team(data), {"type": "divider"},
               header("AI policy"), *policy_blocks(data.policy)]
     if data.settings is not None:
         blocks += [{"type": "divider"}, *_settings(data.settings, data.policy)]

@@ -49,9 +49,11 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
     # Join a public channel first, so managers' 🎓 reactions reach us; learn whether it is private.
     where = channels.ensure_member(ctx.db, Conversations(ctx.client(job)), job.team_id, win.channel_id)
     try:
+        # A win recorded from a message is celebrated in that message's thread (not broadcast).
+        thread = {"thread_ts": win.source_thread_ts} if win.source_thread_ts else {}
         response = ctx.client(job).chat_postMessage(channel=win.channel_id, text=text, blocks=blocks,
                                                     unfurl_links=False, unfurl_media=False,
-                                                    metadata=win_metadata(win_id))
+                                                    metadata=win_metadata(win_id), **thread)
     except SlackApiError as e:
         error = e.response.get("error")
         if error in CHANNEL_ERRORS:

@@ -1,6 +1,6 @@
 from slack_bolt import App
 
-from bot.listeners import actions, commands, events, views
+from bot.listeners import actions, commands, events, functions, shortcuts, views
 from bot.listeners.commands.router import Subcommands
 
 
@@ -9,3 +9,5 @@ def register_listeners(app: App, subcommands: Subcommands) -> None:
     events.register(app)
     actions.register(app)
     views.register(app)
+    shortcuts.register(app)
+    functions.register(app)

@@ -24,6 +24,8 @@ class Win(TenantMixin, Base):
         UniqueConstraint("team_id", "trigger_id"),
         Index("ix_wins_team_created", "team_id", "created_at"),
         Index("ix_wins_team_message", "team_id", "message_channel", "message_ts"),
+        # "Record as AI win" on the same message twice by the same person is one win.
+        Index("ux_wins_source_message", "team_id", "author_id", "source_channel", "source_ts", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -45,6 +47,11 @@ class Win(TenantMixin, Base):
     # Said in a private conversation (private channel, DM, group DM)? NULL: not known yet, treated as
     # private. Only `private IS false` wins are shown outside their conversation (bot/services/visibility.py).
     private: Mapped[bool | None] = mapped_column()
+    # The message a win was recorded from (the "Record as AI win" shortcut): where it came from.
+    source_channel: Mapped[str | None] = mapped_column(String(32))
+    source_ts: Mapped[str | None] = mapped_column(String(32))
+    source_thread_ts: Mapped[str | None] = mapped_column(String(32))  # the thread to celebrate in
+    source_permalink: Mapped[str | None] = mapped_column(Text)
     reinvest_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the one "where did it go?" DM
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

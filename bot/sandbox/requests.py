@@ -283,6 +283,61 @@ class SlackSender:
         payload["actions"] = [action]
         return self._interactive(payload)
 
+    def message_shortcut(
+        self,
+        user_id: str,
+        message: dict[str, Any],
+        *,
+        callback_id: str = "record_ai_win",
+        channel_id: str = "C05RPT12345",
+        channel_name: str = "reporting",
+        trigger_id: str | None = None,
+        response_url: str | None = None,
+        user_name: str | None = None,
+    ) -> Response:
+        """A message shortcut ("message_action"), as Slack sends it when someone picks the
+        shortcut from a message's ⋯ menu: the whole message, the channel and a response_url."""
+        message = {"type": "message", **message}
+        payload: dict[str, Any] = {
+            "type": "message_action",
+            "token": self.verification_token,
+            "action_ts": f"{time.time():.6f}",
+            "team": self._team(),
+            "user": self._user(user_id, user_name),
+            "channel": {"id": channel_id, "name": channel_name},
+            "is_enterprise_install": False,
+            "enterprise": self._enterprise(),
+            "callback_id": callback_id,
+            "trigger_id": trigger_id or self.new_trigger_id(),
+            "response_url": response_url or self._response_url("app"),
+            "message_ts": message.get("ts", ""),
+            "message": message,
+        }
+        return self._interactive(payload)
+
+    def global_shortcut(
+        self,
+        user_id: str,
+        *,
+        callback_id: str = "log_ai_win",
+        trigger_id: str | None = None,
+        user_name: str | None = None,
+    ) -> Response:
+        """A global shortcut ("shortcut"), from the composer's shortcuts menu or search: no channel,
+        no message and no response_url."""
+        payload: dict[str, Any] = {
+            "type": "shortcut",
+            "token": self.verification_token,
+            "action_ts": f"{time.time():.6f}",
+            "team": self._team(),
+            "user": self._user(user_id, user_name),
+            "is_enterprise_install": False,
+            "enterprise": self._enterprise(),
+            "callback_id": callback_id,
+            "trigger_id": trigger_id or self.new_trigger_id(),
+        }
+        return self._interactive(payload)
+
     def view_submission(
         self,
         user_id: str,
@@ -475,27 +530,35 @@ def _json_bytes(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def initial_state(view: dict[str, Any]) -> dict[str, Any]:
-    """The ``state.values`` Slack sends when a modal is submitted without touching any input: each
-    input element reports its initial value (or nothing, for an empty optional input)."""
+def submitted_state(view: dict[str, Any], changes: dict[str, Any] | None = None,
+                    current_conversation: str | None = None) -> dict[str, Any]:
+    """`state.values` as Slack sends them when a person submits `view` (as views.open received it):
+    every input keeps its initial value unless `changes` ({block_id: value}) says otherwise. A
+    conversations_select with default_to_current_conversation gets `current_conversation`."""
     values: dict[str, Any] = {}
-    for block in view.get("blocks") or ():
+    changes = changes or {}
+    for block in view.get("blocks", []):
         if block.get("type") != "input":
             continue
-        el = block.get("element") or {}
-        kind = el.get("type")
+        el = block["element"]
+        kind, action_id, block_id = el["type"], el["action_id"], block["block_id"]
         state: dict[str, Any] = {"type": kind}
+        value = changes.get(block_id, ...)
         if kind == "plain_text_input":
-            state["value"] = el.get("initial_value") or None
-        elif kind in ("static_select", "external_select"):
-            state["selected_option"] = el.get("initial_option")
+            state["value"] = (el.get("initial_value") or None) if value is ... else value
         elif kind == "multi_users_select":
-            state["selected_users"] = list(el.get("initial_users") or [])
+            state["selected_users"] = list(el.get("initial_users", [])) if value is ... else value
+        elif kind in ("static_select", "external_select"):
+            option = el.get("initial_option") if value is ... else next(
+                (o for o in el["options"] if o["value"] == value), None)
+            state["selected_option"] = option
         elif kind == "users_select":
-            state["selected_user"] = el.get("initial_user")
-        elif kind == "conversations_select":
-            state["selected_conversation"] = el.get("initial_conversation")
+            state["selected_user"] = el.get("initial_user") if value is ... else value
         elif kind == "channels_select":
-            state["selected_channel"] = el.get("initial_channel")
-        values[block["block_id"]] = {el.get("action_id"): state}
+            state["selected_channel"] = el.get("initial_channel") if value is ... else value
+        elif kind == "conversations_select":
+            default = el.get("initial_conversation") or (
+                current_conversation if el.get("default_to_current_conversation") else None)
+            state["selected_conversation"] = default if value is ... else value
+        values[block_id] = {action_id: state}
     return values

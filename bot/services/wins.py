@@ -56,6 +56,11 @@ class WinView:
     message_ts: str | None
     post_status: str
     created_at: datetime
+    # Recorded from a message ("Record as AI win"): that message, and the thread it is celebrated in.
+    source_channel: str | None = None
+    source_ts: str | None = None
+    source_thread_ts: str | None = None
+    source_permalink: str | None = None
 
     @property
     def is_own(self) -> bool:
@@ -88,6 +93,10 @@ def view_of(win: Win) -> WinView:
         message_ts=win.message_ts,
         post_status=win.post_status,
         created_at=win.created_at,
+        source_channel=win.source_channel,
+        source_ts=win.source_ts,
+        source_thread_ts=win.source_thread_ts,
+        source_permalink=win.source_permalink,
     )
 
 
@@ -98,6 +107,13 @@ def get_win(session: Session, win_id: int) -> WinView | None:
 
 def find_by_trigger(session: Session, trigger_id: str) -> WinView | None:
     win_id = session.scalar(select(Win.id).where(Win.trigger_id == trigger_id))
+    return get_win(session, win_id) if win_id is not None else None
+
+
+def find_by_source(session: Session, author_id: str, channel: str, ts: str) -> WinView | None:
+    """The win `author_id` already recorded from this message, if any."""
+    win_id = session.scalar(select(Win.id).where(Win.author_id == author_id, Win.source_channel == channel,
+                                                 Win.source_ts == ts))
     return get_win(session, win_id) if win_id is not None else None
 
 
@@ -125,6 +141,10 @@ def record_win(
     response_url: str | None = None,
     source: str = "command",
     post: bool = True,
+    source_channel: str | None = None,
+    source_ts: str | None = None,
+    source_thread_ts: str | None = None,
+    source_permalink: str | None = None,
 ) -> RecordResult:
     """Store a win and, in the same transaction, the job that will celebrate it in `channel_id`.
 
@@ -133,6 +153,10 @@ def record_win(
     constraint makes one of them fail, and the caller looks the first one up)."""
     if trigger_id:
         existing = find_by_trigger(session, trigger_id)
+        if existing is not None:
+            return RecordResult(existing, created=False)
+    if source_channel and source_ts:  # the same message recorded twice by the same person is one win
+        existing = find_by_source(session, author_id, source_channel, source_ts)
         if existing is not None:
             return RecordResult(existing, created=False)
 
@@ -157,6 +181,8 @@ def record_win(
         "minutes_saved": minutes_saved, "reinvested_in": reinvested_in, "tags": " ".join(tags),
         "source": source, "trigger_id": trigger_id, "post_status": post_status, "message_channel": None,
         "message_ts": None, "reinvest_asked_at": None, "created_at": now, "updated_at": now,
+        "source_channel": source_channel, "source_ts": source_ts, "source_thread_ts": source_thread_ts,
+        "source_permalink": source_permalink,
     }).scalar_one()
     session.execute(_INSERT_OWNERS, [
         {"win_id": win_id, "team_id": team_id, "user_id": u, "position": i, "created_at": now}
@@ -177,6 +203,8 @@ def record_win(
         id=win_id, team_id=team_id, author_id=author_id, owner_ids=owners, text=text, text_format=text_format,
         tool=tool, minutes_saved=minutes_saved, tags=tags, how=how or None, reinvested_in=reinvested_in,
         channel_id=channel_id, message_channel=None, message_ts=None, post_status=post_status, created_at=now,
+        source_channel=source_channel, source_ts=source_ts, source_thread_ts=source_thread_ts,
+        source_permalink=source_permalink,
     )
     return RecordResult(view, created=True, dropped_minutes=dropped)
 

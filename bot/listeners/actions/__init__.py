@@ -2,6 +2,7 @@ from slack_bolt import App
 
 from bot.listeners.actions import home as home_buttons
 from bot.listeners.actions import narratives as narrative_buttons
+from bot.listeners.actions import search as search_box
 from bot.listeners.actions import teachbacks as teachback_buttons
 from bot.listeners.actions.typos import record_anyway, show_receipt
 from bot.listeners.actions.win_buttons import ack_only, open_edit_modal, post_again
@@ -14,3 +15,4 @@ def register(app: App) -> None:
     teachback_buttons.register(app)
     narrative_buttons.register(app)
     home_buttons.register(app)
+    search_box.register(app)

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
+from sqlalchemy.exc import IntegrityError
 
 from bot.blocks.ratelimit import slow_down_field
 from bot.blocks.win import OTHER_TOOL
@@ -111,15 +112,31 @@ def handle_win_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
             if wait is not None:  # past this person's limit: the form stays open, nothing is recorded
                 ack(response_action="errors", errors={"what": slow_down_field("win", wait)})
                 return
-            record_win(
-                session,
-                team_id=team_id,
-                enterprise_id=context.enterprise_id,
-                author_id=user_id,
-                text_format=TEXT_PLAIN,
-                trigger_id=body.get("trigger_id"),
-                source="modal",
-                **fields,
-            )
+            try:
+                with session.begin_nested():  # a savepoint: a lost race leaves the transaction usable
+                    record_win(
+                        session,
+                        team_id=team_id,
+                        enterprise_id=context.enterprise_id,
+                        author_id=user_id,
+                        text_format=TEXT_PLAIN,
+                        trigger_id=body.get("trigger_id"),
+                        **{"source": "modal", **fields, **source_fields(meta)},
+                    )
+            except IntegrityError:
+                # The same message, submitted twice at once: the other submission recorded it.
+                if not source_fields(meta):
+                    raise
     deps.notify_jobs()
     ack()
+
+
+def source_fields(meta: dict[str, Any]) -> dict[str, Any]:
+    """A win recorded from a message (the "Record as AI win" shortcut): that message, the thread
+    it is celebrated in, and the response_url for "I can't post there" (bot/blocks/capture.py)."""
+    source = meta.get("source")
+    if not isinstance(source, dict) or not source.get("channel") or not source.get("ts"):
+        return {}
+    return {"source": "message", "channel_id": source["channel"], "source_channel": source["channel"],
+            "source_ts": source["ts"], "source_thread_ts": source.get("thread_ts") or source["ts"],
+            "source_permalink": source.get("permalink"), "response_url": source.get("response_url")}

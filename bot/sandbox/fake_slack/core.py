@@ -36,6 +36,7 @@ from bot.sandbox.fake_slack.control import ControlMixin
 from bot.sandbox.fake_slack.conversations import ConversationsMethods
 from bot.sandbox.fake_slack.events import EventsMixin
 from bot.sandbox.fake_slack.files import FilesMethods
+from bot.sandbox.fake_slack.functions import FunctionsMethods
 from bot.sandbox.fake_slack.http import _parse_multipart, _parse_params, _Server
 from bot.sandbox.fake_slack.responses import ResponseUrlMixin
 from bot.sandbox.fake_slack.users import UsersMethods
@@ -47,7 +48,7 @@ from bot.sandbox.fake_slack.world import WorldMixin
 
 class FakeSlack(
     ControlMixin, WorldMixin, EventsMixin, AuthMethods, ChatMethods, UsersMethods, ConversationsMethods, ViewsMethods,
-    FilesMethods, ResponseUrlMixin,
+    FilesMethods, ResponseUrlMixin, FunctionsMethods,
 ):
     """Fake Slack Web API over HTTP. All state is guarded by one lock; see the module docstring."""
 
@@ -108,6 +109,7 @@ class FakeSlack(
         self._latency = 0.0
         self._rate_interval: float | None = None
         self._last_post: dict[str, float] = {}
+        self._executions: dict[str, dict[str, Any]] = {}  # custom step runs (functions.py)
 
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -131,6 +133,8 @@ class FakeSlack(
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
             "oauth.v2.access": self._oauth_v2_access,
+            "functions.completeSuccess": self._functions_complete_success,
+            "functions.completeError": self._functions_complete_error,
         }
         self.add_user(bot_user_id, bot_name, is_bot=True, profile={"bot_id": bot_id, "api_app_id": app_id})
 
@@ -324,6 +328,23 @@ class FakeSlack(
             if channel is None:
                 raise KeyError(f"unknown channel {channel_id!r}")
             channel["members"].add(self.bot_user_id)
+
+    def add_message(self, channel_id: str, user_id: str, text: str, *, thread_ts: str | None = None) -> dict[str, Any]:
+        """A message a person posted (wire format text), for shortcuts to act on; returns it as
+        Slack would put it in a message_action payload."""
+        with self._lock:
+            channel = self._lookup_channel(channel_id, allow_user=False)
+            if channel is None:
+                raise KeyError(f"unknown channel {channel_id!r}")
+            ts = self._next_ts()
+            message: dict[str, Any] = {"type": "message", "user": user_id, "ts": ts, "text": text,
+                                       "team": self.team_id}
+            if thread_ts:
+                if thread_ts not in self._messages.get(channel["id"], {}):
+                    raise KeyError(f"no message {thread_ts} in {channel_id} to reply to")
+                message["thread_ts"] = thread_ts
+            self._messages.setdefault(channel["id"], {})[ts] = message
+            return copy.deepcopy(message)
 
     # ------------------------------------------------------------------ knobs
 

@@ -35,17 +35,6 @@ class EventsMixin:
         if old is not None:
             old.close()
 
-    def add_message(self, channel: str, user: str, text: str) -> str:
-        """A person's message in a channel (something to react to); returns its ts."""
-        with self._lock:
-            found = self._lookup_channel(channel)
-            if found is None:
-                raise KeyError(f"unknown channel {channel!r}")
-            ts = self._next_ts()
-            self._messages.setdefault(found["id"], {})[ts] = {"type": "message", "user": user, "text": text,
-                                                              "ts": ts, "team": self.team_id}
-            return ts
-
     def react(self, user: str, channel: str, ts: str, name: str = "mortar_board", *, deliveries: int = 1,
               distinct_event_ids: bool = False, event_ts: str | None = None, held: bool = False) -> list[Response]:
         """`user` adds reaction `name` to the message (channel, ts), as reactions.add would. Returns the

@@ -1,0 +1,255 @@
+"""`/aiwin search`: the wins and narratives that best match some words, among those the caller may see.
+
+Full-text search runs in the database (revision 0005_search): SQLite FTS5 tables kept in step by
+triggers, PostgreSQL's generated `search_tsv` columns with GIN indexes. Every word must match (as
+a prefix, so "interv" finds "interviews"); ranking is relevance, then the newest first, among the
+newest CANDIDATES matches. Deleted rows leave the index with the row; opted-out people are never found.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    column,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.orm import Session
+
+from bot.models import Member, Narrative, OptOut, Win, WinOwner
+from bot.services.visibility import shown_in
+from bot.services.wintext import parse_win_text
+
+MAX_RESULTS = 10
+MAX_TERMS = 12  # more words than this only narrow a search that is already narrow
+_WORD_RE = re.compile(r"[^\W_]+")  # what both FTS5 (unicode61) and PostgreSQL's parser call a word
+_TOOL_RE = re.compile(r"(?<!\S)tool:(?:\"([^\"]+)\"|(\S+))", re.IGNORECASE)
+_PLAIN_PERSON_RE = re.compile(r"(?<![\w<])@([\w.\-]+)")
+_CHANNEL_TOKEN_RE = re.compile(r"<#C[A-Z0-9]+\|([^<>|]+)>")  # `#deck` Slack turned into a channel link
+
+# Full-text search looks at the newest this-many matches in the workspace, and ranks those: a
+# search costs the same in a workspace of a thousand wins as in one of a million (BENCHMARKS.md).
+# A word in a tenth of all wins still ranks its newest matches; narrower words rank all of theirs.
+CANDIDATES = 500
+
+@dataclass(frozen=True)
+class Query:
+    words: tuple[str, ...]
+    tool: str | None = None
+    tags: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()  # user ids (`<@U…>` in command text)
+    names: tuple[str, ...] = ()  # `@name` typed as plain text (the App Home box): looked up in members
+
+    @property
+    def empty(self) -> bool:
+        return not (self.words or self.tool or self.tags or self.people or self.names)
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str  # "win" or "narrative"
+    id: int
+    author_id: str
+    owner_ids: tuple[str, ...]
+    text: str
+    text_format: str
+    tool: str | None
+    minutes_saved: int | None
+    created_at: datetime
+    channel: str | None  # the message to link to: the celebration, else where it was recorded from
+    ts: str | None
+    permalink: str | None  # known without asking Slack (a shortcut's source message)
+
+
+def parse_query(raw: str) -> Query:
+    """`deck interviews tool:claude #research @alice` → words, tool, tags and people."""
+    raw = raw or ""
+    tool = None
+    m = _TOOL_RE.search(raw)
+    if m:
+        tool = (m.group(1) or m.group(2)).strip() or None
+        raw = raw[: m.start()] + " " + raw[m.end():]
+    channel_tags = tuple(t.strip().lower() for t in _CHANNEL_TOKEN_RE.findall(raw))
+    raw = _CHANNEL_TOKEN_RE.sub(" ", raw)
+    parsed = parse_win_text(raw)
+    names = tuple(dict.fromkeys(n.lower() for n in _PLAIN_PERSON_RE.findall(raw)))
+    rest = _PLAIN_PERSON_RE.sub(" ", re.sub(r"<[^<>]*>", " ", raw))
+    rest = re.sub(r"(?<![\w&#])#[^\s#]+", " ", rest)  # the #tags themselves are filters, not words
+    rest = re.sub(r"&(amp|lt|gt);", " ", rest)
+    words = tuple(dict.fromkeys(w.lower() for w in _WORD_RE.findall(rest)))[:MAX_TERMS]
+    tags = tuple(dict.fromkeys((*parsed.tags, *channel_tags)))
+    return Query(words=words, tool=tool, tags=tags, people=parsed.recipients, names=names)
+
+
+def _opted_out(team_id: str, user: ColumnElement[str]) -> ColumnElement[bool]:
+    return exists().where(OptOut.team_id == team_id, OptOut.user_id == user)
+
+
+def _win_filters(session: Session, team_id: str, user_id: str, q: Query) -> list[ColumnElement[bool]]:
+    owner = select(WinOwner.win_id).where(WinOwner.team_id == team_id, WinOwner.win_id == Win.id)
+    filters: list[ColumnElement[bool]] = [
+        Win.team_id == team_id,
+        or_(shown_in(Win), Win.author_id == user_id, exists(owner.where(WinOwner.user_id == user_id))),
+        ~_opted_out(team_id, Win.author_id),
+        ~exists(owner.where(_opted_out(team_id, WinOwner.user_id))),
+    ]
+    if q.tool:
+        filters.append(func.lower(Win.tool).contains(q.tool.lower(), autoescape=True))
+    for tag in q.tags:
+        # tags are stored space-separated: match a whole tag
+        filters.append(func.lower(" " + Win.tags + " ").contains(f" {tag.lower()} ", autoescape=True))
+    for person in _people(session, team_id, q):
+        filters.append(or_(Win.author_id == person, exists(owner.where(WinOwner.user_id == person))))
+    return filters
+
+
+def _people(session: Session, team_id: str, q: Query) -> tuple[str, ...]:
+    people = list(q.people)
+    for name in q.names:
+        found = session.scalars(
+            select(Member.user_id).where(Member.team_id == team_id, func.lower(Member.name) == name)
+        ).all()
+        people.append(found[0] if found else f"?{name}")  # an unknown name matches no one
+    return tuple(people)
+
+
+def search(session: Session, team_id: str, user_id: str, q: Query, limit: int = MAX_RESULTS) -> list[Hit]:
+    """The best `limit` wins and narratives for `q` that `user_id` may see in `team_id`."""
+    if q.empty:
+        return []
+    hits = _search_wins(session, team_id, user_id, q, limit)
+    # Narratives have no tool field, tags or recipients: only a words-only search finds them.
+    if q.words and not (q.tool or q.tags or q.people or q.names):
+        hits += _search_narratives(session, team_id, user_id, q, limit)
+    hits.sort(key=lambda h: (h[0], -h[1].created_at.timestamp()))
+    return [h for _, h in hits[:limit]]
+
+
+def _candidates(session: Session, team_id: str, q: Query, table_name: str):  # noqa: ANN202
+    """The newest CANDIDATES full-text matches in the workspace, with a score (smaller is better)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        t = table(table_name, column("id"), column("team_id"), column("search_tsv"), column("created_at"))
+        tsq = func.to_tsquery("simple", " & ".join(f"{w}:*" for w in q.words))
+        query = " & ".join(f"{w}:*" for w in q.words)
+        # Many matches: walking the newest rows backwards finds CANDIDATES of them soon. Fewer: the
+        # GIN index's bitmap is faster, and `id + 0` stops the planner from walking backwards
+        # anyway (its LIMIT estimate assumes matches are spread evenly; BENCHMARKS.md).
+        newest = t.c.id if _estimated_matches(session, table_name, query) > 20 * CANDIDATES else t.c.id + 0
+        return (select(t.c.id.label("rowid"), (-func.ts_rank_cd(t.c.search_tsv, tsq)).label("score"))
+                .where(t.c.team_id == team_id, t.c.search_tsv.op("@@")(tsq))
+                .order_by(newest.desc()).limit(CANDIDATES).subquery())
+    # SQLite. Words are letters and digits, team ids too: both are safe inside quotes.
+    fts = f"{table_name}_fts"
+    text_columns = "text tool tags" if table_name == "wins" else "text tools checked"
+    words = f"{{{text_columns}}} : ({' '.join(f'{chr(34)}{w}{chr(34)}*' for w in q.words)})"
+    if _is_big(session, team_id):
+        # Its rows are a good share of any word's matches: walk the word's matches newest first
+        # (FTS5 drives: CROSS JOIN fixes the join order), keep this workspace's, stop at CANDIDATES.
+        sql = (f"SELECT {fts}.rowid AS rowid, bm25({fts}, 0.0, 1.0, 1.0, 1.0) AS score FROM {fts} "
+               f"CROSS JOIN {table_name} AS t ON t.id = {fts}.rowid "
+               f"WHERE {fts} MATCH :words AND t.team_id = :team ORDER BY {fts}.rowid DESC LIMIT :n")
+        params = {"words": words, "team": team_id, "n": CANDIDATES}
+    else:
+        # A small workspace: intersect the word with the workspace's own (short) list of rows.
+        sql = (f"SELECT rowid, bm25({fts}, 0.0, 1.0, 1.0, 1.0) AS score FROM {fts} "
+               f"WHERE {fts} MATCH :words ORDER BY rowid DESC LIMIT :n")
+        params = {"words": f'team_id : "{team_id}" AND {words}', "n": CANDIDATES}
+    return text(sql).bindparams(**params).columns(rowid=Integer, score=Float).subquery()
+
+
+def _estimated_matches(session: Session, table_name: str, query: str) -> float:
+    """PostgreSQL's own estimate of how many rows match (from the GIN statistics; no rows read)."""
+    plan = session.execute(text(
+        f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table_name} WHERE search_tsv @@ to_tsquery('simple', :q)"
+    ), {"q": query}).scalar_one()
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+BIG_WORKSPACE = 50_000  # wins; where SQLite's two ways of searching cross over (bench/search.py)
+_SIZE_TTL = 600.0
+_big: dict[str, tuple[bool, float]] = {}
+
+
+def _is_big(session: Session, team_id: str) -> bool:
+    """Has the workspace more than BIG_WORKSPACE wins? Asked of its time index, remembered a while."""
+    now = time.monotonic()
+    known = _big.get(team_id)
+    if known is not None and now - known[1] < _SIZE_TTL:
+        return known[0]
+    big = session.scalar(select(Win.id).where(Win.team_id == team_id).order_by(Win.team_id, Win.created_at)
+                         .offset(BIG_WORKSPACE).limit(1)) is not None
+    if len(_big) > 10_000:
+        _big.clear()
+    _big[team_id] = (big, now)
+    return big
+
+
+def _search_wins(session: Session, team_id: str, user_id: str, q: Query, limit: int) -> list[tuple[float, Hit]]:
+    filters = _win_filters(session, team_id, user_id, q)
+    if q.words:
+        cand = _candidates(session, team_id, q, "wins")
+        stmt = (select(Win, cand.c.score).join(cand, cand.c.rowid == Win.id).where(*filters)
+                .order_by(cand.c.score, Win.created_at.desc(), Win.id.desc()))
+    else:  # filters only: the newest matching wins (the workspace's time index, read backwards)
+        stmt = select(Win, literal_column("0")).where(*filters).order_by(Win.created_at.desc(), Win.id.desc())
+    rows = session.execute(stmt.limit(limit)).all()
+    owners: dict[int, list[str]] = {}
+    if rows:
+        for win_id, user in session.execute(
+            select(WinOwner.win_id, WinOwner.user_id)
+            .where(WinOwner.team_id == team_id, WinOwner.win_id.in_([w.id for w, _ in rows]))
+            .order_by(WinOwner.win_id, WinOwner.position)
+        ):
+            owners.setdefault(win_id, []).append(user)
+    return [
+        (float(s), Hit(
+            kind="win", id=w.id, author_id=w.author_id, owner_ids=tuple(owners.get(w.id) or (w.author_id,)),
+            text=w.text, text_format=w.text_format, tool=w.tool, minutes_saved=w.minutes_saved,
+            created_at=w.created_at,
+            channel=w.message_channel if w.message_ts else w.source_channel,
+            ts=w.message_ts or w.source_ts,
+            permalink=None if w.message_ts else w.source_permalink,
+        ))
+        for w, s in rows
+    ]
+
+
+def _search_narratives(session: Session, team_id: str, user_id: str, q: Query,
+                       limit: int) -> list[tuple[float, Hit]]:
+    cand = _candidates(session, team_id, q, "narratives")
+    stmt = (select(Narrative, cand.c.score).join(cand, cand.c.rowid == Narrative.id).where(
+        Narrative.team_id == team_id,
+        or_(shown_in(Narrative), Narrative.author_id == user_id),
+        ~_opted_out(team_id, Narrative.author_id),
+    ).order_by(cand.c.score, Narrative.created_at.desc()).limit(limit))
+    return [
+        (float(s), Hit(
+            kind="narrative", id=n.id, author_id=n.author_id, owner_ids=(n.author_id,), text=n.text,
+            text_format=n.text_format, tool=n.tools, minutes_saved=n.minutes_saved, created_at=n.created_at,
+            channel=n.message_channel, ts=n.message_ts, permalink=None,
+        ))
+        for n, s in session.execute(stmt).all()
+    ]
+
+
+def broader(q: Query) -> str | None:
+    """A broader query to suggest when nothing was found (None: nothing to drop)."""
+    if q.tool or q.tags or q.people or q.names:
+        return " ".join(q.words) or None
+    if len(q.words) > 1:
+        return " ".join(q.words[:-1])
+    return None
+

@@ -1,0 +1,237 @@
+"""`/aiwin search` and the App Home search box: full-text search in the database (FTS5 / tsvector),
+only what the caller may see. Each database test runs on SQLite and on PostgreSQL (conftest.py)."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+import bot.services.search as search_service
+from bot.models import Narrative, Win
+from bot.services.channels import set_private
+from bot.services.narratives import record_narrative
+from bot.services.privacy import delete_win, opt_out
+from bot.services.search import parse_query, search
+from bot.services.wins import record_win, update_win
+from tests.conftest import ALICE, BOB, CAROL, CHANNEL, TEAM
+from tests.helpers import all_text, wait_until, wins
+
+OTHER_TEAM = "T0OTHER0001"
+
+
+def record(db, text, *, author=BOB, team=TEAM, channel=CHANNEL, **kw):
+    """A win, with its conversation's privacy as the post job learns it from Slack: #reporting is
+    public, every other channel here is private."""
+    with db.session(team) as s:
+        win_id = record_win(s, team_id=team, enterprise_id=None, author_id=author, channel_id=channel, text=text,
+                            post=False, **kw).win.id
+        set_private(s, Win, win_id, channel != CHANNEL)
+    return win_id
+
+
+def ids(db, query, *, user=BOB, team=TEAM):
+    with db.read(team) as s:
+        return [(h.kind, h.id) for h in search(s, team, user, parse_query(query))]
+
+
+def answer(fake_slack, name):
+    [reply] = wait_until(lambda: [c for c in fake_slack.calls("response_url") if c.path.endswith("/" + name)],
+                         message=f"the answer on response_url {name}")
+    return reply.params
+
+
+# -- the service ---------------------------------------------------------------------------------------
+
+
+def test_parse_query():
+    q = parse_query("Deck  interviews tool:Claude #research <@U02ABCDEF|alice> @carol")
+    assert q.words == ("deck", "interviews")
+    assert (q.tool, q.tags, q.people, q.names) == ("Claude", ("research",), (ALICE,), ("carol",))
+    assert parse_query('tool:"GitHub Copilot" tests').tool == "GitHub Copilot"
+    assert parse_query("  ").empty and parse_query("&amp; --").empty
+
+
+def test_words_match_prefixes_and_rank_by_relevance_then_recency(db):
+    one = record(db, "turned 40 interview notes into a deck with Claude, saved 2h")
+    two = record(db, "deck deck deck: the board deck, drafted with ChatGPT")
+    three = record(db, "drafted the onboarding deck with Claude")
+    assert ids(db, "interview") == [("win", one)]
+    assert ids(db, "interv NOTES") == [("win", one)]  # a word's start, any case
+    assert ids(db, "deck")[0] == ("win", two)  # the most relevant first
+    assert ids(db, "drafted deck")[0] == ("win", two) and len(ids(db, "drafted deck")) == 2  # every word
+    assert set(ids(db, "deck claude")) == {("win", one), ("win", three)}
+    assert ids(db, "spreadsheet") == []
+
+
+def test_equal_relevance_newest_first(db):
+    first = record(db, "summarised the incident review")
+    second = record(db, "summarised the incident review")
+    assert ids(db, "incident") == [("win", second), ("win", first)]
+
+
+def test_filters_tool_tag_person(db):
+    a = record(db, "<@U02ABCDEF|alice> built the churn model with Claude #forecast")
+    b = record(db, "built the churn dashboard with ChatGPT #forecast", author=CAROL)
+    c = record(db, "built a churn memo with Claude #memo", author=CAROL)
+    assert set(ids(db, "churn tool:claude")) == {("win", a), ("win", c)}
+    assert set(ids(db, "churn #forecast")) == {("win", a), ("win", b)}
+    assert ids(db, "churn <@U02ABCDEF|alice>") == [("win", a)]  # a recipient
+    assert set(ids(db, "<@U03GHIJKL>")) == {("win", b), ("win", c)}  # an author; filters alone
+    assert ids(db, "#memo") == [("win", c)]
+
+
+def test_edits_and_deletes_keep_the_index_in_step(db):
+    win = record(db, "wrote the quarterly report with Gemini")
+    with db.session(TEAM) as s:
+        update_win(s, win, BOB, text="wrote the pricing memo with Gemini", recipients=(), tool="Gemini",
+                   minutes_saved=None, how=None, reinvested_in=None)
+    assert ids(db, "quarterly") == []
+    assert ids(db, "pricing") == [("win", win)]
+    with db.session(TEAM) as s:
+        assert delete_win(s, TEAM, win, BOB, is_admin=False).status == "deleted"
+    assert ids(db, "pricing") == []
+
+
+def test_narratives_are_found_too(db):
+    with db.session(TEAM) as s:
+        story = record_narrative(s, team_id=TEAM, enterprise_id=None, author_id=CAROL, channel_id=CHANNEL,
+                                 text="I paste the interview transcript and ask for themes",
+                                 checked="every quote against the recording").narrative.id
+        set_private(s, Narrative, story, False)
+    assert ids(db, "transcript themes", user=ALICE) == [("narrative", story)]
+    assert ids(db, "recording", user=CAROL) == [("narrative", story)]
+    assert ids(db, "transcript tool:claude") == []  # filters are about wins
+
+
+def test_opted_out_people_are_never_found(db):
+    own = record(db, "mapped the migration plan with Cursor", author=ALICE)
+    shout = record(db, "<@U02ABCDEF|alice> mapped the rollout plan with Cursor", author=CAROL)
+    other = record(db, "mapped the hiring plan with Cursor", author=CAROL)
+    with db.session(TEAM) as s:
+        story = record_narrative(s, team_id=TEAM, enterprise_id=None, author_id=ALICE, channel_id=CHANNEL,
+                                 text="mapped plans in Cursor").narrative.id
+        set_private(s, Narrative, story, False)
+    assert len(ids(db, "mapped")) == 4
+    with db.session(TEAM) as s:
+        opt_out(s, TEAM, ALICE, True)
+    assert ids(db, "mapped") == [("win", other)]
+    assert ids(db, "mapped", user=ALICE) == [("win", other)]
+    assert own and shout
+
+
+def test_private_wins_only_for_author_and_recipients(db):
+    # Said in a private channel: only the people it is about find it.
+    win = record(db, "<@U02ABCDEF|alice> cleaned the CRM export with Claude", channel="G0PRIVATE01")
+    assert ids(db, "crm", user=BOB) == [("win", win)]  # author
+    assert ids(db, "crm", user=ALICE) == [("win", win)]  # recipient
+    assert ids(db, "crm", user=CAROL) == []
+
+
+def test_never_across_workspaces(db):
+    record(db, "translated the manual with DeepL", team=OTHER_TEAM)
+    assert ids(db, "manual") == []
+    assert ids(db, "manual", team=OTHER_TEAM) != []
+
+
+_EXAMPLES = itertools.count(1)
+WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=12)
+SEPARATORS = st.sampled_from([" ", ", ", ". ", " - ", " (", ") ", "! ", "\n", " & ", " / "])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=st.lists(WORD, min_size=1, max_size=8), seps=st.lists(SEPARATORS, min_size=8, max_size=8),
+       pick=st.integers(min_value=0, max_value=7))
+def test_property_found_by_any_word_never_after_delete_optout_elsewhere_or_private(db, words, seps, pick):
+    n = next(_EXAMPLES)  # a fresh workspace per example: the database outlives them
+    team = f"T{n:010d}"
+    text = "".join(w + s for w, s in zip(words, seps, strict=False))
+    word = words[pick % len(words)]
+    public = record(db, text, team=team, author=ALICE)
+    private = record(db, text, team=team, author=BOB, channel="G0PRIVATE01")
+    mine = ids(db, word, user=ALICE, team=team)
+    assert ("win", public) in mine and ("win", private) not in mine  # never another's private win
+    assert ("win", private) in ids(db, word, user=BOB, team=team)
+    assert ids(db, word, user=ALICE, team=f"X{n:010d}") == []  # never across workspaces
+    with db.session(team) as s:
+        delete_win(s, team, public, ALICE, is_admin=False)
+        opt_out(s, team, BOB, True)
+    assert ids(db, word, user=ALICE, team=team) == [] and ids(db, word, user=BOB, team=team) == []
+
+
+def test_only_the_newest_candidates_are_ranked(db, monkeypatch):
+    monkeypatch.setattr(search_service, "CANDIDATES", 3)
+    old = [record(db, "budget budget budget budget review") for _ in range(2)]
+    new = [record(db, "budget review") for _ in range(3)]
+    # The older, more relevant wins are past the newest three matches: a bounded search.
+    assert {i for _, i in ids(db, "budget")} == set(new) and old
+
+
+def test_postgres_uses_the_gin_index(db):
+    if db.dialect != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite always searches through its FTS5 table")
+    with db.session(TEAM) as s:
+        s.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(r[0] for r in s.execute(text(
+            "EXPLAIN SELECT id FROM wins WHERE search_tsv @@ to_tsquery('simple', 'deck:*')")))
+    assert "ix_wins_search" in plan
+
+
+# -- over HTTP -------------------------------------------------------------------------------------------
+
+
+def test_search_command_answers_privately_with_links(slack, fake_slack, db):
+    slack.command("/aiwin", "turned 40 interview notes into a deck with Claude, saved 20m", user_id=BOB)
+    win = wait_until(lambda: next((w for w in wins(db, TEAM) if w.message_ts), None), message="the post")
+    r = slack.command("/aiwin", "search interview deck", user_id=BOB, response_url=fake_slack.webhook_url("s1"))
+    assert r.status == 200 and not r.body.strip()
+    body = answer(fake_slack, "s1")
+    assert body["response_type"] == "ephemeral"
+    text = all_text(body["blocks"])
+    assert f"Win #{win.id}" in text and "interview notes" in text
+    assert f"/archives/{CHANNEL}/p{win.message_ts.replace('.', '')}" in text
+
+
+def test_search_nothing_found_suggests_broader(slack, fake_slack, db):
+    slack.command("/aiwin", "search churn model tool:Claude", user_id=BOB, response_url=fake_slack.webhook_url("s2"))
+    text = all_text(answer(fake_slack, "s2"))
+    assert "Nothing found" in text and "/aiwin search churn model" in text
+
+
+def test_search_without_words_shows_usage(slack):
+    r = slack.command("/aiwin", "search", user_id=BOB)
+    assert "/aiwin search deck interviews" in all_text(r.json())
+
+
+def test_search_for_someone_else_hides_private_wins(slack, fake_slack, db):
+    slack.command("/aiwin", "cleaned the CRM export with Claude", user_id=BOB)
+    wait_until(lambda: wins(db, TEAM), message="the win")
+    slack.command("/aiwin", "search crm", user_id=CAROL, response_url=fake_slack.webhook_url("s3"))
+    assert "Nothing found" in all_text(answer(fake_slack, "s3"))
+
+
+def test_app_home_search_box(slack, fake_slack, db):
+    record(db, "turned 40 interview notes into a deck with Claude", author=ALICE)
+    slack.event({"type": "app_home_opened", "user": BOB, "channel": "D07AIWINDM1", "tab": "home"})
+    home = wait_until(lambda: fake_slack.home_view(BOB), message="the Home view")
+    assert any(b.get("block_id") == "home_search" for b in home["blocks"])
+    slack.block_action(BOB, {"type": "plain_text_input", "action_id": "home_search_input", "block_id": "home_search",
+                             "value": "interview"}, view={"id": "VHOME0001", "type": "home"})
+    [opened] = fake_slack.wait_for("views.open")
+    text = all_text(opened.params["view"])
+    assert "interview notes" in text and "Search AI wins" in text
+
+
+def test_big_workspace_path_finds_the_same(db, monkeypatch):
+    """SQLite searches a big workspace another way (bot/services/search.py _is_big): same answers."""
+    a = record(db, "turned interview notes into a deck with Claude")
+    b = record(db, "reviewed the interview plan", author=CAROL)
+    record(db, "interview notes elsewhere", team=OTHER_TEAM)
+    small = ids(db, "interview"), ids(db, "interview notes"), ids(db, "interview", user=ALICE)
+    monkeypatch.setattr(search_service, "BIG_WORKSPACE", 1)
+    monkeypatch.setattr(search_service, "_big", {})
+    assert (ids(db, "interview"), ids(db, "interview notes"), ids(db, "interview", user=ALICE)) == small
+    assert set(small[0]) == {("win", a), ("win", b)}
