@@ -82,6 +82,12 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return cli_export(args, settings)
 
 
+def _rollups(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.rollups import cli_rollups
+
+    return cli_rollups(args, settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aiwins", description="AI Wins: celebrate smart AI use in Slack.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -109,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--team", required=True)
     p.add_argument("--since", help="YYYY-MM-DD: only wins from that day on")
     p.set_defaults(func=_export)
+    p = sub.add_parser("rollups", help="operators: recompute the adoption roll-ups from the wins")
+    p.add_argument("action", choices=["rebuild"])
+    p.add_argument("--team", help="workspace id (default: every workspace)")
+    p.set_defaults(func=_rollups)
     p = sub.add_parser("demo", help="a self-contained tour with a simulated Slack")
     p.set_defaults(func=_demo)
     return parser
