@@ -8,6 +8,7 @@ import bot.jobs.home  # noqa: F401  App Home: publish on open and after changes
 import bot.jobs.narratives  # noqa: F401  narratives: the "how I use AI" post
 import bot.jobs.reinvest  # noqa: F401  "where did the saved time go?" DMs
 import bot.jobs.teachbacks  # noqa: F401  teach-backs: reactions, invitations, notices
+import bot.listeners.commands.adoption  # noqa: F401  /aiwin adoption (issue 11)
 import bot.listeners.commands.leadership  # noqa: F401  /aiwin stats, policy, export, optout, optin, delete
 import bot.listeners.commands.managers  # noqa: F401  /aiwin managers
 import bot.listeners.commands.narratives  # noqa: F401  /aiwin narrate

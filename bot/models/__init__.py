@@ -2,6 +2,7 @@
 (Alembic's env.py and `alembic check` rely on that)."""
 
 import bot.models.slack_oauth  # noqa: F401  (registers the OAuth tables)
+from bot.models.adoption import AdoptionTeam, AdoptionTeamMember
 from bot.models.base import Base, UTCDateTime, utcnow
 from bot.models.job import JOB_DONE, JOB_FAILED, JOB_PENDING, Job
 from bot.models.narrative import Narrative
@@ -37,5 +38,5 @@ __all__ = [
     "Manager", "OptOut", "Delivery", "Subscription", "DELIVERY_CLAIMED", "DELIVERY_FAILED", "DELIVERY_POSTED",
     "KIND_DIGEST", "KIND_PROMPTS", "Nomination", "TeachBack", "NOMINATION_ACTIVE", "NOMINATION_WITHDRAWN",
     "TB_ACCEPTED", "TB_DECLINED", "TB_DONE", "TB_NOMINATED", "TB_WITHDRAWN",
-    "ActivityWeek", "ActivityWeekDestination", "ActivityPerson",
+    "ActivityWeek", "ActivityWeekDestination", "ActivityPerson", "AdoptionTeam", "AdoptionTeamMember",
 ]
