@@ -180,3 +180,22 @@ def test_admins_mark_teams_and_figures_are_cut_by_them(slack, fake_slack, db, pe
 def test_bad_input_gets_an_example(slack, db, text, expected):
     r = slack.command("/aiwin", text, user_id=BOB)
     assert r.status == 200 and expected in all_text(r.json())
+
+
+# -- App Home ----------------------------------------------------------------------------------------------
+
+
+def test_managers_and_admins_see_adoption_in_their_home_and_others_do_not(slack, fake_slack, db,
+                                                                           people_in_slack):
+    from bot.sandbox.fake_slack.common import MAX_VIEW_BLOCKS
+    from bot.sandbox.fake_slack import block_errors
+    from tests.test_home import open_home
+
+    admin = people_in_slack
+    slack.command("/aiwin", "<@U02ABCDEF|alice> wrote the tests with Copilot, saved 1h", user_id=BOB)
+    view = open_home(slack, fake_slack, admin)
+    text = all_text(view["blocks"])
+    assert "AI adoption (managers and admins)" in text and "*40%* (2 of 5)" in text
+    assert block_errors(view["blocks"], max_blocks=MAX_VIEW_BLOCKS) == []
+    assert "AI policy" in text  # the sections after it are still there
+    assert "AI adoption" not in all_text(open_home(slack, fake_slack, DAVE)["blocks"])

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,7 +26,8 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import Database
-from bot.models import Member, Narrative, Win, WinOwner, Workspace, utcnow
+from bot.models import ActivityWeek, ActivityWeekDestination, Member, Narrative, Win, WinOwner, Workspace, utcnow
+from bot.services import rollups
 from bot.services.people import DEFAULT_TZ, opted_out_ids, remember_member
 from bot.services.workspaces import ensure_workspace
 
@@ -251,8 +252,43 @@ def leaders_modeling(session: Session, team_id: str, since: datetime, *, hidden:
 
 def personal_figures(session: Session, team_id: str, user_id: str, *, now: datetime,
                      tz: str) -> PersonalFigures:
-    """Everything about the wins this person owns, in one grouped query over their index range."""
+    """Everything about the wins this person owns: the weekly roll-ups up to the UTC week that holds
+    the start of their week and month (a few hundred rows however many wins), and their wins since
+    then from their index range (the week and month are in their time zone, so read exactly)."""
     week, month = week_start(now, tz), month_start(now, tz)
+    cutoff = rollups.week_of(min(week, month))
+    since = datetime(cutoff.year, cutoff.month, cutoff.day, tzinfo=UTC)
+    earlier = _rolled_up(session, team_id, user_id, cutoff)
+    recent = _personal_since(session, team_id, user_id, start_at=since, now=now, week=week, month=month)
+    split = dict(recent.split.minutes)
+    for k, v in earlier.split.minutes.items():
+        split[k] = split.get(k, 0) + v
+    return PersonalFigures(wins=earlier.wins + recent.wins, wins_week=recent.wins_week,
+                           wins_month=recent.wins_month, minutes=earlier.minutes + recent.minutes,
+                           minutes_week=recent.minutes_week, minutes_month=recent.minutes_month,
+                           split=Split({k: v for k, v in split.items() if v}))
+
+
+def _rolled_up(session: Session, team_id: str, user_id: str, before: date) -> PersonalFigures:
+    """A person's owned wins in the weeks before `before`, from the roll-ups."""
+    wins, minutes, told = session.execute(
+        select(func.sum(ActivityWeek.wins_owned), func.sum(ActivityWeek.minutes_owned),
+               func.sum(ActivityWeek.minutes_owned_told))
+        .where(ActivityWeek.team_id == team_id, ActivityWeek.user_id == user_id, ActivityWeek.week < before)
+    ).one()
+    split = {d: int(m) for d, m in session.execute(
+        select(ActivityWeekDestination.destination, func.sum(ActivityWeekDestination.minutes_owned))
+        .where(ActivityWeekDestination.team_id == team_id, ActivityWeekDestination.user_id == user_id,
+               ActivityWeekDestination.week < before)
+        .group_by(ActivityWeekDestination.destination)) if m}
+    untold = int(minutes or 0) - int(told or 0)
+    if untold:
+        split[UNTOLD] = untold
+    return PersonalFigures(int(wins or 0), 0, 0, int(minutes or 0), 0, 0, Split(split))
+
+
+def _personal_since(session: Session, team_id: str, user_id: str, *, start_at: datetime, now: datetime,
+                    week: datetime, month: datetime) -> PersonalFigures:
     minutes = func.coalesce(Win.minutes_saved, 0)
 
     def since(start: datetime) -> Any:
@@ -270,7 +306,8 @@ def personal_figures(session: Session, team_id: str, user_id: str, *, now: datet
         )
         .select_from(WinOwner)
         .join(Win, Win.id == WinOwner.win_id)
-        .where(WinOwner.team_id == team_id, WinOwner.user_id == user_id, WinOwner.created_at <= now)
+        .where(WinOwner.team_id == team_id, WinOwner.user_id == user_id, WinOwner.created_at >= start_at,
+               WinOwner.created_at <= now)
         .group_by(Win.reinvested_in)
     ).all()
     totals = [0] * 6
