@@ -82,6 +82,12 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return cli_export(args, settings)
 
 
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.jobs.report import cli_report
+
+    return cli_report(args, settings)
+
+
 def _rollups(args: argparse.Namespace, settings: Settings) -> int:
     from bot.services.rollups import cli_rollups
 
@@ -115,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--team", required=True)
     p.add_argument("--since", help="YYYY-MM-DD: only wins from that day on")
     p.set_defaults(func=_export)
+    p = sub.add_parser("report", help="print the monthly leadership report (or DM it once with --post)")
+    p.add_argument("--team", help="workspace id (default: the only one)")
+    p.add_argument("--month", help="like 2026-11 (default: last month)")
+    p.add_argument("--post", action="store_true", help="DM it to managers and admins; once per person and month")
+    p.set_defaults(func=_report)
     p = sub.add_parser("rollups", help="operators: recompute the adoption roll-ups from the wins")
     p.add_argument("action", choices=["rebuild"])
     p.add_argument("--team", help="workspace id (default: every workspace)")

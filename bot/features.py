@@ -7,6 +7,7 @@ import bot.jobs.handlers  # noqa: F401  wins: celebration posts
 import bot.jobs.home  # noqa: F401  App Home: publish on open and after changes
 import bot.jobs.narratives  # noqa: F401  narratives: the "how I use AI" post
 import bot.jobs.reinvest  # noqa: F401  "where did the saved time go?" DMs
+import bot.jobs.report  # noqa: F401  the monthly leadership report: tick, DM job (issue 11)
 import bot.jobs.teachbacks  # noqa: F401  teach-backs: reactions, invitations, notices
 import bot.listeners.commands.adoption  # noqa: F401  /aiwin adoption (issue 11)
 import bot.listeners.commands.leadership  # noqa: F401  /aiwin stats, policy, export, optout, optin, delete

@@ -187,8 +187,8 @@ def test_bad_input_gets_an_example(slack, db, text, expected):
 
 def test_managers_and_admins_see_adoption_in_their_home_and_others_do_not(slack, fake_slack, db,
                                                                            people_in_slack):
-    from bot.sandbox.fake_slack.common import MAX_VIEW_BLOCKS
     from bot.sandbox.fake_slack import block_errors
+    from bot.sandbox.fake_slack.common import MAX_VIEW_BLOCKS
     from tests.test_home import open_home
 
     admin = people_in_slack
