@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import time_machine
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from bot.services.workspaces import ensure_workspace
 
 PEOPLE = ("U0000000A", "U0000000B", "U0000000C", "U0000000D")
 DESTINATIONS = (None, "customers", "learning", "rest")
+TOOLS = (None, "Claude", "ChatGPT")
 # Instants around the edges that matter: the UTC week boundary, daylight-saving changes in the US
 # and Europe (a local Monday that is still Sunday in UTC and the reverse), the ISO year boundary.
 INSTANTS = (
@@ -36,6 +37,7 @@ def expected(wins_: dict[int, dict], narrative_times: list[tuple[str, datetime]]
     """The roll-ups written out plainly from the model's own record of what exists."""
     weeks: dict = {}
     dests: dict = {}
+    tools: dict = {}
 
     def add(table, key, col, n):
         if n:
@@ -49,6 +51,8 @@ def expected(wins_: dict[int, dict], narrative_times: list[tuple[str, datetime]]
     for w in wins_.values():
         wk, mins = monday(w["at"]), w["minutes"] or 0
         told = mins if w["dest"] else 0
+        if w["tool"]:
+            add(tools, (wk, w["tool"]), "wins", 1)
         add(weeks, (w["author"], wk), "wins_recorded", 1)
         add(weeks, (w["author"], wk), "minutes_recorded", mins)
         add(weeks, (w["author"], wk), "minutes_recorded_told", told)
@@ -67,7 +71,7 @@ def expected(wins_: dict[int, dict], narrative_times: list[tuple[str, datetime]]
     for u, wk in weeks:
         f, last = people.get(u, (wk, wk))
         people[u] = (min(f, wk), max(last, wk))
-    return weeks, dests, people
+    return weeks, dests, tools, people
 
 
 def stored_people(session, team):
@@ -88,27 +92,28 @@ class RollupMachine(RuleBasedStateMachine):
 
     @rule(author=st.sampled_from(PEOPLE), recipients=st.lists(st.sampled_from(PEOPLE), max_size=3),
           minutes=st.one_of(st.none(), st.integers(1, 600)), dest=st.sampled_from(DESTINATIONS),
-          at=st.sampled_from(INSTANTS))
-    def record(self, author, recipients, minutes, dest, at) -> None:  # noqa: ANN001
+          at=st.sampled_from(INSTANTS), tool=st.sampled_from(TOOLS))
+    def record(self, author, recipients, minutes, dest, at, tool) -> None:  # noqa: ANN001
         with time_machine.travel(at, tick=False), self.db.session(self.team) as s:
             r = wins.record_win(s, team_id=self.team, enterprise_id=None, author_id=author, channel_id=None,
                                 text="did a thing", text_format="plain", recipients=tuple(recipients),
-                                minutes_saved=minutes, reinvested_in=dest, post=False)
+                                minutes_saved=minutes, reinvested_in=dest, tool=tool, post=False)
         self.wins[r.win.id] = {"author": author, "owners": r.win.owner_ids, "minutes": r.win.minutes_saved,
-                               "dest": dest, "at": r.win.created_at}
+                               "dest": dest, "at": r.win.created_at, "tool": tool}
 
     @rule(data=st.data(), recipients=st.lists(st.sampled_from(PEOPLE), max_size=3),
-          minutes=st.one_of(st.none(), st.integers(1, 600)), dest=st.sampled_from(DESTINATIONS))
-    def edit(self, data, recipients, minutes, dest) -> None:  # noqa: ANN001
+          minutes=st.one_of(st.none(), st.integers(1, 600)), dest=st.sampled_from(DESTINATIONS),
+          tool=st.sampled_from(TOOLS))
+    def edit(self, data, recipients, minutes, dest, tool) -> None:  # noqa: ANN001
         if not self.wins:
             return
         win_id = data.draw(st.sampled_from(sorted(self.wins)))
         w = self.wins[win_id]
         with self.db.session(self.team) as s:
-            view = wins.update_win(s, win_id, w["author"], text="edited", recipients=tuple(recipients), tool=None,
+            view = wins.update_win(s, win_id, w["author"], text="edited", recipients=tuple(recipients), tool=tool,
                                    minutes_saved=minutes, how=None, reinvested_in=dest)
         assert view is not None
-        w.update(owners=view.owner_ids, minutes=minutes, dest=dest)
+        w.update(owners=view.owner_ids, minutes=minutes, dest=dest, tool=tool)
 
     @rule(data=st.data(), choice=st.sampled_from(("customers", "strategy")))
     def answer_reinvest(self, data, choice) -> None:  # noqa: ANN001
@@ -143,10 +148,19 @@ class RollupMachine(RuleBasedStateMachine):
 
     @invariant()
     def rollups_equal_a_fresh_computation(self) -> None:
-        weeks, dests, people = expected(self.wins, self.narratives)
+        weeks, dests, tools, people = expected(self.wins, self.narratives)
         with self.db.read(self.team) as s:
-            assert rollups.stored(s, self.team) == (weeks, dests)
-            assert rollups.compute(s, self.team) == (weeks, dests)
+            assert rollups.stored(s, self.team) == (weeks, dests, tools)
+            assert rollups.compute(s, self.team) == (weeks, dests, tools)
+            assert stored_people(s, self.team) == people
+
+    def teardown(self) -> None:
+        """The operator's rebuild (in SQL) arrives at the same roll-ups from scratch."""
+        weeks, dests, tools, people = expected(self.wins, self.narratives)
+        with self.db.session(self.team) as s:
+            rollups.rebuild(s, self.team)
+        with self.db.read(self.team) as s:
+            assert rollups.stored(s, self.team) == (weeks, dests, tools)
             assert stored_people(s, self.team) == people
 
 
@@ -189,3 +203,45 @@ def test_rebuild_command_restores_damaged_rollups(db, db_url, monkeypatch, capsy
         assert stored_people(s, team) == {u: (good_week, good_week) for u in PEOPLE
                                           for good_week in [next(iter(good[0]))[1]]}
     assert cli_main(["rollups", "rebuild", "--team", "TNOSUCH0001"]) == 2
+
+
+# -- App Home's team figures from the roll-ups -------------------------------------------------------------
+
+ZONES = ("UTC", "Europe/Berlin", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Kiritimati")
+NOWS = (datetime(2026, 3, 11, 12, 0, tzinfo=UTC), datetime(2026, 11, 30, 3, 0, tzinfo=UTC),
+        datetime(2027, 1, 5, 1, 0, tzinfo=UTC))
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_home_team_figures_from_rollups_equal_the_direct_count(db, data):
+    """Wins around UTC and local week boundaries (and DST changes) in every kind of zone, some naming
+    people who opted out: the roll-up figures equal the figures counted from the wins themselves."""
+    from bot.services import people as people_service
+    from bot.services.stats import periods_figures, periods_figures_rolled, weeks_back
+
+    team = "T" + uuid.uuid4().hex[:10].upper()
+    now = data.draw(st.sampled_from(NOWS))
+    offsets = st.integers(-6 * 86400, 36 * 86400)
+    n = data.draw(st.integers(1, 12))
+    with db.session(team) as s:
+        ensure_workspace(s, team, None)
+    for _ in range(n):
+        at = now - timedelta(seconds=data.draw(offsets))
+        with time_machine.travel(at, tick=False), db.session(team) as s:
+            wins.record_win(s, team_id=team, enterprise_id=None, author_id=data.draw(st.sampled_from(PEOPLE)),
+                            channel_id=None, text="x", text_format="plain",
+                            recipients=tuple(data.draw(st.lists(st.sampled_from(PEOPLE), max_size=2))),
+                            minutes_saved=data.draw(st.one_of(st.none(), st.integers(1, 300))),
+                            reinvested_in=data.draw(st.sampled_from(DESTINATIONS)),
+                            tool=data.draw(st.sampled_from(TOOLS)), post=False)
+    hidden = set(data.draw(st.lists(st.sampled_from(PEOPLE), max_size=2)))
+    with db.session(team) as s:
+        for u in hidden:
+            people_service.set_opt_out(s, team, u, True)
+    with db.read(team) as s:
+        for tz in ZONES:
+            periods = weeks_back(now, tz, 5)
+            assert periods_figures_rolled(s, team, periods, hidden=hidden) == periods_figures(s, team, periods,
+                                                                                              hidden=hidden), tz

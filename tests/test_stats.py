@@ -33,7 +33,7 @@ def seed_win(session, *, owners, created_at, minutes=None, tool=None, reinvested
     session.add(win)
     session.flush()
     # Rows written behind the services' back: keep the roll-ups as the services would.
-    rollups.win_added(session, team, rollups.facts(win.author_id, owners, minutes, reinvested, created_at))
+    rollups.win_added(session, team, rollups.facts(win.author_id, owners, minutes, reinvested, created_at, tool))
     return win.id
 
 

@@ -7,7 +7,7 @@ from bot.models.base import Base, UTCDateTime, utcnow
 from bot.models.job import JOB_DONE, JOB_FAILED, JOB_PENDING, Job
 from bot.models.narrative import Narrative
 from bot.models.people import Manager, OptOut
-from bot.models.rollup import ActivityPerson, ActivityWeek, ActivityWeekDestination
+from bot.models.rollup import ActivityPerson, ActivityWeek, ActivityWeekDestination, ActivityWeekTool
 from bot.models.schedule import (
     DELIVERY_CLAIMED,
     DELIVERY_FAILED,
@@ -38,5 +38,6 @@ __all__ = [
     "Manager", "OptOut", "Delivery", "Subscription", "DELIVERY_CLAIMED", "DELIVERY_FAILED", "DELIVERY_POSTED",
     "KIND_DIGEST", "KIND_PROMPTS", "Nomination", "TeachBack", "NOMINATION_ACTIVE", "NOMINATION_WITHDRAWN",
     "TB_ACCEPTED", "TB_DECLINED", "TB_DONE", "TB_NOMINATED", "TB_WITHDRAWN",
-    "ActivityWeek", "ActivityWeekDestination", "ActivityPerson", "AdoptionTeam", "AdoptionTeamMember",
+    "ActivityWeek", "ActivityWeekDestination", "ActivityPerson", "ActivityWeekTool", "AdoptionTeam",
+    "AdoptionTeamMember",
 ]

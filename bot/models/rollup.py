@@ -46,6 +46,17 @@ class ActivityWeekDestination(TenantMixin, Base):
     minutes_recorded: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ActivityWeekTool(TenantMixin, Base):
+    """Wins per tool and week for the whole workspace (each win once): App Home's top tools."""
+
+    __tablename__ = "activity_week_tools"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    tool: Mapped[str] = mapped_column(String(80), primary_key=True)
+    wins: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class ActivityPerson(TenantMixin, Base):
     """Each person's first and last active week: "new" and "dormant" without reading all history."""
 

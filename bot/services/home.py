@@ -112,8 +112,8 @@ def build_home(session: Session, team_id: str, user_id: str, is_admin: bool,
     now = now or utcnow()
     tz = stats.viewer_tz(session, team_id, user_id)
     hidden = opted_out_ids(session)  # the session is scoped to team_id
-    weeks = tuple(stats.periods_figures(session, team_id, stats.weeks_back(now, tz, TREND_WEEKS),
-                                        hidden=hidden))
+    weeks = tuple(stats.periods_figures_rolled(session, team_id, stats.weeks_back(now, tz, TREND_WEEKS),
+                                               hidden=hidden))
     trend_split, trend_tools = _trend(weeks)
     return HomeData(
         user_id=user_id,

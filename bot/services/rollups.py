@@ -22,17 +22,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, select, tuple_
+from sqlalchemy import and_, case, delete, func, literal, select, tuple_, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from bot.models import ActivityPerson, ActivityWeek, ActivityWeekDestination, Narrative, Win, WinOwner
+from bot.models import ActivityPerson, ActivityWeek, ActivityWeekDestination, ActivityWeekTool, Narrative, Win, WinOwner
 
 WEEK_COLUMNS = ("wins_recorded", "wins_owned", "shoutouts", "narratives", "minutes_owned", "minutes_owned_told",
                 "minutes_recorded", "minutes_recorded_told")
 DEST_COLUMNS = ("minutes_owned", "minutes_recorded")
-CHUNK = 5_000
 
 Deltas = dict[tuple, dict[str, int]]
 
@@ -52,16 +51,17 @@ class WinFacts:
     minutes: int
     destination: str | None
     created_at: datetime
+    tool: str | None = None
 
 
 def facts(author_id: str, owner_ids: Iterable[str], minutes: int | None, destination: str | None,
-          created_at: datetime) -> WinFacts:
+          created_at: datetime, tool: str | None = None) -> WinFacts:
     owners = tuple(dict.fromkeys(owner_ids)) or (author_id,)
-    return WinFacts(author_id, owners, int(minutes or 0), destination or None, created_at)
+    return WinFacts(author_id, owners, int(minutes or 0), destination or None, created_at, tool or None)
 
 
 def facts_of(win: Win) -> WinFacts:
-    return facts(win.author_id, win.owner_ids, win.minutes_saved, win.reinvested_in, win.created_at)
+    return facts(win.author_id, win.owner_ids, win.minutes_saved, win.reinvested_in, win.created_at, win.tool)
 
 
 def _add(target: Deltas, key: tuple, column: str, value: int) -> None:
@@ -70,8 +70,10 @@ def _add(target: Deltas, key: tuple, column: str, value: int) -> None:
         row[column] = row.get(column, 0) + value
 
 
-def _win_deltas(f: WinFacts, sign: int, weeks: Deltas, dests: Deltas) -> None:
+def _win_deltas(f: WinFacts, sign: int, weeks: Deltas, dests: Deltas, tools: Deltas) -> None:
     w = week_of(f.created_at)
+    if f.tool:
+        _add(tools, (w, f.tool), "wins", sign)
     told = f.minutes if f.destination else 0
     a = (f.author_id, w)
     _add(weeks, a, "wins_recorded", sign)
@@ -108,15 +110,16 @@ def win_changed(session: Session, team_id: str, before: WinFacts | None, after: 
     """Apply (after − before) to the roll-ups, in the caller's transaction."""
     weeks: Deltas = {}
     dests: Deltas = {}
+    tools: Deltas = {}
     if before is not None:
-        _win_deltas(before, -1, weeks, dests)
+        _win_deltas(before, -1, weeks, dests, tools)
     if after is not None:
-        _win_deltas(after, +1, weeks, dests)
-    _apply(session, team_id, _net(weeks), _net(dests))
+        _win_deltas(after, +1, weeks, dests, tools)
+    _apply(session, team_id, _net(weeks), _net(dests), _net(tools))
 
 
 def narrative_added(session: Session, team_id: str, author_id: str, created_at: datetime) -> None:
-    _apply(session, team_id, {(author_id, week_of(created_at)): {"narratives": 1}}, {})
+    _apply(session, team_id, {(author_id, week_of(created_at)): {"narratives": 1}}, {}, {})
 
 
 def _insert(session: Session) -> Any:
@@ -132,7 +135,15 @@ def _upsert(session: Session, model: type, keys: tuple[str, ...], columns: tuple
     session.execute(stmt, rows)
 
 
-def _apply(session: Session, team_id: str, weeks: Deltas, dests: Deltas) -> None:
+def _apply(session: Session, team_id: str, weeks: Deltas, dests: Deltas, tools: Deltas) -> None:
+    if tools:
+        _upsert(session, ActivityWeekTool, ("team_id", "week", "tool"), ("wins",),
+                [{"team_id": team_id, "week": w, "tool": t, "wins": d.get("wins", 0)} for (w, t), d in tools.items()])
+        shrunk = [k for k, d in tools.items() if d.get("wins", 0) < 0]
+        if shrunk:
+            session.execute(delete(ActivityWeekTool).where(
+                ActivityWeekTool.team_id == team_id, tuple_(ActivityWeekTool.week, ActivityWeekTool.tool).in_(shrunk),
+                ActivityWeekTool.wins == 0).execution_options(synchronize_session=False))
     if weeks:
         _upsert(session, ActivityWeek, ("team_id", "user_id", "week"), WEEK_COLUMNS, [
             {"team_id": team_id, "user_id": u, "week": w, **{c: d.get(c, 0) for c in WEEK_COLUMNS}}
@@ -212,10 +223,11 @@ def _week_sql(session: Session, column: Any) -> Any:
     return func.date(column, "weekday 0", "-6 days")
 
 
-def compute(session: Session, team_id: str) -> tuple[Deltas, Deltas]:
+def compute(session: Session, team_id: str) -> tuple[Deltas, Deltas, Deltas]:
     """The roll-ups of a workspace computed from its wins and narratives (aggregated in SQL)."""
     weeks: Deltas = {}
     dests: Deltas = {}
+    tools: Deltas = {}
     mins = func.coalesce(Win.minutes_saved, 0)
     told = case((Win.reinvested_in.is_not(None), mins), else_=0)
     wk = _week_sql(session, Win.created_at).label("wk")
@@ -243,44 +255,81 @@ def compute(session: Session, team_id: str) -> tuple[Deltas, Deltas]:
             .select_from(WinOwner).join(Win, Win.id == WinOwner.win_id).where(told_only)
             .group_by(WinOwner.user_id, wk, Win.reinvested_in)):
         _add(dests, (user, _as_date(w), dest), "minutes_owned", int(m or 0))
+    for w, tool, n in session.execute(select(wk, Win.tool, func.count())
+                                      .where(Win.team_id == team_id, Win.tool.is_not(None), Win.tool != "")
+                                      .group_by(wk, Win.tool)):
+        _add(tools, (_as_date(w), tool), "wins", int(n))
     nwk = _week_sql(session, Narrative.created_at).label("wk")
     for user, w, n in session.execute(select(Narrative.author_id, nwk, func.count())
                                       .where(Narrative.team_id == team_id).group_by(Narrative.author_id, nwk)):
         _add(weeks, (user, _as_date(w)), "narratives", int(n))
-    return weeks, dests
+    return weeks, dests, tools
 
 
-def stored(session: Session, team_id: str) -> tuple[Deltas, Deltas]:
+def stored(session: Session, team_id: str) -> tuple[Deltas, Deltas, Deltas]:
     """The roll-ups as stored (zero columns left out), comparable with `compute`."""
     weeks = {(r.user_id, r.week): {c: getattr(r, c) for c in WEEK_COLUMNS if getattr(r, c)}
              for r in session.execute(select(ActivityWeek.__table__).where(ActivityWeek.team_id == team_id))}
     dests = {(r.user_id, r.week, r.destination): {c: getattr(r, c) for c in DEST_COLUMNS if getattr(r, c)}
              for r in session.execute(select(ActivityWeekDestination.__table__)
                                       .where(ActivityWeekDestination.team_id == team_id))}
-    return weeks, dests
+    tools = {(r.week, r.tool): {"wins": r.wins} for r in session.execute(
+        select(ActivityWeekTool.__table__).where(ActivityWeekTool.team_id == team_id)) if r.wins}
+    return weeks, dests, tools
 
 
 def rebuild(session: Session, team_id: str) -> int:
-    """Replace a workspace's roll-ups with a from-scratch computation. Returns the weekly rows written.
-    Run in one transaction: concurrent writers block on (or, on SQLite, wait for) its locks."""
-    weeks, dests = compute(session, team_id)
-    for model in (ActivityWeekDestination, ActivityWeek, ActivityPerson):
+    """Replace a workspace's roll-ups with a from-scratch computation, in SQL (INSERT … SELECT with
+    GROUP BY: memory stays flat however many wins). Returns the weekly rows written. One transaction:
+    writers wait for it, so nothing recorded meanwhile is lost or counted twice."""
+    for model in (ActivityWeekDestination, ActivityWeek, ActivityPerson, ActivityWeekTool):
         session.execute(delete(model).where(model.team_id == team_id).execution_options(synchronize_session=False))
-    week_rows = [{"team_id": team_id, "user_id": u, "week": w, **{c: d.get(c, 0) for c in WEEK_COLUMNS}}
-                 for (u, w), d in weeks.items()]
-    dest_rows = [{"team_id": team_id, "user_id": u, "week": w, "destination": x,
-                  **{c: d.get(c, 0) for c in DEST_COLUMNS}} for (u, w, x), d in dests.items()]
-    people: dict[str, tuple[date, date]] = {}
-    for u, w in weeks:
-        first, last = people.get(u, (w, w))
-        people[u] = (min(first, w), max(last, w))
-    person_rows = [{"team_id": team_id, "user_id": u, "first_week": f, "last_week": last}
-                   for u, (f, last) in people.items()]
-    for model, rows in ((ActivityWeek, week_rows), (ActivityWeekDestination, dest_rows),
-                        (ActivityPerson, person_rows)):
-        for i in range(0, len(rows), CHUNK):
-            session.execute(model.__table__.insert(), rows[i : i + CHUNK])
-    return len(week_rows)
+    mins = func.coalesce(Win.minutes_saved, 0)
+    told = case((Win.reinvested_in.is_not(None), mins), else_=0)
+    wk = _week_sql(session, Win.created_at)
+    zero = literal(0)
+    other = case((WinOwner.user_id != Win.author_id, 1), else_=0)
+
+    def columns(**given: Any) -> list[Any]:
+        return [given.get(c, zero).label(c) for c in WEEK_COLUMNS]
+
+    authored = select(Win.author_id.label("user_id"), wk.label("week"),
+                      *columns(wins_recorded=literal(1), minutes_recorded=mins, minutes_recorded_told=told)
+                      ).where(Win.team_id == team_id)
+    owned = (select(WinOwner.user_id.label("user_id"), wk.label("week"),
+                    *columns(wins_owned=literal(1), shoutouts=other, minutes_owned=mins, minutes_owned_told=told))
+             .select_from(WinOwner).join(Win, Win.id == WinOwner.win_id).where(WinOwner.team_id == team_id))
+    narrated = select(Narrative.author_id.label("user_id"), _week_sql(session, Narrative.created_at).label("week"),
+                      *columns(narratives=literal(1))).where(Narrative.team_id == team_id)
+    every = union_all(authored, owned, narrated).subquery()
+    session.execute(ActivityWeek.__table__.insert().from_select(
+        ["team_id", "user_id", "week", *WEEK_COLUMNS],
+        select(literal(team_id), every.c.user_id, every.c.week, *[func.sum(every.c[c]) for c in WEEK_COLUMNS])
+        .group_by(every.c.user_id, every.c.week)))
+
+    told_only = and_(Win.team_id == team_id, Win.reinvested_in.is_not(None), mins > 0)
+    dest_authored = select(Win.author_id.label("user_id"), wk.label("week"), Win.reinvested_in.label("destination"),
+                           zero.label("minutes_owned"), mins.label("minutes_recorded")).where(told_only)
+    dest_owned = (select(WinOwner.user_id.label("user_id"), wk.label("week"), Win.reinvested_in.label("destination"),
+                         mins.label("minutes_owned"), zero.label("minutes_recorded"))
+                  .select_from(WinOwner).join(Win, Win.id == WinOwner.win_id).where(told_only))
+    dests = union_all(dest_authored, dest_owned).subquery()
+    session.execute(ActivityWeekDestination.__table__.insert().from_select(
+        ["team_id", "user_id", "week", "destination", *DEST_COLUMNS],
+        select(literal(team_id), dests.c.user_id, dests.c.week, dests.c.destination,
+               func.sum(dests.c.minutes_owned), func.sum(dests.c.minutes_recorded))
+        .group_by(dests.c.user_id, dests.c.week, dests.c.destination)))
+
+    session.execute(ActivityWeekTool.__table__.insert().from_select(
+        ["team_id", "week", "tool", "wins"],
+        select(literal(team_id), wk, Win.tool, func.count())
+        .where(Win.team_id == team_id, Win.tool.is_not(None), Win.tool != "").group_by(wk, Win.tool)))
+    session.execute(ActivityPerson.__table__.insert().from_select(
+        ["team_id", "user_id", "first_week", "last_week"],
+        select(literal(team_id), ActivityWeek.user_id, func.min(ActivityWeek.week), func.max(ActivityWeek.week))
+        .where(ActivityWeek.team_id == team_id).group_by(ActivityWeek.user_id)))
+    return session.scalar(select(func.count()).select_from(ActivityWeek.__table__)
+                          .where(ActivityWeek.team_id == team_id)) or 0
 
 
 # -- the CLI ------------------------------------------------------------------------------------------------

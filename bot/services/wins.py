@@ -159,7 +159,7 @@ def record_win(
         {"win_id": win_id, "team_id": team_id, "user_id": u, "position": i, "created_at": now}
         for i, u in enumerate(owners)
     ])
-    rollups.win_added(session, team_id, rollups.facts(author_id, owners, minutes_saved, reinvested_in, now))
+    rollups.win_added(session, team_id, rollups.facts(author_id, owners, minutes_saved, reinvested_in, now, tool))
     if post_status == POST_PENDING:
         enqueue_post(session, team_id=team_id, enterprise_id=enterprise_id, win_id=win_id, channel_id=channel_id,
                      response_url=response_url)

@@ -50,6 +50,13 @@ def upgrade() -> None:
     sa.Column('minutes_recorded_told', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('team_id', 'user_id', 'week', name=op.f('pk_activity_weeks'))
     )
+    op.create_table('activity_week_tools',
+    sa.Column('team_id', sa.String(length=32), nullable=False),
+    sa.Column('week', sa.Date(), nullable=False),
+    sa.Column('tool', sa.String(length=80), nullable=False),
+    sa.Column('wins', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('team_id', 'week', 'tool', name=op.f('pk_activity_week_tools'))
+    )
     op.create_index('ix_activity_weeks_team_week', 'activity_weeks', ['team_id', 'week', 'user_id'], unique=False)
     op.create_table('adoption_teams',
     sa.Column('team_id', sa.String(length=32), nullable=False),
@@ -94,6 +101,7 @@ def downgrade() -> None:
         batch_op.drop_column('is_guest')
     op.drop_table('adoption_team_members')
     op.drop_table('adoption_teams')
+    op.drop_table('activity_week_tools')
     op.drop_index('ix_activity_weeks_team_week', table_name='activity_weeks')
     op.drop_table('activity_weeks')
     op.drop_table('activity_week_destinations')
