@@ -37,6 +37,7 @@ class ActivityWeekDestination(TenantMixin, Base):
     """Where the saved time went, per person and week (only wins with a stated destination)."""
 
     __tablename__ = "activity_week_destinations"
+    __table_args__ = (Index("ix_activity_week_destinations_team_week", "team_id", "week", "destination"),)
 
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -429,9 +429,15 @@ def periods_figures_rolled(session: Session, team_id: str, periods: list[tuple[d
     lo, hi = bounds[0][0], bounds[-1][1]
     n = len(periods)
 
+    week_period: dict[date, int] = {}
+    for i, (a, b) in enumerate(bounds):
+        day = a.date()
+        while day < b.date():
+            week_period[day] = i
+            day += timedelta(weeks=1)
+
     def by_week(week: date) -> int | None:
-        at = datetime(week.year, week.month, week.day, tzinfo=UTC)
-        return next((i for i, (a, b) in enumerate(bounds) if a <= at < b), None)
+        return week_period.get(week)
 
     def by_time(at: datetime) -> int | None:
         return next((i for i, (s, e) in enumerate(periods) if s <= at < e), None)
@@ -505,30 +511,31 @@ def periods_figures_rolled(session: Session, team_id: str, periods: list[tuple[d
             for u in owners.get(win_id, ()):
                 owned_delta[(i, u)] = owned_delta.get((i, u), 0) + sign
 
-    # People: those with an owned win in the period's weeks, re-judged one by one for the few moved above.
-    touched = {u for _, u in owned_delta}
+    # People: those owning a win in the period's weeks, then re-judged one by one for the wins moved above
+    # (only the (period, person) pairs they touch are read back).
     week_bucket = case(*((ActivityWeek.week < b.date(), i) for i, (_, b) in enumerate(bounds)), else_=n)
-    base = (select(week_bucket.label("bucket"), ActivityWeek.user_id)
-            .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= lo_d, ActivityWeek.week < hi_d,
-                   ActivityWeek.wins_owned > 0))
-    untouched = base.where(ActivityWeek.user_id.not_in(touched)) if touched else base
-    pairs = untouched.distinct().subquery()
+    pairs = (select(week_bucket.label("bucket"), ActivityWeek.user_id)
+             .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= lo_d, ActivityWeek.week < hi_d,
+                    ActivityWeek.wins_owned > 0).distinct().subquery())
     people = {int(k): int(v) for k, v in session.execute(
         select(pairs.c.bucket, func.count()).group_by(pairs.c.bucket)).all()}
-    if touched:
+    changed = {k: d for k, d in owned_delta.items() if d}
+    if changed:
+        by_period: dict[int, set[str]] = {}
+        for i, u in changed:
+            by_period.setdefault(i, set()).add(u)
         owned: dict[tuple[int, str], int] = {}
         for week, user, c in session.execute(
                 select(ActivityWeek.week, ActivityWeek.user_id, ActivityWeek.wins_owned)
-                .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= lo_d, ActivityWeek.week < hi_d,
-                       ActivityWeek.user_id.in_(touched))):
+                .where(ActivityWeek.team_id == team_id,
+                       or_(*(and_(ActivityWeek.week >= bounds[i][0].date(), ActivityWeek.week < bounds[i][1].date(),
+                                  ActivityWeek.user_id.in_(users)) for i, users in by_period.items())))):
             i = by_week(_as_date(week))
             if i is not None:
                 owned[(i, user)] = owned.get((i, user), 0) + int(c)
-        for key, d in owned_delta.items():
-            owned[key] = owned.get(key, 0) + d
-        for (i, _), c in owned.items():
-            if c > 0:
-                people[i] = people.get(i, 0) + 1
+        for key, d in changed.items():
+            before = owned.get(key, 0)
+            people[key[0]] = people.get(key[0], 0) + (before + d > 0) - (before > 0)
     return [PeriodFigures(s, e, wins[i], people.get(i, 0), minutes[i],
                           Split({k: v for k, v in splits[i].items() if v}),
                           {k: v for k, v in tools[i].items() if v})

@@ -57,6 +57,8 @@ def upgrade() -> None:
     sa.Column('wins', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('team_id', 'week', 'tool', name=op.f('pk_activity_week_tools'))
     )
+    op.create_index('ix_activity_week_destinations_team_week', 'activity_week_destinations',
+                    ['team_id', 'week', 'destination'], unique=False)
     op.create_index('ix_activity_weeks_team_week', 'activity_weeks', ['team_id', 'week', 'user_id'], unique=False)
     op.create_table('adoption_teams',
     sa.Column('team_id', sa.String(length=32), nullable=False),
@@ -102,6 +104,7 @@ def downgrade() -> None:
     op.drop_table('adoption_team_members')
     op.drop_table('adoption_teams')
     op.drop_table('activity_week_tools')
+    op.drop_index('ix_activity_week_destinations_team_week', table_name='activity_week_destinations')
     op.drop_index('ix_activity_weeks_team_week', table_name='activity_weeks')
     op.drop_table('activity_weeks')
     op.drop_table('activity_week_destinations')
