@@ -21,7 +21,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.db import Database  # noqa: E402
 from bot.migrate import upgrade  # noqa: E402
-from bot.models import Win, WinOwner  # noqa: E402
+from bot.models import ActivityWeek, Win, WinOwner  # noqa: E402
+from bot.services.rollups import rebuild  # noqa: E402
 from bot.services.wintext import KNOWN_TOOLS  # noqa: E402
 from bot.services.workspaces import ensure_workspace  # noqa: E402
 
@@ -106,4 +107,14 @@ def ensure_seeded(url: str, pg_admin: str | None = None, *, big: int = 1_000_000
     with db.session() as session:
         for team in (BIG, SMALL, SAMEWEEK):
             ensure_workspace(session, team, None)
+    # The rows above were written behind the services' back: roll them up once (as an operator's
+    # `aiwins rollups rebuild` would), and again whenever the wins were re-seeded.
+    for team in (BIG, SMALL, SAMEWEEK):
+        with db.session(team) as session:
+            rolled = session.scalar(select(func.count()).select_from(ActivityWeek.__table__)
+                                    .where(ActivityWeek.team_id == team))
+            if not rolled or have != want:
+                started = time.perf_counter()
+                rebuild(session, team)
+                print(f"rolled up {team} in {time.perf_counter() - started:.0f} s ({db.dialect})", flush=True)
     return db

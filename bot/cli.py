@@ -114,6 +114,18 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
         db.dispose()
 
 
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.jobs.report import cli_report
+
+    return cli_report(args, settings)
+
+
+def _rollups(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.services.rollups import cli_rollups
+
+    return cli_rollups(args, settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aiwins", description="AI Wins: celebrate smart AI use in Slack.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -141,6 +153,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--team", required=True)
     p.add_argument("--since", help="YYYY-MM-DD: only wins from that day on")
     p.set_defaults(func=_export, needs_schema=True)
+    p = sub.add_parser("report", help="print the monthly leadership report (or DM it once with --post)")
+    p.add_argument("--team", help="workspace id (default: the only one)")
+    p.add_argument("--month", help="like 2026-11 (default: last month)")
+    p.add_argument("--post", action="store_true", help="DM it to managers and admins; once per person and month")
+    p.set_defaults(func=_report, needs_schema=True)
+    p = sub.add_parser("rollups", help="operators: recompute the adoption roll-ups from the wins")
+    p.add_argument("action", choices=["rebuild"])
+    p.add_argument("--team", help="workspace id (default: every workspace)")
+    p.set_defaults(func=_rollups)
     p = sub.add_parser("demo", help="a self-contained tour with a simulated Slack")
     p.set_defaults(func=_demo)
     p = sub.add_parser("purge", help="delete every row of one workspace (wins, settings, tokens, jobs)")

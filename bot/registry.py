@@ -10,9 +10,9 @@ from __future__ import annotations
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.jobs import deliveries, export, handlers, home, narratives, reinvest, teachbacks
+from bot.jobs import deliveries, export, handlers, home, narratives, reinvest, report, teachbacks
 from bot.jobs.worker import Handler
-from bot.listeners.commands import aiwin, leadership, managers, schedule, search
+from bot.listeners.commands import adoption, aiwin, leadership, managers, schedule, search
 from bot.listeners.commands import narratives as narrate
 from bot.listeners.commands import teachbacks as teachbacks_command
 from bot.listeners.commands.router import Subcommand
@@ -48,6 +48,7 @@ SUBCOMMANDS: dict[str, Subcommand] = _aliases({
     ("optin", "opt-in"): Subcommand(ack=leadership.optin_ack),
     ("delete",): Subcommand(ack=leadership.delete_ack, lazy=leadership.delete_lazy),
     ("search",): Subcommand(ack=search.ack_search, lazy=search.lazy_search),
+    ("adoption",): Subcommand(ack=adoption.ack_adoption, lazy=adoption.lazy_adoption),
 })
 
 # Job kind → handler (bot/jobs/worker.py). "<kind>:failed" runs once when a job of that kind gives up.
@@ -70,6 +71,7 @@ JOB_HANDLERS: dict[str, Handler] = {
     WIN_REMOVED: export.show_win_removed,
     REINVEST_ASK: reinvest.send_reinvest_ask,
     **deliveries.HANDLERS,
+    **report.HANDLERS,
 }
 
 # Periodic work, run by the one scheduler of a deployment (`aiwins serve` or `aiwins scheduler`).
@@ -77,4 +79,5 @@ PERIODIC: list[Periodic] = [
     (purge_jobs, IntervalTrigger(hours=1), "purge_jobs"),
     (deliveries.deliveries_tick, CronTrigger(second=0), "deliveries_tick"),
     (reinvest.reinvest_asks, IntervalTrigger(minutes=15), "reinvest_asks"),
+    (report.reports_tick, CronTrigger(second=30), "reports_tick"),
 ]

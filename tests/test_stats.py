@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.models import Job, Member, Narrative, OptOut, Win, WinOwner, Workspace
+from bot.services import rollups
 from bot.services.home import build_home
 from bot.services.stats import UNTOLD, stats_report, week_start, weeks_back
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
@@ -31,6 +32,8 @@ def seed_win(session, *, owners, created_at, minutes=None, tool=None, reinvested
                       for i, u in enumerate(owners)])
     session.add(win)
     session.flush()
+    # Rows written behind the services' back: keep the roll-ups as the services would.
+    rollups.win_added(session, team, rollups.facts(win.author_id, owners, minutes, reinvested, created_at, tool))
     return win.id
 
 

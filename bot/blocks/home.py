@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+from bot.blocks.adoption import adoption_blocks
 from bot.blocks.common import button, context, header, mention, mentions, section, user_text
 from bot.blocks.policy import policy_blocks
 from bot.blocks.search import search_box
@@ -28,8 +29,10 @@ _GROUP_RE = re.compile(r"S[A-Z0-9]+")
 
 def home_view(data: HomeData) -> dict[str, Any]:
     """The Home tab view for views.publish (at most 100 blocks)."""
-    blocks = [*search_box(), *_personal(data), {"type": "divider"}, *_team(data), {"type": "divider"},
-              header("AI policy"), *policy_blocks(data.policy)]
+    blocks = [*search_box(), *_personal(data), {"type": "divider"}, *_team(data), {"type": "divider"}]
+    if data.adoption is not None:
+        blocks += [*adoption_blocks(data.adoption, title="AI adoption (managers and admins)"), {"type": "divider"}]
+    blocks += [header("AI policy"), *policy_blocks(data.policy)]
     if data.settings is not None:
         blocks += [{"type": "divider"}, *_settings(data.settings, data.policy)]
     return {"type": "home", "blocks": blocks[:MAX_HOME_BLOCKS]}

@@ -25,7 +25,7 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -41,7 +41,7 @@ from bot.db import Database
 from bot.directory import Directory
 from bot.jobs.handlers import CHANNEL_ERRORS
 from bot.jobs.links import workspace_url
-from bot.jobs.worker import LEASE, JobContext, Permanent, Worker
+from bot.jobs.worker import LEASE, Handler, JobContext, Permanent, Worker
 from bot.models import (
     DELIVERY_CLAIMED,
     DELIVERY_FAILED,
@@ -357,7 +357,7 @@ def _post(db: Database, clients: Any, team_id: str, enterprise_id: str | None, k
         print(f"{kind} for {channel}, {period}: already {_status(existing)}; not posting again")
         return 0
     assert job_id is not None
-    _run_here(db, clients, job_id)
+    _run_here(db, clients, job_id, HANDLERS)
     with db.read(team_id) as session:
         delivery = subs.get_delivery(session, delivery_id)
     if delivery is not None and delivery.status == DELIVERY_POSTED:
@@ -370,11 +370,11 @@ def _post(db: Database, clients: Any, team_id: str, enterprise_id: str | None, k
     return 0
 
 
-def _run_here(db: Database, clients: Any, job_id: int) -> None:
+def _run_here(db: Database, clients: Any, job_id: int, handlers: Mapping[str, Handler]) -> None:
     """Run the post job in this process, through the worker's own retry logic, until it is done
     or failed (or CLI_WAIT_SECONDS pass). A scheduler's worker may take the job meanwhile: the
     job's lease and the Delivery's status keep that to one post."""
-    worker = Worker(JobContext(db=db, clients=clients), threads=1, handlers=HANDLERS)
+    worker = Worker(JobContext(db=db, clients=clients), threads=1, handlers=handlers)
     deadline = time.monotonic() + CLI_WAIT_SECONDS
     while time.monotonic() < deadline:
         now = utcnow()

@@ -2,12 +2,14 @@
 (Alembic's env.py and `alembic check` rely on that)."""
 
 import bot.models.slack_oauth  # noqa: F401  (registers the OAuth tables)
+from bot.models.adoption import AdoptionTeam, AdoptionTeamMember
 from bot.models.base import Base, UTCDateTime, utcnow
 from bot.models.channel import Channel
 from bot.models.job import JOB_DONE, JOB_FAILED, JOB_PENDING, Job
 from bot.models.narrative import Narrative
 from bot.models.people import Manager, OptOut
 from bot.models.ratelimit import RateLimit
+from bot.models.rollup import ActivityPerson, ActivityWeek, ActivityWeekDestination, ActivityWeekTool
 from bot.models.schedule import (
     DELIVERY_CLAIMED,
     DELIVERY_FAILED,
@@ -39,4 +41,6 @@ __all__ = [
     "Manager", "OptOut", "Delivery", "Subscription", "DELIVERY_CLAIMED", "DELIVERY_FAILED", "DELIVERY_POSTED",
     "KIND_DIGEST", "KIND_PROMPTS", "Nomination", "TeachBack", "NOMINATION_ACTIVE", "NOMINATION_WITHDRAWN",
     "TB_ACCEPTED", "TB_DECLINED", "TB_DONE", "TB_NOMINATED", "TB_WITHDRAWN", "RateLimit",
+    "ActivityWeek", "ActivityWeekDestination", "ActivityPerson", "ActivityWeekTool", "AdoptionTeam",
+    "AdoptionTeamMember",
 ]

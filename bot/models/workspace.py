@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, UTCDateTime, utcnow
@@ -43,4 +43,5 @@ class Member(TenantMixin, Base):
     is_owner: Mapped[bool] = mapped_column(default=False)
     is_bot: Mapped[bool] = mapped_column(default=False)
     deleted: Mapped[bool] = mapped_column(default=False)
+    is_guest: Mapped[bool] = mapped_column(default=False, server_default=false())  # is_restricted / ultra
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -29,6 +29,7 @@ from bot.models import (
 )
 from bot.models.queue import enqueue
 from bot.services import managers, stats
+from bot.services.adoption import AdoptionFigures, adoption_figures
 from bot.services.people import opted_out_ids
 from bot.services.policy import PolicyView, policy_summary
 from bot.services.workspaces import ensure_workspace
@@ -101,15 +102,18 @@ class HomeData:
     leaders: tuple[str, ...]  # leaders who shared a narrative this month
     policy: PolicyView | None
     settings: AdminSettings | None  # admins only
+    adoption: AdoptionFigures | None = None  # managers and admins only
 
 
 def build_home(session: Session, team_id: str, user_id: str, is_admin: bool,
-               now: datetime | None = None) -> HomeData:
+               now: datetime | None = None, *, manager_ids: Iterable[str] | None = None) -> HomeData:
+    """`manager_ids` (the managers through Slack) is given when the viewer is a manager or an admin:
+    their Home then shows the adoption figures too."""
     now = now or utcnow()
     tz = stats.viewer_tz(session, team_id, user_id)
     hidden = opted_out_ids(session)  # the session is scoped to team_id
-    weeks = tuple(stats.periods_figures(session, team_id, stats.weeks_back(now, tz, TREND_WEEKS),
-                                        hidden=hidden))
+    weeks = tuple(stats.periods_figures_rolled(session, team_id, stats.weeks_back(now, tz, TREND_WEEKS),
+                                               hidden=hidden))
     trend_split, trend_tools = _trend(weeks)
     return HomeData(
         user_id=user_id,
@@ -128,6 +132,8 @@ def build_home(session: Session, team_id: str, user_id: str, is_admin: bool,
         leaders=tuple(stats.leaders_modeling(session, team_id, stats.month_start(now, tz), hidden=hidden)),
         policy=policy_summary(session, team_id),
         settings=admin_settings(session, team_id) if is_admin else None,
+        adoption=(adoption_figures(session, team_id, manager_ids=manager_ids, now=now)
+                  if manager_ids is not None else None),
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.models import TEXT_WIRE, Narrative, utcnow
 from bot.models.queue import enqueue, insert_ignore
 from bot.models.win import POST_FAILED, POST_NONE, POST_PENDING, POST_POSTED
+from bot.services import rollups
 from bot.services.wins import MAX_MINUTES_SAVED
 from bot.services.wintext import parse_win_text
 from bot.services.workspaces import ensure_workspace
@@ -109,6 +110,7 @@ def record_narrative(
         existing = session.scalars(select(Narrative).where(Narrative.trigger_id == trigger_id)).one()
         return RecordResult(view_of(existing), created=False)
     narrative = session.get(Narrative, new_id)
+    rollups.narrative_added(session, team_id, author_id, now)
     _enqueue_post(session, narrative, response_url=response_url, decide_leader=True, attempt=0)
     return RecordResult(view_of(narrative), created=True)
 

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.models import Win, WinOwner
+from bot.services import rollups
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ def drop_owners(session: Session, win_id: int, user_ids: tuple[str, ...]) -> tup
     win = session.get(Win, win_id)
     if win is None or not user_ids:
         return ()
+    before = rollups.facts_of(win)
     session.execute(delete(WinOwner).where(WinOwner.win_id == win_id, WinOwner.user_id.in_(user_ids)))
     left = tuple(session.scalars(select(WinOwner.user_id).where(WinOwner.win_id == win_id)
                                  .order_by(WinOwner.position)).all())
@@ -52,4 +54,5 @@ def drop_owners(session: Session, win_id: int, user_ids: tuple[str, ...]) -> tup
                              created_at=win.created_at))
         left = (win.author_id,)
     session.expire(win)
+    rollups.win_changed(session, win.team_id, before, rollups.facts_of(win))  # shout-outs received changed
     return left

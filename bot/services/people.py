@@ -65,6 +65,7 @@ def _member_values(team_id: str, user: dict[str, Any]) -> dict[str, Any]:
         "is_owner": bool(user.get("is_owner") or user.get("is_primary_owner")),
         "is_bot": bool(user.get("is_bot")) or user["id"] == SLACKBOT,
         "deleted": bool(user.get("deleted")),
+        "is_guest": bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
         "fetched_at": utcnow(),
     }
 
@@ -150,6 +151,14 @@ def is_manager(db: Database, directory: DirectoryLike, team_id: str, user_id: st
     if group and user_id in _group_members(directory, team_id, group):
         return True
     return is_admin(db, directory, team_id, user_id, fresh=fresh)
+
+
+def managers_group_members(db: Database, directory: DirectoryLike, team_id: str) -> frozenset[str]:
+    """The members of the managers user group, if one is configured (cached like is_manager's)."""
+    with db.read(team_id) as session:
+        ws = session.get(Workspace, team_id)
+        group = ws.managers_usergroup_id if ws else None
+    return _group_members(directory, team_id, group) if group else frozenset()
 
 
 def user_tz(db: Database, directory: DirectoryLike, team_id: str, user_id: str) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.models import Win
 from bot.models.queue import enqueue
+from bot.services import rollups
 from bot.services.home import enqueue_home_refresh
 from bot.services.people import set_opt_out
 
@@ -49,6 +50,7 @@ def delete_win(session: Session, team_id: str, win_id: int, user_id: str, *, is_
                          "by_author": win.author_id == user_id},
                 dedupe_key=f"win_removed:{win.id}")
     enqueue_home_refresh(session, team_id, people, enterprise_id=win.enterprise_id)
+    rollups.win_removed(session, team_id, rollups.facts_of(win))
     session.expunge(win)
     # A Core DELETE: the database's cascades remove the dependent rows in one statement.
     session.execute(delete(Win).where(Win.id == win_id).execution_options(synchronize_session=False))

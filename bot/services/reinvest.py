@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.models import Win, utcnow
 from bot.models.queue import enqueue
+from bot.services import rollups
 from bot.services.home import enqueue_home_refresh
 from bot.services.people import opted_out_ids
 from bot.services.wins import REINVEST_CATEGORIES, WinView, get_win
@@ -80,7 +81,9 @@ def record_answer(session: Session, team_id: str, win_id: int, user_id: str, cho
     if user_id not in win.owner_ids:
         return Answer("not_owner")
     if win.reinvested_in != choice:
+        before = rollups.facts_of(win)
         win.reinvested_in = choice
+        rollups.win_changed(session, team_id, before, rollups.facts_of(win))
         if win.message_ts:
             enqueue(session, team_id=team_id, enterprise_id=win.enterprise_id, kind="update_win_message",
                     payload={"win_id": win.id})

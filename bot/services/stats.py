@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,7 +26,18 @@ from sqlalchemy import and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import Database
-from bot.models import Member, Narrative, Win, WinOwner, Workspace, utcnow
+from bot.models import (
+    ActivityWeek,
+    ActivityWeekDestination,
+    ActivityWeekTool,
+    Member,
+    Narrative,
+    Win,
+    WinOwner,
+    Workspace,
+    utcnow,
+)
+from bot.services import rollups
 from bot.services.people import DEFAULT_TZ, opted_out_ids, remember_member
 from bot.services.workspaces import ensure_workspace
 
@@ -251,8 +262,43 @@ def leaders_modeling(session: Session, team_id: str, since: datetime, *, hidden:
 
 def personal_figures(session: Session, team_id: str, user_id: str, *, now: datetime,
                      tz: str) -> PersonalFigures:
-    """Everything about the wins this person owns, in one grouped query over their index range."""
+    """Everything about the wins this person owns: the weekly roll-ups up to the UTC week that holds
+    the start of their week and month (a few hundred rows however many wins), and their wins since
+    then from their index range (the week and month are in their time zone, so read exactly)."""
     week, month = week_start(now, tz), month_start(now, tz)
+    cutoff = rollups.week_of(min(week, month))
+    since = datetime(cutoff.year, cutoff.month, cutoff.day, tzinfo=UTC)
+    earlier = _rolled_up(session, team_id, user_id, cutoff)
+    recent = _personal_since(session, team_id, user_id, start_at=since, now=now, week=week, month=month)
+    split = dict(recent.split.minutes)
+    for k, v in earlier.split.minutes.items():
+        split[k] = split.get(k, 0) + v
+    return PersonalFigures(wins=earlier.wins + recent.wins, wins_week=recent.wins_week,
+                           wins_month=recent.wins_month, minutes=earlier.minutes + recent.minutes,
+                           minutes_week=recent.minutes_week, minutes_month=recent.minutes_month,
+                           split=Split({k: v for k, v in split.items() if v}))
+
+
+def _rolled_up(session: Session, team_id: str, user_id: str, before: date) -> PersonalFigures:
+    """A person's owned wins in the weeks before `before`, from the roll-ups."""
+    wins, minutes, told = session.execute(
+        select(func.sum(ActivityWeek.wins_owned), func.sum(ActivityWeek.minutes_owned),
+               func.sum(ActivityWeek.minutes_owned_told))
+        .where(ActivityWeek.team_id == team_id, ActivityWeek.user_id == user_id, ActivityWeek.week < before)
+    ).one()
+    split = {d: int(m) for d, m in session.execute(
+        select(ActivityWeekDestination.destination, func.sum(ActivityWeekDestination.minutes_owned))
+        .where(ActivityWeekDestination.team_id == team_id, ActivityWeekDestination.user_id == user_id,
+               ActivityWeekDestination.week < before)
+        .group_by(ActivityWeekDestination.destination)) if m}
+    untold = int(minutes or 0) - int(told or 0)
+    if untold:
+        split[UNTOLD] = untold
+    return PersonalFigures(int(wins or 0), 0, 0, int(minutes or 0), 0, 0, Split(split))
+
+
+def _personal_since(session: Session, team_id: str, user_id: str, *, start_at: datetime, now: datetime,
+                    week: datetime, month: datetime) -> PersonalFigures:
     minutes = func.coalesce(Win.minutes_saved, 0)
 
     def since(start: datetime) -> Any:
@@ -270,7 +316,8 @@ def personal_figures(session: Session, team_id: str, user_id: str, *, now: datet
         )
         .select_from(WinOwner)
         .join(Win, Win.id == WinOwner.win_id)
-        .where(WinOwner.team_id == team_id, WinOwner.user_id == user_id, WinOwner.created_at <= now)
+        .where(WinOwner.team_id == team_id, WinOwner.user_id == user_id, WinOwner.created_at >= start_at,
+               WinOwner.created_at <= now)
         .group_by(Win.reinvested_in)
     ).all()
     totals = [0] * 6
@@ -349,3 +396,149 @@ def store_members(db: Database, team_id: str, users: Iterable[dict[str, Any]]) -
         for user in users:
             if user.get("id"):
                 remember_member(session, team_id, user)
+
+
+# -- team figures from the roll-ups --------------------------------------------------------------------------
+
+
+def _monday(at: datetime, *, up: bool) -> datetime:
+    """The UTC Monday nearest `at` when it is within a day (a local Monday is within 14 h of one), else
+    the one before (up=False) or after (up=True)."""
+    base = rollups.week_of(at)
+    floor = datetime(base.year, base.month, base.day, tzinfo=UTC)
+    ceil = floor + timedelta(weeks=1)
+    if at - floor <= timedelta(days=1):
+        return floor
+    if ceil - at <= timedelta(days=1):
+        return ceil
+    return ceil if up else floor
+
+
+def periods_figures_rolled(session: Session, team_id: str, periods: list[tuple[datetime, datetime]], *,
+                           hidden: set[str] | None = None) -> list[PeriodFigures]:
+    """What `periods_figures` returns, read from the weekly roll-ups (a few rows per week) plus the wins
+    near the edges: a viewer's week starts within 14 h of a UTC Monday, so each period is its UTC weeks,
+    corrected by the wins between the UTC Monday and the local one, and by the wins that name someone who
+    opted out (left out entirely, as everywhere in team figures)."""
+    hidden = hidden if hidden is not None else opted_out_ids(session)
+    bounds = [(_monday(s, up=False), _monday(e, up=True)) for s, e in periods]
+    for i in range(1, len(bounds)):  # back-to-back periods share their UTC Monday
+        bounds[i] = (bounds[i - 1][1], bounds[i][1])
+    lo, hi = bounds[0][0], bounds[-1][1]
+    n = len(periods)
+
+    week_period: dict[date, int] = {}
+    for i, (a, b) in enumerate(bounds):
+        day = a.date()
+        while day < b.date():
+            week_period[day] = i
+            day += timedelta(weeks=1)
+
+    def by_week(week: date) -> int | None:
+        return week_period.get(week)
+
+    def by_time(at: datetime) -> int | None:
+        return next((i for i, (s, e) in enumerate(periods) if s <= at < e), None)
+
+    wins, minutes = [0] * n, [0] * n
+    splits: list[dict[str, int]] = [{} for _ in periods]
+    tools: list[dict[str, int]] = [{} for _ in periods]
+    lo_d, hi_d = lo.date(), hi.date()
+    for week, w, m, told in session.execute(
+            select(ActivityWeek.week, func.sum(ActivityWeek.wins_recorded), func.sum(ActivityWeek.minutes_recorded),
+                   func.sum(ActivityWeek.minutes_recorded_told))
+            .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= lo_d, ActivityWeek.week < hi_d)
+            .group_by(ActivityWeek.week)):
+        i = by_week(_as_date(week))
+        if i is not None:
+            wins[i] += int(w or 0)
+            minutes[i] += int(m or 0)
+            if int(m or 0) - int(told or 0):
+                splits[i][UNTOLD] = splits[i].get(UNTOLD, 0) + int(m or 0) - int(told or 0)
+    for week, dest, m in session.execute(
+            select(ActivityWeekDestination.week, ActivityWeekDestination.destination,
+                   func.sum(ActivityWeekDestination.minutes_recorded))
+            .where(ActivityWeekDestination.team_id == team_id, ActivityWeekDestination.week >= lo_d,
+                   ActivityWeekDestination.week < hi_d)
+            .group_by(ActivityWeekDestination.week, ActivityWeekDestination.destination)):
+        i = by_week(_as_date(week))
+        if i is not None and m:
+            splits[i][dest] = splits[i].get(dest, 0) + int(m)
+    for week, tool, c in session.execute(
+            select(ActivityWeekTool.week, ActivityWeekTool.tool, ActivityWeekTool.wins)
+            .where(ActivityWeekTool.team_id == team_id, ActivityWeekTool.week >= lo_d, ActivityWeekTool.week < hi_d)):
+        i = by_week(_as_date(week))
+        if i is not None:
+            tools[i][tool] = tools[i].get(tool, 0) + int(c)
+
+    # The wins to move: those between a UTC Monday and the local one, and those naming someone hidden.
+    edges = [(min(a, s), max(a, s)) for (a, _), (s, _) in zip(bounds, periods, strict=True) if a != s]
+    edges += [(min(b, e), max(b, e)) for (_, b), (_, e) in zip(bounds, periods, strict=True) if b != e]
+    conds = [and_(Win.created_at >= a, Win.created_at < b) for a, b in edges]
+    first, last = min(lo, periods[0][0]), max(hi, periods[-1][1])
+    if hidden:
+        conds.append(Win.id.in_(_hidden_wins(team_id, hidden, first, last)))
+    moved: dict[int, Any] = {}
+    if conds:
+        for row in session.execute(
+                select(Win.id, Win.author_id, Win.minutes_saved, Win.reinvested_in, Win.tool, Win.created_at)
+                .where(Win.team_id == team_id, Win.created_at >= first, Win.created_at < last, or_(*conds))):
+            moved[row.id] = row
+    owners: dict[int, list[str]] = {}
+    if moved:
+        for win_id, user_id in session.execute(select(WinOwner.win_id, WinOwner.user_id)
+                                               .where(WinOwner.team_id == team_id, WinOwner.win_id.in_(moved))):
+            owners.setdefault(win_id, []).append(user_id)
+    owned_delta: dict[tuple[int, str], int] = {}
+    for win_id, row in moved.items():
+        counted = by_week(rollups.week_of(row.created_at))
+        shown = by_time(row.created_at)
+        if any(u in hidden for u in owners.get(win_id, ())):
+            shown = None
+        for i, sign in ((counted, -1), (shown, +1)):
+            if i is None:
+                continue
+            mins = int(row.minutes_saved or 0)
+            wins[i] += sign
+            minutes[i] += sign * mins
+            if mins:
+                key = row.reinvested_in or UNTOLD
+                splits[i][key] = splits[i].get(key, 0) + sign * mins
+            if row.tool:
+                tools[i][row.tool] = tools[i].get(row.tool, 0) + sign
+            for u in owners.get(win_id, ()):
+                owned_delta[(i, u)] = owned_delta.get((i, u), 0) + sign
+
+    # People: those owning a win in the period's weeks, then re-judged one by one for the wins moved above
+    # (only the (period, person) pairs they touch are read back).
+    week_bucket = case(*((ActivityWeek.week < b.date(), i) for i, (_, b) in enumerate(bounds)), else_=n)
+    pairs = (select(week_bucket.label("bucket"), ActivityWeek.user_id)
+             .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= lo_d, ActivityWeek.week < hi_d,
+                    ActivityWeek.wins_owned > 0).distinct().subquery())
+    people = {int(k): int(v) for k, v in session.execute(
+        select(pairs.c.bucket, func.count()).group_by(pairs.c.bucket)).all()}
+    changed = {k: d for k, d in owned_delta.items() if d}
+    if changed:
+        by_period: dict[int, set[str]] = {}
+        for i, u in changed:
+            by_period.setdefault(i, set()).add(u)
+        owned: dict[tuple[int, str], int] = {}
+        for week, user, c in session.execute(
+                select(ActivityWeek.week, ActivityWeek.user_id, ActivityWeek.wins_owned)
+                .where(ActivityWeek.team_id == team_id,
+                       or_(*(and_(ActivityWeek.week >= bounds[i][0].date(), ActivityWeek.week < bounds[i][1].date(),
+                                  ActivityWeek.user_id.in_(users)) for i, users in by_period.items())))):
+            i = by_week(_as_date(week))
+            if i is not None:
+                owned[(i, user)] = owned.get((i, user), 0) + int(c)
+        for key, d in changed.items():
+            before = owned.get(key, 0)
+            people[key[0]] = people.get(key[0], 0) + (before + d > 0) - (before > 0)
+    return [PeriodFigures(s, e, wins[i], people.get(i, 0), minutes[i],
+                          Split({k: v for k, v in splits[i].items() if v}),
+                          {k: v for k, v in tools[i].items() if v})
+            for i, (s, e) in enumerate(periods)]
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

@@ -13,6 +13,7 @@ from bot.metrics import WINS_RECORDED
 from bot.models import TEXT_PLAIN, TEXT_WIRE, Win, WinOwner, utcnow
 from bot.models.queue import enqueue
 from bot.models.win import POST_NONE, POST_PENDING
+from bot.services import rollups
 from bot.services.home import enqueue_home_refresh
 from bot.services.owners import CHECK_OWNERS
 from bot.services.wintext import parse_win_text
@@ -188,6 +189,7 @@ def record_win(
         {"win_id": win_id, "team_id": team_id, "user_id": u, "position": i, "created_at": now}
         for i, u in enumerate(owners)
     ])
+    rollups.win_added(session, team_id, rollups.facts(author_id, owners, minutes_saved, reinvested_in, now, tool))
     if post_status == POST_PENDING:
         enqueue_post(session, team_id=team_id, enterprise_id=enterprise_id, win_id=win_id, channel_id=channel_id,
                      response_url=response_url)
@@ -262,6 +264,7 @@ def update_win(
     win = session.scalars(select(Win).where(Win.id == win_id).options(selectinload(Win.owners))).first()
     if win is None or win.author_id != editor_id:
         return None
+    before = rollups.facts_of(win)
     if text is not None:
         win.text, win.text_format = text, TEXT_PLAIN
     win.tool, win.minutes_saved, win.how, win.reinvested_in = tool, minutes_saved, how, reinvested_in
@@ -274,6 +277,7 @@ def update_win(
             for i, u in enumerate(owners)
         )
     session.flush()
+    rollups.win_changed(session, win.team_id, before, rollups.facts_of(win))
     enqueue_home_refresh(session, win.team_id, (win.author_id, *owners), enterprise_id=win.enterprise_id)
     if win.message_ts:
         enqueue(

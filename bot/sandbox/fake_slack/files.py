@@ -74,3 +74,22 @@ class FilesMethods:
                 }
             )
         return {"ok": True, "files": out}
+
+    def _slack_file_error(self, blocks: Any, channel_id: str) -> dict[str, Any] | None:
+        """Slack refuses an image block whose slack_file the people in the channel cannot see: a file
+        uploaded without a channel is the app's alone ("invalid slack file")."""
+        if not isinstance(blocks, list):
+            return None
+        shared = {u["file_id"] for u in self._uploads if u["channel_id"] == channel_id}
+        errors = []
+        for i, block in enumerate(blocks):
+            if not isinstance(block, dict) or block.get("type") != "image":
+                continue
+            ref = block.get("slack_file")
+            if ref is not None and (not isinstance(ref, dict) or ref.get("id") not in shared):
+                errors.append(f"invalid slack file [json-pointer:/blocks/{i}/slack_file]")
+            if (ref is None) == (block.get("image_url") is None):
+                errors.append(f"must provide exactly one of image_url or slack_file [json-pointer:/blocks/{i}]")
+            if not isinstance(block.get("alt_text"), str) or not block["alt_text"]:
+                errors.append(f"must provide alt_text [json-pointer:/blocks/{i}/alt_text]")
+        return _invalid("invalid_blocks", errors) if errors else None

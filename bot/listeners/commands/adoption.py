@@ -1,0 +1,111 @@
+"""`/aiwin adoption [@team]` (managers and admins) and `adoption teams [add|remove @group]` (admins add
+and remove; anyone may list). Thin: the figures are bot/services/adoption.py's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+
+from bot.blocks.adoption import USAGE, adoption_message, refusal, teams_list
+from bot.blocks.common import ephemeral
+from bot.deps import Deps
+from bot.directory import Directory
+from bot.listeners.commands.leadership import friendly
+from bot.listeners.commands.router import Call
+from bot.services import adoption, people
+from bot.services.stats import refresh_members
+
+
+@dataclass(frozen=True)
+class Ask:
+    kind: str  # "view", "list", "add", "remove"
+    group_id: str | None = None
+    group_name: str | None = None
+
+
+def parse(text: str) -> Ask | str:
+    """What `/aiwin adoption …` asks for, or a usage message."""
+    word, _, rest = (text or "").strip().partition(" ")
+    if not word:
+        return Ask("view")
+    if word.lower() == "teams" or word.lower() == "team":
+        verb, _, target = rest.strip().partition(" ")
+        verb = verb.lower()
+        if verb in ("", "list"):
+            return Ask("list")
+        if verb in ("add", "remove", "rm"):
+            group = adoption.parse_group(target)
+            if group is None:
+                return f"Mention a Slack user group, e.g. `/aiwin adoption teams {verb} @design`."
+            return Ask("add" if verb == "add" else "remove", *group)
+        return USAGE
+    group = adoption.parse_group(text)
+    if group is not None:
+        return Ask("view", *group)
+    return USAGE
+
+
+def ack_adoption(call: Call, deps: Deps) -> dict[str, Any] | None:
+    ask = parse(call.text)
+    if isinstance(ask, str):
+        return ephemeral(ask)
+    if ask.kind == "list":
+        with deps.db.read(call.team_id) as session:
+            return teams_list(adoption.list_teams(session, call.team_id))
+    return None  # permission checks and the member list may need Slack: answered by the lazy part
+
+
+@friendly
+def lazy_adoption(call: Call, deps: Deps, client: WebClient, respond: Respond) -> None:
+    ask = parse(call.text)
+    if isinstance(ask, str) or ask.kind == "list":
+        return  # answered in the ack
+    directory = Directory(client)
+    if ask.kind in ("add", "remove"):
+        respond(**ephemeral(_change_team(call, deps, directory, ask)))
+        return
+    # At most daily; first, so that a refusal can name admins too.
+    refresh_members(deps.db, directory, call.team_id, call.enterprise_id)
+    if not people.is_manager(deps.db, directory, call.team_id, call.user_id):
+        with deps.db.read(call.team_id) as session:
+            respond(**refusal(adoption.may_see(session, call.team_id)))
+        return
+    if ask.group_id:
+        with deps.db.read(call.team_id) as session:
+            known = adoption.is_team(session, call.team_id, ask.group_id)
+        if not known:
+            respond(**ephemeral(f"<!subteam^{ask.group_id}> is not a team for adoption figures yet. An admin "
+                                f"can add it: `/aiwin adoption teams add @group`. `/aiwin adoption teams` lists "
+                                "the teams."))
+            return
+        adoption.refresh_team(deps.db, directory, call.team_id, ask.group_id)
+    slack_managers = people.managers_group_members(deps.db, directory, call.team_id)
+    with deps.db.read(call.team_id) as session:
+        figures = adoption.adoption_figures(session, call.team_id, manager_ids=slack_managers,
+                                            group_id=ask.group_id)
+    respond(**adoption_message(figures))
+
+
+def _change_team(call: Call, deps: Deps, directory: Directory, ask: Ask) -> str:
+    if not people.is_admin(deps.db, directory, call.team_id, call.user_id):
+        return ("Sorry, only workspace admins and owners can choose the teams. "
+                "Anyone can list them with `/aiwin adoption teams`.")
+    assert ask.group_id is not None
+    if ask.kind == "remove":
+        with deps.db.session(call.team_id) as session:
+            gone = adoption.remove_team(session, call.team_id, ask.group_id)
+        return (f"Done: <!subteam^{ask.group_id}> is no longer a team for adoption figures." if gone
+                else f"<!subteam^{ask.group_id}> was not a team, so nothing changed.")
+    users = directory.usergroup_members(ask.group_id)
+    if users is None:
+        return (f"I can't read the members of <!subteam^{ask.group_id}> (the app needs the `usergroups:read` "
+                "scope), so it was not added.")
+    with deps.db.session(call.team_id) as session:
+        created = adoption.add_team(session, call.team_id, call.enterprise_id, ask.group_id, ask.group_name,
+                                    users, added_by=call.user_id)
+    verb = "is now a team" if created else "is already a team; its members were refreshed"
+    return (f"Done: <!subteam^{ask.group_id}> {verb} ({len(set(users))} members). "
+            f"See it with `/aiwin adoption <!subteam^{ask.group_id}>`.")

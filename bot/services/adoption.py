@@ -1,0 +1,429 @@
+"""Adoption as a habit, not a pile of applause: the figures behind `/aiwin adoption`, managers' App
+Home and the monthly leadership report. Definitions (also in the README):
+
+* **Member**: a human account (not a bot, not Slackbot, not deactivated, not a guest), from
+  users.list copied at most daily. Guests are counted separately.
+* **Active** in a period: recorded a win, received a shout-out or posted a narrative in it.
+* Periods are whole **UTC ISO weeks** (Monday 00:00 UTC), the same for every viewer: "30 days" is
+  the current week and the 3 before it (4 weeks), "90 days" the current week and the 12 before
+  it (13 weeks); the previous period is the same number of weeks just before.
+* **Coverage**: active members ÷ members. **Habit**: active in at least 3 of the last 4 weeks.
+  **Dormant**: active before, but in none of the weeks touching the last 60 days. **New**: first
+  activity ever in the period.
+* **Leaders modeling**: managers (admins, the managers list and the managers user group) with a
+  narrative in the period ÷ managers.
+* **Teach-back pipeline**: teach-backs nominated, accepted and delivered in the period.
+* **Reinvestment**: time saved by the wins recorded in the period (each win once, credited to the
+  person who recorded it), the share with a stated destination, and the split by destination.
+* Opted-out people are counted in members and totals and never named; only positive things name
+  anyone (new adopters, teach-backs delivered, leaders' narratives), and nothing ranks people.
+
+Everything reads the roll-ups (bot/services/rollups.py), `members` and the small teach-back table,
+so the cost grows with members and weeks shown, not with the number of wins."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import and_, case, delete, func, select
+from sqlalchemy.orm import Session
+
+from bot.db import Database
+from bot.models import (
+    ActivityPerson,
+    ActivityWeek,
+    ActivityWeekDestination,
+    AdoptionTeam,
+    AdoptionTeamMember,
+    Manager,
+    Member,
+    OptOut,
+    TeachBack,
+    Workspace,
+    utcnow,
+)
+from bot.services.rollups import week_of
+from bot.services.workspaces import ensure_workspace
+
+WEEKS_30, WEEKS_90 = 4, 13
+HABIT_WEEKS, HABIT_MIN = 4, 3
+DORMANT_DAYS = 60
+TREND_WEEKS = 12
+NAMED = 10  # at most this many people named in one list
+TEAM_SYNC_EVERY = timedelta(days=1)
+SLACKBOT = "USLACKBOT"
+_SUBTEAM_RE = re.compile(r"<!subteam\^(S[A-Z0-9]+)(?:\|@?([^>]*))?>")
+
+
+def human_member(team_id: str, *, guests: bool = False) -> Any:
+    """The SQL filter for members (or, with guests=True, guests). One small function until
+    people.is_human (owned by the abuse work) exists; switch to it then."""
+    return and_(Member.team_id == team_id, Member.is_bot.is_(False), Member.deleted.is_(False),
+                Member.user_id != SLACKBOT, Member.is_guest.is_(guests))
+
+
+# -- shapes ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Share:
+    count: int
+    of: int
+
+    @property
+    def share(self) -> float | None:
+        return self.count / self.of if self.of else None
+
+
+@dataclass(frozen=True)
+class Change:
+    now: Share
+    before: Share
+
+    @property
+    def points(self) -> float | None:
+        """The change in percentage points."""
+        if self.now.share is None or self.before.share is None:
+            return None
+        return round((self.now.share - self.before.share) * 100, 1)
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    nominated: int
+    accepted: int
+    delivered: int
+    delivered_by: tuple[str, ...]  # named (opted-out people left out)
+
+
+@dataclass(frozen=True)
+class Reinvestment:
+    minutes: int
+    minutes_told: int
+    split: dict[str, int] = field(default_factory=dict)  # destination → minutes, largest first
+
+    @property
+    def share_told(self) -> float | None:
+        return self.minutes_told / self.minutes if self.minutes else None
+
+
+@dataclass(frozen=True)
+class TrendWeek:
+    week: date
+    active: int
+    members: int
+
+    @property
+    def share(self) -> float | None:
+        return self.active / self.members if self.members else None
+
+
+@dataclass(frozen=True)
+class AdoptionFigures:
+    team_id: str
+    group_id: str | None  # None: the whole workspace
+    group_name: str | None
+    first_week: date  # the period: whole UTC weeks first_week … last_week
+    last_week: date
+    as_of: datetime
+    members_known: bool  # False until users.list has been copied once
+    members: int
+    guests: int
+    guests_active: int
+    opted_out: int  # members who opted out: counted, never named
+    coverage30: Change
+    coverage90: Change
+    habit: Share
+    dormant: Share
+    new: int
+    new_named: tuple[str, ...]
+    leaders: Share
+    leaders_named: tuple[str, ...]
+    pipeline: Pipeline
+    reinvestment: Reinvestment
+    trend: tuple[TrendWeek, ...]  # oldest first, ending with last_week
+
+
+# -- periods -----------------------------------------------------------------------------------------------
+
+
+def weeks_ending(last_week: date, count: int) -> tuple[date, date]:
+    return last_week - timedelta(weeks=count - 1), last_week
+
+
+def month_weeks(month: str) -> tuple[date, date]:
+    """The UTC ISO weeks of a month "2026-11": those whose Thursday falls in it (ISO's own rule)."""
+    year, mon = (int(x) for x in month.split("-"))
+    first = date(year, mon, 1)
+    nxt = date(year + (mon == 12), mon % 12 + 1, 1)
+    thursday = first + timedelta(days=(3 - first.weekday()) % 7)
+    start = thursday - timedelta(days=3)
+    last_thursday = nxt - timedelta(days=1)
+    last_thursday -= timedelta(days=(last_thursday.weekday() - 3) % 7)
+    return start, last_thursday - timedelta(days=3)
+
+
+def _at(week: date) -> datetime:
+    return datetime(week.year, week.month, week.day, tzinfo=UTC)
+
+
+# -- figures -----------------------------------------------------------------------------------------------
+
+
+def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[str], group_id: str | None = None,
+                     now: datetime | None = None, period: tuple[date, date] | None = None) -> AdoptionFigures:
+    """The figures for the workspace (or one team) over `period` (default: the 4 weeks ending with
+    the current one). `manager_ids` are the people who are managers through Slack (admins and the
+    managers user group); the managers list in the database is added here."""
+    now = now or utcnow()
+    first, last = period or weeks_ending(week_of(now), WEEKS_30)
+    n_weeks = (last - first).days // 7 + 1
+    as_of = min(now, _at(last) + timedelta(weeks=1))
+    prev_first = first - timedelta(weeks=n_weeks)
+    first90 = last - timedelta(weeks=WEEKS_90 - 1)
+    prev_first90 = first90 - timedelta(weeks=WEEKS_90)
+    habit_first = last - timedelta(weeks=HABIT_WEEKS - 1)
+
+    synced = session.scalar(select(Workspace.members_synced_at).where(Workspace.team_id == team_id))
+    in_group = (select(AdoptionTeamMember.user_id)
+                .where(AdoptionTeamMember.team_id == team_id, AdoptionTeamMember.group_id == group_id)
+                if group_id else None)
+
+    def population(guests: bool = False) -> Any:
+        q = select(Member.user_id).where(human_member(team_id, guests=guests))
+        return q.where(Member.user_id.in_(in_group)) if in_group is not None else q
+
+    pop = population()
+    members = session.scalar(select(func.count()).select_from(pop.subquery())) or 0
+    guests_pop = population(guests=True)
+    guests = session.scalar(select(func.count()).select_from(guests_pop.subquery())) or 0
+    hidden = set(session.scalars(select(OptOut.user_id).where(OptOut.team_id == team_id,
+                                                              OptOut.user_id.in_(pop))))
+
+    def weeks_in(a: date, b: date) -> Any:
+        return func.sum(case((and_(ActivityWeek.week >= a, ActivityWeek.week <= b), 1), else_=0))
+
+    def narrated(a: date, b: date) -> Any:
+        return func.sum(case((and_(ActivityWeek.week >= a, ActivityWeek.week <= b), ActivityWeek.narratives),
+                             else_=0))
+
+    # One pass over the members' weeks in the widest window, one row per active member.
+    per_person = session.execute(
+        select(ActivityWeek.user_id, weeks_in(first, last), weeks_in(prev_first, first - timedelta(days=1)),
+               weeks_in(first90, last), weeks_in(prev_first90, first90 - timedelta(days=1)),
+               weeks_in(habit_first, last), narrated(first, last))
+        .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= min(prev_first, prev_first90),
+               ActivityWeek.week <= last, ActivityWeek.user_id.in_(pop))
+        .group_by(ActivityWeek.user_id)
+    ).all()
+    act30 = sum(1 for r in per_person if r[1])
+    act30_before = sum(1 for r in per_person if r[2])
+    act90 = sum(1 for r in per_person if r[3])
+    act90_before = sum(1 for r in per_person if r[4])
+    habit = sum(1 for r in per_person if (r[5] or 0) >= HABIT_MIN)
+    narrators = {r[0] for r in per_person if r[6]}
+
+    guests_active = session.scalar(
+        select(func.count(func.distinct(ActivityWeek.user_id)))
+        .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= first, ActivityWeek.week <= last,
+               ActivityWeek.user_id.in_(guests_pop))) or 0
+
+    dormant_before = week_of(as_of - timedelta(days=DORMANT_DAYS))
+    people = session.execute(
+        select(ActivityPerson.user_id, ActivityPerson.first_week, ActivityPerson.last_week)
+        .where(ActivityPerson.team_id == team_id, ActivityPerson.user_id.in_(pop),
+               ActivityPerson.first_week <= last,
+               (ActivityPerson.first_week >= first) | (ActivityPerson.last_week < dormant_before))
+    ).all()
+    new_ids = sorted(u for u, f, _ in people if first <= f <= last)
+    ever = session.scalar(select(func.count()).select_from(ActivityPerson).where(
+        ActivityPerson.team_id == team_id, ActivityPerson.user_id.in_(pop), ActivityPerson.first_week <= last)) or 0
+    dormant = sum(1 for _, f, lw in people if lw < dormant_before)
+
+    managers = set(manager_ids) | set(session.scalars(select(Manager.user_id).where(Manager.team_id == team_id)))
+    admins = session.scalars(select(Member.user_id).where(
+        human_member(team_id), (Member.is_admin.is_(True)) | (Member.is_owner.is_(True))))
+    managers |= set(admins)
+    managers = set(session.scalars(pop.where(Member.user_id.in_(managers)))) if managers else set()
+    modeling = sorted(m for m in managers if m in narrators)
+
+    pipeline = _pipeline(session, team_id, _at(first), min(now, _at(last) + timedelta(weeks=1)), in_group, hidden)
+    reinvestment = _reinvestment(session, team_id, first, last, in_group)
+    trend_rows = dict(session.execute(
+        select(ActivityWeek.week, func.count())
+        .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= last - timedelta(weeks=TREND_WEEKS - 1),
+               ActivityWeek.week <= last, ActivityWeek.user_id.in_(pop))
+        .group_by(ActivityWeek.week)).all())
+    trend_rows = {_as_date(k): v for k, v in trend_rows.items()}
+    trend = tuple(TrendWeek(w, trend_rows.get(w, 0), members)
+                  for w in (last - timedelta(weeks=i) for i in range(TREND_WEEKS - 1, -1, -1)))
+
+    group_name = None
+    if group_id:
+        group_name = session.scalar(select(AdoptionTeam.name).where(AdoptionTeam.team_id == team_id,
+                                                                    AdoptionTeam.group_id == group_id))
+    return AdoptionFigures(
+        team_id=team_id, group_id=group_id, group_name=group_name, first_week=first, last_week=last, as_of=as_of,
+        members_known=synced is not None, members=members, guests=guests, guests_active=guests_active,
+        opted_out=len(hidden),
+        coverage30=Change(Share(act30, members), Share(act30_before, members)),
+        coverage90=Change(Share(act90, members), Share(act90_before, members)),
+        habit=Share(habit, members),
+        dormant=Share(dormant, ever),
+        new=len(new_ids),
+        new_named=tuple(u for u in new_ids if u not in hidden)[:NAMED],
+        leaders=Share(len(modeling), len(managers)),
+        leaders_named=tuple(u for u in modeling if u not in hidden)[:NAMED],
+        pipeline=pipeline,
+        reinvestment=reinvestment,
+        trend=trend,
+    )
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _pipeline(session: Session, team_id: str, start: datetime, end: datetime, in_group: Any,
+              hidden: set[str]) -> Pipeline:
+    def between(col: Any) -> Any:
+        return and_(col >= start, col < end)
+
+    cond = [TeachBack.team_id == team_id]
+    if in_group is not None:
+        cond.append(TeachBack.owner_id.in_(in_group))
+    nominated, accepted, delivered = session.execute(
+        select(func.sum(case((between(TeachBack.created_at), 1), else_=0)),
+               func.sum(case((between(TeachBack.accepted_at), 1), else_=0)),
+               func.sum(case((between(TeachBack.done_at), 1), else_=0)))
+        .where(*cond)).one()
+    by = session.scalars(select(TeachBack.owner_id).where(*cond, between(TeachBack.done_at))
+                         .group_by(TeachBack.owner_id).order_by(func.min(TeachBack.done_at))).all()
+    return Pipeline(int(nominated or 0), int(accepted or 0), int(delivered or 0),
+                    tuple(u for u in by if u not in hidden)[:NAMED])
+
+
+def _reinvestment(session: Session, team_id: str, first: date, last: date, in_group: Any) -> Reinvestment:
+    cond = [ActivityWeek.team_id == team_id, ActivityWeek.week >= first, ActivityWeek.week <= last]
+    dcond = [ActivityWeekDestination.team_id == team_id, ActivityWeekDestination.week >= first,
+             ActivityWeekDestination.week <= last]
+    if in_group is not None:
+        cond.append(ActivityWeek.user_id.in_(in_group))
+        dcond.append(ActivityWeekDestination.user_id.in_(in_group))
+    minutes, told = session.execute(select(func.sum(ActivityWeek.minutes_recorded),
+                                           func.sum(ActivityWeek.minutes_recorded_told)).where(*cond)).one()
+    split = session.execute(select(ActivityWeekDestination.destination,
+                                   func.sum(ActivityWeekDestination.minutes_recorded))
+                            .where(*dcond).group_by(ActivityWeekDestination.destination)).all()
+    ordered = dict(sorted(((d, int(m)) for d, m in split if m), key=lambda kv: (-kv[1], kv[0])))
+    return Reinvestment(int(minutes or 0), int(told or 0), ordered)
+
+
+# -- managers ----------------------------------------------------------------------------------------------
+
+
+def may_see(session: Session, team_id: str, limit: int = 5) -> tuple[str, ...]:
+    """Some of the people who may see adoption figures (admins first, then listed managers), to name
+    in a refusal so the asker knows whom to ask."""
+    admins = session.scalars(select(Member.user_id).where(
+        human_member(team_id), (Member.is_admin.is_(True)) | (Member.is_owner.is_(True)))
+        .order_by(Member.user_id).limit(limit)).all()
+    listed = session.scalars(select(Manager.user_id).where(Manager.team_id == team_id)
+                             .order_by(Manager.created_at).limit(limit)).all()
+    return tuple(dict.fromkeys([*admins, *listed]))[:limit]
+
+
+# -- teams -------------------------------------------------------------------------------------------------
+
+
+class GroupDirectory(Protocol):
+    def usergroup_members(self, group_id: str) -> list[str] | None: ...
+
+
+def parse_group(text: str) -> tuple[str, str | None] | None:
+    """`<!subteam^S123|@design>` → ("S123", "design"); None when no user group is mentioned."""
+    m = _SUBTEAM_RE.search(text or "")
+    return (m.group(1), (m.group(2) or None)) if m else None
+
+
+@dataclass(frozen=True)
+class TeamView:
+    group_id: str
+    name: str | None
+    members: int
+
+
+def list_teams(session: Session, team_id: str) -> tuple[TeamView, ...]:
+    rows = session.execute(
+        select(AdoptionTeam.group_id, AdoptionTeam.name, func.count(AdoptionTeamMember.user_id))
+        .select_from(AdoptionTeam)
+        .outerjoin(AdoptionTeamMember, and_(AdoptionTeamMember.team_id == AdoptionTeam.team_id,
+                                            AdoptionTeamMember.group_id == AdoptionTeam.group_id))
+        .where(AdoptionTeam.team_id == team_id)
+        .group_by(AdoptionTeam.group_id, AdoptionTeam.name)
+        .order_by(AdoptionTeam.name, AdoptionTeam.group_id)).all()
+    return tuple(TeamView(g, n, c) for g, n, c in rows)
+
+
+def is_team(session: Session, team_id: str, group_id: str) -> bool:
+    return session.get(AdoptionTeam, (team_id, group_id)) is not None
+
+
+def add_team(session: Session, team_id: str, enterprise_id: str | None, group_id: str, name: str | None,
+             user_ids: Iterable[str], *, added_by: str, now: datetime | None = None) -> bool:
+    """Mark a user group as a team (or refresh it). True when it was not a team before."""
+    ensure_workspace(session, team_id, enterprise_id)
+    now = now or utcnow()
+    row = session.get(AdoptionTeam, (team_id, group_id))
+    created = row is None
+    if row is None:
+        row = AdoptionTeam(team_id=team_id, group_id=group_id, added_by=added_by, created_at=now)
+        session.add(row)
+    row.name = name or row.name
+    session.flush()
+    store_team_members(session, team_id, group_id, user_ids, now=now)
+    return created
+
+
+def store_team_members(session: Session, team_id: str, group_id: str, user_ids: Iterable[str], *,
+                       now: datetime | None = None) -> None:
+    session.execute(delete(AdoptionTeamMember).where(AdoptionTeamMember.team_id == team_id,
+                                                     AdoptionTeamMember.group_id == group_id)
+                    .execution_options(synchronize_session=False))
+    rows = [{"team_id": team_id, "group_id": group_id, "user_id": u} for u in dict.fromkeys(user_ids) if u]
+    if rows:
+        session.execute(AdoptionTeamMember.__table__.insert(), rows)
+    session.execute(AdoptionTeam.__table__.update()
+                    .where(AdoptionTeam.team_id == team_id, AdoptionTeam.group_id == group_id)
+                    .values(members_synced_at=now or utcnow()))
+
+
+def remove_team(session: Session, team_id: str, group_id: str) -> bool:
+    session.execute(delete(AdoptionTeamMember).where(AdoptionTeamMember.team_id == team_id,
+                                                     AdoptionTeamMember.group_id == group_id)
+                    .execution_options(synchronize_session=False))
+    gone = session.execute(delete(AdoptionTeam).where(AdoptionTeam.team_id == team_id,
+                                                      AdoptionTeam.group_id == group_id)
+                           .execution_options(synchronize_session=False)).rowcount
+    return bool(gone)
+
+
+def refresh_team(db: Database, directory: GroupDirectory, team_id: str, group_id: str, *,
+                 now: datetime | None = None) -> bool:
+    """Copy the group's members from Slack when the last copy is a day old. True if it ran."""
+    now = now or utcnow()
+    with db.read(team_id) as session:
+        row = session.get(AdoptionTeam, (team_id, group_id))
+        if row is None or (row.members_synced_at and now - row.members_synced_at < TEAM_SYNC_EVERY):
+            return False
+    users = directory.usergroup_members(group_id)
+    if users is None:
+        return False
+    with db.session(team_id) as session:
+        if session.get(AdoptionTeam, (team_id, group_id)) is not None:
+            store_team_members(session, team_id, group_id, users, now=now)
+    return True

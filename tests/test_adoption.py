@@ -1,0 +1,201 @@
+"""Adoption figures on a hand-built history (bots, Slackbot, deactivated accounts, a guest, an opted-out
+person, a win on a Berlin Monday that is still Sunday in UTC, overlapping teams) and `/aiwin adoption`
+end to end. Each test runs on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.models import Manager, Member, Narrative, OptOut, TeachBack, Workspace
+from bot.services import adoption, rollups
+from bot.services.adoption import month_weeks
+from tests.conftest import ALICE, BOB, CAROL, DAVE, TEAM
+from tests.helpers import all_text
+from tests.test_stats import seed_win
+from tests.test_teachbacks import ask
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # Wednesday of the week starting Mon 2026-11-23
+A, B, C, D, E, F, H = "U0000000A", "U0000000B", "U0000000C", "U0000000D", "U0000000E", "U0000000F", "U0000000H"
+GUEST, BOT, GONE = "U0GUEST001", "U0BOT00001", "U0GONE0001"
+DESIGN, OPS = "S0DESIGN01", "S0OPS00001"
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.fixture
+def history(db):
+    with db.session(TEAM) as s:
+        s.add(Workspace(team_id=TEAM, members_synced_at=NOW))
+        for u in (A, B, C, D, E, F, H):
+            s.add(Member(team_id=TEAM, user_id=u, name=u.lower(), tz="Europe/Berlin", is_admin=(u == A),
+                         fetched_at=NOW))
+        s.add(Member(team_id=TEAM, user_id=GUEST, name="guest", is_guest=True, fetched_at=NOW))
+        s.add(Member(team_id=TEAM, user_id=BOT, name="bot", is_bot=True, fetched_at=NOW))
+        s.add(Member(team_id=TEAM, user_id="USLACKBOT", name="slackbot", is_bot=True, fetched_at=NOW))
+        s.add(Member(team_id=TEAM, user_id=GONE, name="gone", deleted=True, fetched_at=NOW))
+        s.add(Manager(team_id=TEAM, user_id=F, added_by=A))
+        s.add(OptOut(team_id=TEAM, user_id=B))
+        # A: active since June; three of the last four weeks (a habit), and a narrative as a leader.
+        seed_win(s, owners=[A], created_at=at("2026-06-01 09:00"))
+        seed_win(s, owners=[A], created_at=at("2026-11-10 09:00"), minutes=60, reinvested="learning")
+        seed_win(s, owners=[A], created_at=at("2026-11-17 09:00"), minutes=60)
+        seed_win(s, owners=[C], author=A, created_at=at("2026-11-24 09:00"), minutes=30, reinvested="customers")
+        s.add(Narrative(team_id=TEAM, author_id=A, text="how I use it", created_at=at("2026-11-18 10:00")))
+        # B (opted out) and C: first activity ever this week: new.
+        b_win = seed_win(s, owners=[B], created_at=at("2026-11-23 08:00"))
+        # D: active long ago only: dormant. E: active six weeks ago: neither active now nor dormant.
+        seed_win(s, owners=[D], created_at=at("2026-08-04 09:00"))
+        seed_win(s, owners=[E], created_at=at("2026-10-13 09:00"))
+        # H: 00:30 on Monday 2 November in Berlin is Sunday 1 November 23:30 UTC: the UTC week of 26 October,
+        # the previous period, not this one.
+        seed_win(s, owners=[H], created_at=at("2026-11-01 23:30"))
+        # Not members: the guest (counted apart), a bot, a deactivated account.
+        seed_win(s, owners=[GUEST], created_at=at("2026-11-24 09:00"))
+        seed_win(s, owners=[BOT], created_at=at("2026-11-24 09:00"))
+        seed_win(s, owners=[GONE], created_at=at("2026-11-24 09:00"), minutes=15)
+        # Teach-backs: C's delivered (named), B's delivered (opted out: counted, not named), one nominated.
+        c_win = seed_win(s, owners=[C], created_at=at("2026-11-24 10:00"))
+        s.add(TeachBack(team_id=TEAM, win_id=c_win, owner_id=C, status="done", first_manager_id=A,
+                        created_at=at("2026-11-20 09:00"), accepted_at=at("2026-11-21 09:00"),
+                        done_at=at("2026-11-24 11:00")))
+        s.add(TeachBack(team_id=TEAM, win_id=b_win, owner_id=B, status="done", first_manager_id=A,
+                        created_at=at("2026-11-23 09:00"), accepted_at=at("2026-11-23 10:00"),
+                        done_at=at("2026-11-23 12:00")))
+        s.add(TeachBack(team_id=TEAM, win_id=c_win, owner_id=A, status="nominated", first_manager_id=F,
+                        created_at=at("2026-11-25 09:00")))
+        s.flush()
+        rollups.rebuild(s, TEAM)
+        adoption.add_team(s, TEAM, None, DESIGN, "design", [A, C, GUEST], added_by=A, now=NOW)
+        adoption.add_team(s, TEAM, None, OPS, "ops", [A, D], added_by=A, now=NOW)  # overlaps design (A)
+
+
+def figures(db, group=None, **kw):
+    with db.read(TEAM) as s:
+        return adoption.adoption_figures(s, TEAM, manager_ids=(), group_id=group, now=NOW, **kw)
+
+
+def test_workspace_figures_match_the_hand_computed_history(db, history):
+    f = figures(db)
+    assert (f.first_week, f.last_week) == (date(2026, 11, 2), date(2026, 11, 23))
+    assert (f.members, f.guests, f.guests_active, f.opted_out) == (7, 1, 1, 1)  # not the bot, Slackbot, gone
+    assert (f.coverage30.now.count, f.coverage30.before.count) == (3, 2)  # A B C now; E H before
+    assert f.coverage30.points == pytest.approx(14.3)
+    assert f.habit.count == 1  # A
+    assert f.new == 2 and f.new_named == (C,)  # B is new too, but opted out: counted, never named
+    assert (f.dormant.count, f.dormant.of) == (1, 6)  # D, of the six members ever active
+    assert (f.leaders.count, f.leaders.of, f.leaders_named) == (1, 2, (A,))  # A (admin), F (listed)
+    p = f.pipeline
+    assert (p.nominated, p.accepted, p.delivered, p.delivered_by) == (3, 2, 2, (C,))
+    # Each win once, credited to its writer; the deactivated account's time is still time saved.
+    r = f.reinvestment
+    assert (r.minutes, r.minutes_told, r.split) == (60 + 60 + 30 + 15, 90, {"learning": 60, "customers": 30})
+    assert [w.active for w in f.trend][-4:] == [0, 1, 1, 3]  # weeks of 2, 9, 16 and 23 November
+
+
+def test_managers_from_slack_count_and_teams_cut_every_figure(db, history):
+    assert figures(db).leaders.of == 2
+    with db.read(TEAM) as s:
+        f = adoption.adoption_figures(s, TEAM, manager_ids=[D, GUEST, BOT], now=NOW)
+    assert f.leaders.of == 3  # D through the managers group; the guest and the bot are not members
+
+    design = figures(db, DESIGN)
+    assert (design.members, design.guests, design.coverage30.now.count) == (2, 1, 2)  # A and C (+ the guest)
+    assert (design.new, design.new_named, design.habit.count, design.leaders.of) == (1, (C,), 1, 1)
+    assert design.pipeline.delivered_by == (C,) and design.pipeline.delivered == 1
+    assert design.reinvestment.minutes == 150  # wins A and C recorded (A wrote C's shout-out)
+    ops = figures(db, OPS)  # shares A with design
+    assert (ops.members, ops.coverage30.now.count, ops.dormant.count) == (2, 1, 1)
+
+
+def test_a_month_is_its_iso_weeks():
+    assert month_weeks("2026-11") == (date(2026, 11, 2), date(2026, 11, 23))
+    assert month_weeks("2026-10") == (date(2026, 9, 28), date(2026, 10, 26))
+    assert month_weeks("2027-01") == (date(2027, 1, 4), date(2027, 1, 25))  # 1 Jan 2027 is in 2026-W53
+
+
+def test_guests_and_deactivated_accounts_are_not_members_until_members_are_known(db):
+    with db.session(TEAM) as s:
+        s.add(Workspace(team_id=TEAM))
+    f = figures(db)
+    assert not f.members_known and f.members == 0 and f.coverage30.now.share is None
+
+
+# -- the command -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def people_in_slack(fake_slack, db):
+    fake_slack.add_user("U0ADMIN0001", "ada", is_admin=True)
+    fake_slack.add_user(GUEST, "guest", is_restricted=True)
+    fake_slack.add_user(GONE, "gone", deleted=True)
+    fake_slack.add_usergroup(DESIGN, [ALICE, CAROL])
+    return "U0ADMIN0001"
+
+
+def test_manager_sees_adoption_and_others_are_refused_politely(slack, fake_slack, db, people_in_slack):
+    admin = people_in_slack
+    slack.command("/aiwin", "<@U02ABCDEF|alice> wrote the tests with Copilot, saved 1h", user_id=BOB)
+    text = ask(slack, fake_slack, DAVE, "adoption", "dave")
+    assert "for managers and workspace admins" in text and f"<@{admin}>" in text
+    assert "Coverage" not in text
+
+    text = ask(slack, fake_slack, admin, "adoption", "ada")
+    # bob, alice, carol, dave and the admin are members; the guest, the deactivated account and the bot not.
+    assert "5 members" in text and "1 guest" in text
+    assert "*40%* (2 of 5)" in text  # bob wrote a win, alice received it
+    assert f"Welcome to the new adopters: <@{BOB}> and <@{ALICE}>" in text or \
+           f"Welcome to the new adopters: <@{ALICE}> and <@{BOB}>" in text
+    assert "Active members, last 12 weeks" in text
+
+
+def test_admins_mark_teams_and_figures_are_cut_by_them(slack, fake_slack, db, people_in_slack):
+    admin = people_in_slack
+    group = f"<!subteam^{DESIGN}|@design>"
+    text = ask(slack, fake_slack, BOB, f"adoption teams add {group}", "bob-add")
+    assert "only workspace admins" in text
+    text = ask(slack, fake_slack, admin, f"adoption teams add {group}", "add")
+    assert f"<!subteam^{DESIGN}> is now a team (2 members)" in text
+    r = slack.command("/aiwin", "adoption teams", user_id=BOB)  # anyone may list, answered at once
+    assert f"<!subteam^{DESIGN}> — 2 members" in all_text(r.json())
+
+    slack.command("/aiwin", "<@U03GHIJKL|carol> summarised interviews with Claude, saved 2h", user_id=BOB)
+    text = ask(slack, fake_slack, admin, f"adoption {group}", "cut")
+    assert "AI adoption · @design" in text and "2 members" in text and "*50%* (1 of 2)" in text
+
+    text = ask(slack, fake_slack, admin, "adoption <!subteam^S0NOTEAM01|@x>", "unknown")
+    assert "is not a team for adoption figures yet" in text
+    text = ask(slack, fake_slack, admin, f"adoption teams remove {group}", "rm")
+    assert "no longer a team" in text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("adoption frobnicate", "/aiwin adoption @team"),
+    ("adoption teams add design", "/aiwin adoption teams add @design"),
+    ("adoption teams wat", "/aiwin adoption teams add @design"),
+])
+def test_bad_input_gets_an_example(slack, db, text, expected):
+    r = slack.command("/aiwin", text, user_id=BOB)
+    assert r.status == 200 and expected in all_text(r.json())
+
+
+# -- App Home ----------------------------------------------------------------------------------------------
+
+
+def test_managers_and_admins_see_adoption_in_their_home_and_others_do_not(slack, fake_slack, db,
+                                                                           people_in_slack):
+    from bot.sandbox.fake_slack import block_errors
+    from bot.sandbox.fake_slack.common import MAX_VIEW_BLOCKS
+    from tests.test_home import open_home
+
+    admin = people_in_slack
+    slack.command("/aiwin", "<@U02ABCDEF|alice> wrote the tests with Copilot, saved 1h", user_id=BOB)
+    view = open_home(slack, fake_slack, admin)
+    text = all_text(view["blocks"])
+    assert "AI adoption (managers and admins)" in text and "*40%* (2 of 5)" in text
+    assert block_errors(view["blocks"], max_blocks=MAX_VIEW_BLOCKS) == []
+    assert "AI policy" in text  # the sections after it are still there
+    assert "AI adoption" not in all_text(open_home(slack, fake_slack, DAVE)["blocks"])
