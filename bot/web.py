@@ -60,6 +60,7 @@ class WebApp:
         self.db = db
         self.verify_headers = verify_headers
         self.in_flight = 0  # Slack requests being answered right now (the worker defers to them)
+        self.draining = False  # SIGTERM received: /healthz fails so load balancers send no more
         self._lock = threading.Lock()
 
     def busy(self) -> bool:
@@ -141,6 +142,8 @@ class WebApp:
         return [body]
 
     def healthz(self, start_response: StartResponse) -> Iterable[bytes]:
+        if self.draining:
+            return _plain(start_response, 503, json.dumps({"status": "draining"}), "application/json")
         try:
             self.db.ping()
         except Exception as e:

@@ -36,10 +36,16 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
         emoji = _emoji(session, job.team_id)
     if win is None or win.message_ts or not win.channel_id:
         return None  # deleted meanwhile, or already posted by an earlier attempt
+    posted = find_celebration(ctx, job, win) if job.taken_over else None
+    if posted is not None:  # the worker that died posted it and did not live to record it
+        channel, ts = posted
+        log.info("win %s was already celebrated (ts %s); recording it, not posting again", win_id, ts)
+        return lambda session: wins.mark_posted(session, win_id, channel, ts)
     text, blocks = celebration(win, teachback_emoji=emoji)
     try:
         response = ctx.client(job).chat_postMessage(channel=win.channel_id, text=text, blocks=blocks,
-                                                    unfurl_links=False, unfurl_media=False)
+                                                    unfurl_links=False, unfurl_media=False,
+                                                    metadata=celebration_metadata(win_id))
     except SlackApiError as e:
         error = e.response.get("error")
         if error in CHANNEL_ERRORS:
@@ -55,6 +61,40 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
         ensure_workspace(session, job.team_id, job.enterprise_id)
 
     return complete
+
+
+CELEBRATED = "aiwin_celebrated"
+
+
+def celebration_metadata(win_id: int) -> dict:
+    """Message metadata that names the win, so a takeover can tell whether it was posted."""
+    return {"event_type": CELEBRATED, "event_payload": {"win_id": win_id}}
+
+
+def find_celebration(ctx: JobContext, job: Job, win: WinView, pages: int = 5) -> tuple[str, str] | None:
+    """After a takeover: (channel, ts) of this win's celebration if the previous holder posted it.
+
+    Slack has no idempotency key for chat.postMessage, so a worker killed between posting and
+    recording would otherwise make its successor post twice. Only takeovers pay this read; when
+    it cannot be done (no history scope, bot not in the channel) we post: a rare duplicate beats
+    a lost celebration."""
+    oldest = f"{win.created_at.timestamp() - 5:.6f}"
+    cursor = None
+    try:
+        for _ in range(pages):
+            r = ctx.client(job).conversations_history(channel=win.channel_id, oldest=oldest, limit=200,
+                                                      include_all_metadata=True, cursor=cursor)
+            for m in r.get("messages") or []:
+                meta = m.get("metadata") or {}
+                if meta.get("event_type") == CELEBRATED and (meta.get("event_payload") or {}).get("win_id") == win.id:
+                    return win.channel_id, m["ts"]
+            cursor = (r.get("response_metadata") or {}).get("next_cursor")
+            if not r.get("has_more") or not cursor:
+                return None
+    except SlackApiError as e:
+        log.warning("cannot check whether win %s was posted before a takeover (%s); posting it",
+                    win.id, e.response.get("error"))
+    return None
 
 
 @handler(f"{POST_WIN}:failed")

@@ -36,7 +36,7 @@ MAX_CALLBACK_ID = 255
 
 DEFAULT_SCOPES = (
     "commands,chat:write,chat:write.public,reactions:read,users:read,im:write,"
-    "channels:read,channels:join,app_mentions:read"
+    "channels:read,channels:join,app_mentions:read,channels:history,groups:history"
 )
 
 # Generous on purpose: an unknown type is almost always a typo ("secton"), but a newer real
