@@ -132,3 +132,73 @@ def test_a_takeover_that_cannot_read_history_posts_rather_than_lose_the_win(db, 
     assert [c.response.get("error") for c in fake_slack.calls("conversations.history")] == ["not_in_channel"]
     [call] = fake_slack.calls("chat.postMessage")
     assert wins(db, TEAM)[0].message_ts == call.response["ts"]
+
+
+def test_sigterm_drains_serve(db, db_url, fake_slack, signing_secret, tmp_path):
+    """SIGTERM: a request already begun is answered, celebrations paced in memory are handed back
+    (no lease left to wait out), and the process exits 0."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import urllib.parse
+
+    from bot.sandbox.requests import SlackSender, sign
+    from tests.conftest import ENTERPRISE
+    from tests.helpers import wait_until
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    fake_slack.add_channel(CHANNEL, "reporting", bot_member=True)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and k != "DATABASE_URL"}
+    env = {**clean, "DATABASE_URL": db_url, "SLACK_BOT_TOKEN": fake_slack.token, "SLACK_SIGNING_SECRET": signing_secret,
+           "SLACK_API_URL": fake_slack.api_url, "PORT": str(port)}
+    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--no-scheduler"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        sender = SlackSender(f"http://127.0.0.1:{port}", signing_secret, team_id=TEAM, enterprise_id=ENTERPRISE)
+
+        def up() -> bool:
+            try:
+                return sender.command("/aiwin", "help").status == 200
+            except OSError:
+                assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+                return False
+
+        wait_until(up, timeout=60, message="serve answering")
+        for i in range(8):  # one channel, ~1 post/s: all but the first wait in memory for their slot
+            assert sender.command("/aiwin", f"win {i} with Claude, saved 1h", channel_id=CHANNEL).status == 200
+        wait_until(lambda: fake_slack.calls("chat.postMessage"), message="the first celebration")
+
+        # A request in flight when the signal comes: headers and half the body sent.
+        fields = {"token": "x", "team_id": TEAM, "enterprise_id": ENTERPRISE, "channel_id": CHANNEL,
+                  "user_id": BOB, "user_name": "bob", "command": "/aiwin", "text": "late win with Copilot, saved 2h",
+                  "api_app_id": "A07AIWIN9QZ", "trigger_id": "late.1.x", "response_url": fake_slack.webhook_url("r")}
+        body = urllib.parse.urlencode(fields).encode()
+        ts = str(int(__import__("time").time()))
+        head = (f"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(body)}\r\nX-Slack-Request-Timestamp: {ts}\r\n"
+                f"X-Slack-Signature: {sign(signing_secret, ts, body)}\r\n\r\n").encode()
+        conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+        conn.sendall(head + body[:20])
+        proc.send_signal(signal.SIGTERM)
+        wait_until(lambda: "shutting down" in (tmp_path / "serve.log").read_text(), message="the signal handled")
+        conn.sendall(body[20:])
+        reply = conn.recv(65536).decode()
+        conn.close()
+        assert reply.startswith("HTTP/1.1 200"), reply
+        assert proc.wait(60) == 0, (tmp_path / "serve.log").read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+    assert any(w.trigger_id == "late.1.x" for w in wins(db, TEAM))
+    with db.read() as s:
+        jobs = s.scalars(select(Job).where(Job.kind == POST_WIN)).all()
+    assert len(jobs) == 9
+    held = [(j.status, j.locked_by, j.locked_until) for j in jobs if j.status != JOB_DONE]
+    assert held and all(h == (JOB_PENDING, None, None) for h in held), held  # handed back, not left leased
+    assert len(fake_slack.calls("chat.postMessage")) == 9 - len(held)
