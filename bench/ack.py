@@ -102,13 +102,19 @@ def main() -> None:
                 results.append(bench_target(name, cmd, base_env, port, secret, args.requests, args.channels,
                                             api_url, celebrate=False))
             port = free_port()
+            results.append(bench_target("bare Bolt AsyncApp (uvicorn)",
+                                        [PY, "bench/bare_bolt_async.py", "--port", str(port)], base_env, port,
+                                        secret, args.requests, args.channels, api_url, celebrate=False))
+            port = free_port()
             env = {**base_env, "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "PORT": str(port)}
             results.append(bench_target("aiwins serve (SQLite)", [PY, "-m", "bot", "serve", "--host", "127.0.0.1"],
                                         env, port, secret, args.requests, args.channels, api_url, celebrate=True))
     finally:
         sandbox.stop()
     print_ack_table(results)
-    ours = results[-1]
+    pbr, aio, ours = results[1], results[2], results[-1]
+    print(f"aiwins vs bare Bolt process_before_response: {ours['req_per_s'] / pbr['req_per_s']:.2f}x throughput; "
+          f"vs AsyncApp on uvicorn: {ours['req_per_s'] / aio['req_per_s']:.2f}x")
     print(f"celebrated {ours.get('celebrated')} of {args.requests} (+50 warm-up), all done "
           f"{ours.get('all_celebrated_s_after_load')} s after the load ended; non-200: {ours['non_200']}")
     save("ack", {"machine": machine(), "results": results})

@@ -4,6 +4,8 @@ and the waitress HTTP server. `aiwins serve`, the demo, the tests and the benchm
 from __future__ import annotations
 
 import logging
+import select
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -42,6 +44,16 @@ def build_runtime(settings: Settings, *, migrate: bool = True, worker_threads: i
     clients = make_clients(settings, db)
     worker = Worker(JobContext(db=db, clients=clients), threads=worker_threads, poll_interval=poll_interval)
     return Runtime(settings=settings, db=db, clients=clients, worker=worker)
+
+
+def _unread_bytes(sock: socket.socket) -> bool:
+    """True when the peer sent bytes the HTTP loop has not read yet (a request on its way in)."""
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))  # b"": the peer closed; idle
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return False
 
 
 class Server:
@@ -138,7 +150,7 @@ class Server:
     def _drain(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         # Thunks run on the HTTP loop's thread, the only one that may touch its sockets.
-        self._in_loop(lambda: wasyncore.dispatcher.close(self.http))  # the listener only, not the trigger
+        self._in_loop(self._stop_accepting)
         while time.monotonic() < deadline:
             open_channels = self._in_loop(self._close_idle_channels)
             if not open_channels:  # 0, or None when the loop is already gone
@@ -163,13 +175,24 @@ class Server:
         done.wait(timeout)
         return result[0]
 
+    def _stop_accepting(self) -> None:
+        """Close the listener, first taking the connections the kernel already completed: closing a
+        listener resets its backlog, and a client there may have sent its request already."""
+        http = self.http
+        while select.select([http.socket], [], [], 0)[0]:
+            before = len(http.active_channels)
+            http.handle_accept()
+            if len(http.active_channels) == before:
+                break
+        wasyncore.dispatcher.close(http)  # the listener only; the trigger stays for the drain's thunks
+
     def _close_idle_channels(self) -> int:
         """Mark connections with no request in progress to close; returns how many are still open."""
         channels = list(self.http.active_channels.values())
         for channel in channels:
             with channel.requests_lock:
                 idle = not channel.requests and channel.request is None and not channel.total_outbufs_len
-            if idle:
+            if idle and not _unread_bytes(channel.socket):  # a request that arrived but is not parsed yet
                 channel.will_close = True  # closed by the loop's next pass; it reads nothing more
         return len(channels)
 

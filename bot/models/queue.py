@@ -44,8 +44,9 @@ def enqueue(
     """Add a job in the caller's transaction. With a `dedupe_key` already used in this workspace,
     nothing is added and None is returned: that is how events and digests happen once."""
     now = utcnow()
-    stmt = _ENQUEUE[session.get_bind().dialect.name == "postgresql"]
-    result = session.execute(stmt, {
+    # On the session's connection: a Core insert needs none of the ORM's execute machinery.
+    conn = session.connection()
+    result = conn.execute(_ENQUEUE[conn.dialect.name == "postgresql"], {
         "team_id": team_id, "enterprise_id": enterprise_id, "kind": kind, "payload": payload,
         "dedupe_key": dedupe_key, "status": JOB_PENDING, "attempts": 0, "run_at": run_at or now,
         "locked_until": None, "locked_by": None, "last_error": None, "created_at": now, "finished_at": None,
