@@ -57,8 +57,8 @@ def command_requests(secret: str, n: int, channels: int, tag: str) -> list[tuple
 
 
 def bench_target(name: str, args_: list[str], env: dict[str, str], port: int, secret: str, n: int,
-                 channels: int, api_url: str, celebrate: bool) -> dict:
-    proc = Proc(args_, env)
+                 channels: int, api_url: str, celebrate: bool, cwd: str | None = None) -> dict:
+    proc = Proc(args_, env, **({"cwd": cwd} if cwd else {}))
     proc.drain()
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz" if celebrate else f"http://127.0.0.1:{port}/", 60)
@@ -88,6 +88,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--channels", type=int, default=300,
                         help="spread over this many channels (Slack allows ~1 post/s per channel)")
+    parser.add_argument("--baseline-tree", help="also run `aiwins serve` from this source tree (e.g. an older "
+                        "commit unpacked with `git archive REV | tar -x -C DIR`), in the same run")
     args = parser.parse_args()
     sandbox, api_url = start_sandbox()
     secret = new_secret()
@@ -106,6 +108,16 @@ def main() -> None:
                                         [PY, "bench/bare_bolt_async.py", "--port", str(port)], base_env, port,
                                         secret, args.requests, args.channels, api_url, celebrate=False))
             port = free_port()
+            if args.baseline_tree:
+                base_port = free_port()
+                base = {**base_env, "DATABASE_URL": f"sqlite:///{tmp}/baseline.db", "PORT": str(base_port),
+                        "PYTHONPATH": args.baseline_tree}
+                results.append(bench_target("aiwins serve, baseline tree", [PY, "-m", "bot", "serve", "--host",
+                                            "127.0.0.1"], base, base_port, secret, args.requests, args.channels,
+                                            api_url, celebrate=True, cwd=args.baseline_tree))
+                sandbox.stop()  # a fresh sandbox: the next target counts its own celebrations
+                sandbox, api_url = start_sandbox()
+                base_env["SLACK_API_URL"] = api_url
             env = {**base_env, "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "PORT": str(port)}
             results.append(bench_target("aiwins serve (SQLite)", [PY, "-m", "bot", "serve", "--host", "127.0.0.1"],
                                         env, port, secret, args.requests, args.channels, api_url, celebrate=True))
