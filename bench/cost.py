@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import sqlite3
 import sys
 import tempfile
@@ -74,6 +75,26 @@ def sizes(db) -> dict[str, int]:  # noqa: ANN001
         raw.close()
 
 
+def pg_cpu(db) -> dict[int, float]:  # noqa: ANN001
+    """CPU seconds of this database's PostgreSQL backends (same box; other databases' excluded)."""
+    if db.dialect != "postgresql":
+        return {}
+    with db.engine.connect() as conn:
+        pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars()
+        out = {}
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except (OSError, IndexError, ValueError):
+                pass
+        return out
+
+
+def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(v - before.get(pid, 0.0) for pid, v in after.items())
+
+
 def row_bytes(db) -> dict[str, float]:  # noqa: ANN001
     if db.dialect != "postgresql":
         return {}
@@ -101,12 +122,14 @@ def measure(url: str, n: int) -> dict:
     sender.command("/aiwin", "warm-up win with Claude, saved 1h", channel_id=channels[0], user_id="UWARM0001")
     counter = Counter(db.engine)
     before = sizes(db)
+    cpu0 = pg_cpu(db)
     calls_before = len(fake.calls())
     for i in range(n):
         r = sender.command("/aiwin", f"drafted the memo {i} with ChatGPT, saved 45m #ops", channel_id=channels[i],
                            user_id=f"U{i:08d}")
         assert r.status == 200, r.text
     ack_statements, ack_commits = counter.take()
+    cpu1 = pg_cpu(db)
     server.runtime.worker.start()
 
     def pending() -> int:
@@ -117,6 +140,7 @@ def measure(url: str, n: int) -> dict:
     while pending() and time.monotonic() < deadline:  # home refreshes wait for their 30 s window
         time.sleep(0.5)
     job_statements, job_commits = counter.take()
+    cpu2 = pg_cpu(db)
     after = sizes(db)
     calls = collections.Counter(c.method for c in fake.calls()[calls_before:])
     result = {
@@ -129,6 +153,8 @@ def measure(url: str, n: int) -> dict:
         "bytes_per_win": {k: round((after[k] - before[k]) / n) for k in after},
         "avg_row_bytes": row_bytes(db),
         "left_pending": pending(),
+        "postgres_cpu_ms_per_win": {"ack": round(cpu_delta(cpu0, cpu1) / n * 1000, 3),
+                                    "jobs": round(cpu_delta(cpu1, cpu2) / n * 1000, 3)} if cpu0 else None,
     }
     sender.close()
     server.stop()

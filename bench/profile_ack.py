@@ -2,7 +2,7 @@
 the WSGI app in one thread, no server and no job worker, under cProfile; the same requests
 through a bare Bolt app (`process_before_response=True`) give the floor.
 
-    python bench/profile_ack.py [--kind command|reaction] [--requests 2000] [--database-url URL] [--top 30]
+    python bench/profile_ack.py [--kind command|reaction] [--requests 2000] [--postgres-url URL] [--top 30]
 
 Prints CPU microseconds per request for both and our hottest functions (own time and
 cumulative). The method is committed, not its output: run it on your machine."""
@@ -46,6 +46,26 @@ def reaction_requests(secret: str, n: int) -> list[tuple[bytes, dict[str, str]]]
     return out
 
 
+def fresh_postgres(admin_url: str) -> str:
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"aiwins_profile_{uuid.uuid4().hex[:8]}"
+    with create_engine(admin_url, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres(admin_url: str, url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    with create_engine(admin_url, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+
+
 def environ(body: bytes, headers: dict[str, str]) -> dict:
     env = {"REQUEST_METHOD": "POST", "PATH_INFO": "/slack/events", "QUERY_STRING": "",
            "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": headers["Content-Type"],
@@ -77,8 +97,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--kind", choices=("command", "reaction"), default="command")
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--database-url")
+    parser.add_argument("--postgres-url", help="profile on PostgreSQL: a fresh database is created on this server "
+                        "(and dropped); default: a SQLite file")
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--no-profile", action="store_true", help="only the CPU per request, without cProfile's cost")
     args = parser.parse_args()
     secret = new_secret()
     from bot.sandbox.fake_slack import FakeSlack
@@ -103,7 +125,7 @@ def main() -> None:
     from bot.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{tmp}/profile.db"
+        url = fresh_postgres(args.postgres_url) if args.postgres_url else f"sqlite:///{tmp}/profile.db"
         settings = Settings(database_url=url, slack_bot_token=fake.token, slack_signing_secret=secret,
                             slack_api_url=fake.api_url, port=0)
         server = Server(settings, host="127.0.0.1", port=0, scheduler=False)  # worker not started
@@ -115,16 +137,20 @@ def main() -> None:
             drive(server.web, all_events[:200])
             requests = all_events[200:]
         profiler = cProfile.Profile()
-        profiler.enable()
+        if not args.no_profile:
+            profiler.enable()
         ours_cpu = drive(server.web, requests)
         profiler.disable()
         server.stop()
+        if args.postgres_url:
+            drop_postgres(args.postgres_url, url)
     fake.stop()
 
     n = args.requests
     print(f"{args.kind}: bare Bolt (process_before_response) {bare_cpu / n * 1e6:.0f} us/request; "
-          f"aiwins {ours_cpu / n * 1e6:.0f} us/request under cProfile ({bare_cpu / ours_cpu:.2f}x of bare)")
-    for order in ("tottime", "cumulative"):
+          f"aiwins {ours_cpu / n * 1e6:.0f} us/request{'' if args.no_profile else ' under cProfile'} "
+          f"({bare_cpu / ours_cpu:.2f}x of bare)")
+    for order in () if args.no_profile else ("tottime", "cumulative"):
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.top)
         print(out.getvalue())
