@@ -37,9 +37,8 @@ from bot.slack_client import SlackClients
 log = logging.getLogger(__name__)
 
 # Short, because a dead worker's jobs wait this long at most; the heartbeat renews it every
-# HEARTBEAT for all of a live worker's jobs in one UPDATE.
+# third of it for all of a live worker's jobs in one UPDATE (Worker._beat).
 LEASE = timedelta(seconds=15)
-HEARTBEAT = LEASE / 3
 MAX_HOLD = 60.0  # seconds a paced job may wait in memory (under its renewed lease) for its slot
 MAX_ATTEMPTS = 8
 MAX_RATE_LIMITED = 30  # 429s are Slack asking us to wait, not failures; still bounded
