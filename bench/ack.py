@@ -57,8 +57,8 @@ def command_requests(secret: str, n: int, channels: int, tag: str) -> list[tuple
 
 
 def bench_target(name: str, args_: list[str], env: dict[str, str], port: int, secret: str, n: int,
-                 channels: int, api_url: str, celebrate: bool) -> dict:
-    proc = Proc(args_, env)
+                 channels: int, api_url: str, celebrate: bool, cwd: str | None = None) -> dict:
+    proc = Proc(args_, env, **({"cwd": cwd} if cwd else {}))
     proc.drain()
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz" if celebrate else f"http://127.0.0.1:{port}/", 60)
@@ -88,6 +88,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--channels", type=int, default=300,
                         help="spread over this many channels (Slack allows ~1 post/s per channel)")
+    parser.add_argument("--baseline-tree", help="also run `aiwins serve` from this source tree (e.g. an older "
+                        "commit unpacked with `git archive REV | tar -x -C DIR`), in the same run")
     args = parser.parse_args()
     sandbox, api_url = start_sandbox()
     secret = new_secret()
@@ -95,20 +97,36 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             base_env = {"SLACK_BOT_TOKEN": "xoxb-sandbox", "SLACK_SIGNING_SECRET": secret, "SLACK_API_URL": api_url,
-                        "LOG_LEVEL": "WARNING"}
+                        "LOG_LEVEL": "WARNING", "AIWINS_RATE_BURST": "1000000"}  # one sender: no per-person limit
             for name, pbr in (("bare Bolt (default runner)", False), ("bare Bolt (process_before_response)", True)):
                 port = free_port()
                 cmd = [PY, "bench/bare_bolt.py", "--port", str(port)] + (["--process-before-response"] if pbr else [])
                 results.append(bench_target(name, cmd, base_env, port, secret, args.requests, args.channels,
                                             api_url, celebrate=False))
             port = free_port()
+            results.append(bench_target("bare Bolt AsyncApp (uvicorn)",
+                                        [PY, "bench/bare_bolt_async.py", "--port", str(port)], base_env, port,
+                                        secret, args.requests, args.channels, api_url, celebrate=False))
+            port = free_port()
+            if args.baseline_tree:
+                base_port = free_port()
+                base = {**base_env, "DATABASE_URL": f"sqlite:///{tmp}/baseline.db", "PORT": str(base_port),
+                        "PYTHONPATH": args.baseline_tree}
+                results.append(bench_target("aiwins serve, baseline tree", [PY, "-m", "bot", "serve", "--host",
+                                            "127.0.0.1"], base, base_port, secret, args.requests, args.channels,
+                                            api_url, celebrate=True, cwd=args.baseline_tree))
+                sandbox.stop()  # a fresh sandbox: the next target counts its own celebrations
+                sandbox, api_url = start_sandbox()
+                base_env["SLACK_API_URL"] = api_url
             env = {**base_env, "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "PORT": str(port)}
             results.append(bench_target("aiwins serve (SQLite)", [PY, "-m", "bot", "serve", "--host", "127.0.0.1"],
                                         env, port, secret, args.requests, args.channels, api_url, celebrate=True))
     finally:
         sandbox.stop()
     print_ack_table(results)
-    ours = results[-1]
+    pbr, aio, ours = results[1], results[2], results[-1]
+    print(f"aiwins vs bare Bolt process_before_response: {ours['req_per_s'] / pbr['req_per_s']:.2f}x throughput; "
+          f"vs AsyncApp on uvicorn: {ours['req_per_s'] / aio['req_per_s']:.2f}x")
     print(f"celebrated {ours.get('celebrated')} of {args.requests} (+50 warm-up), all done "
           f"{ours.get('all_celebrated_s_after_load')} s after the load ended; non-200: {ours['non_200']}")
     save("ack", {"machine": machine(), "results": results})

@@ -39,8 +39,8 @@ def machine() -> str:
 
 
 class Proc:
-    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
-        self.p = subprocess.Popen(args, env={**os.environ, **(env or {})}, cwd=ROOT,
+    def __init__(self, args: list[str], env: dict[str, str] | None = None, cwd: Path | str = ROOT) -> None:
+        self.p = subprocess.Popen(args, env={**os.environ, **(env or {})}, cwd=cwd,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.output: list[str] = []
 

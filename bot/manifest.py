@@ -18,7 +18,8 @@ from typing import Any
 # im:read, mpim:read (conversations.info: is a conversation private?) · files:write (export by DM).
 BOT_SCOPES: tuple[str, ...] = (
     "commands", "chat:write", "chat:write.public", "channels:join", "reactions:read", "users:read",
-    "usergroups:read", "im:write", "channels:read", "groups:read", "im:read", "mpim:read", "files:write",
+    "usergroups:read", "im:write", "channels:read", "groups:read", "im:read", "mpim:read", "channels:history",
+    "groups:history", "files:write",
 )
 BOT_EVENTS: tuple[str, ...] = (
     "app_home_opened", "reaction_added", "reaction_removed", "app_uninstalled", "tokens_revoked",

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import logging
 import resource
+import select
+import socket
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import waitress
 from slack_bolt import App
+from waitress import wasyncore
 
 from bot.app import create_app
 from bot.db import Database
@@ -66,6 +70,16 @@ def build_runtime(settings: Settings, *, migrate: bool = True, worker_threads: i
     return Runtime(settings=settings, db=db, clients=clients, worker=worker)
 
 
+def _unread_bytes(sock: socket.socket) -> bool:
+    """True when the peer sent bytes the HTTP loop has not read yet (a request on its way in)."""
+    try:
+        return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))  # b"": the peer closed; idle
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return False
+
+
 class Server:
     """The HTTP server plus background work (job worker and scheduler threads), startable in a
     thread (tests, the demo) or in the foreground (`aiwins serve`).
@@ -99,6 +113,7 @@ class Server:
         )
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._loop_done = threading.Event()
 
     @property
     def port(self) -> int:
@@ -123,8 +138,13 @@ class Server:
         return self
 
     def _run_http(self) -> None:
+        # waitress's own run(), one poll at a time so a drain can end it (its trigger socket
+        # would otherwise keep the loop alive after the last connection closed).
+        adj, socket_map = self.http.adj, self.http._map
         try:
-            self.http.run()
+            while socket_map and not self._loop_done.is_set():
+                wasyncore.loop(timeout=adj.asyncore_loop_timeout, map=socket_map, use_poll=adj.asyncore_use_poll,
+                               count=1)
         except (OSError, ValueError):
             if not self._stopping:
                 raise  # closing sockets under a running loop raises; only then is it expected
@@ -144,17 +164,69 @@ class Server:
         finally:
             self.stop()
 
-    def request_stop(self) -> None:
-        """From a signal handler on the main thread, which runs the HTTP loop: end the loop the way
-        waitress does on Ctrl-C (it catches SystemExit); serve_forever then stops the rest. Closing
-        the listening socket is not enough with poll(): it ignores a closed descriptor."""
+    def request_stop(self, timeout: float = 25.0) -> None:
+        """From a signal handler (SIGTERM): drain. Stop accepting connections and fail /healthz
+        (load balancers stop sending), let requests in flight be answered, close each connection
+        once idle, then end the HTTP loop; serve_forever then drains the worker (its jobs finish
+        or are handed back) and exits."""
         if self._stopping:
-            return  # already stopping: don't interrupt that
+            return
         self._stopping = True
-        raise SystemExit(0)
+        self.web.draining = True
+        threading.Thread(target=self._drain, args=(timeout,), name="aiwins-drain", daemon=True).start()
+
+    def _drain(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        # Thunks run on the HTTP loop's thread, the only one that may touch its sockets.
+        self._in_loop(self._stop_accepting)
+        while time.monotonic() < deadline:
+            open_channels = self._in_loop(self._close_idle_channels)
+            if not open_channels:  # 0, or None when the loop is already gone
+                break
+            time.sleep(0.02)
+        else:
+            log.warning("drain: connections still busy after %.0fs; closing them", timeout)
+        self._loop_done.set()
+        self.http.pull_trigger()
+
+    def _in_loop(self, fn: Any, timeout: float = 5.0) -> Any:
+        done = threading.Event()
+        result: list[Any] = [None]
+
+        def thunk() -> None:
+            try:
+                result[0] = fn()
+            finally:
+                done.set()
+
+        self.http.trigger.pull_trigger(thunk)
+        done.wait(timeout)
+        return result[0]
+
+    def _stop_accepting(self) -> None:
+        """Close the listener, first taking the connections the kernel already completed: closing a
+        listener resets its backlog, and a client there may have sent its request already."""
+        http = self.http
+        while select.select([http.socket], [], [], 0)[0]:
+            before = len(http.active_channels)
+            http.handle_accept()
+            if len(http.active_channels) == before:
+                break
+        wasyncore.dispatcher.close(http)  # the listener only; the trigger stays for the drain's thunks
+
+    def _close_idle_channels(self) -> int:
+        """Mark connections with no request in progress to close; returns how many are still open."""
+        channels = list(self.http.active_channels.values())
+        for channel in channels:
+            with channel.requests_lock:
+                idle = not channel.requests and channel.request is None and not channel.total_outbufs_len
+            if idle and not _unread_bytes(channel.socket):  # a request that arrived but is not parsed yet
+                channel.will_close = True  # closed by the loop's next pass; it reads nothing more
+        return len(channels)
 
     def stop(self) -> None:
         self._stopping = True
+        self._loop_done.set()
         try:
             self.http.close()
             # Idle keep-alive connections would keep waitress's loop alive: close them too.

@@ -129,6 +129,7 @@ class WebApp:
         self.token_health = token_health
         self.database_down = False  # what the last health check found; outages are logged once
         self.in_flight = 0  # Slack requests being answered right now (the worker defers to them)
+        self.draining = False  # SIGTERM received: /healthz fails so load balancers send no more
         self._lock = threading.Lock()
 
     def busy(self) -> bool:
@@ -229,6 +230,8 @@ class WebApp:
         return _plain(start_response, 200, generate_latest(), CONTENT_TYPE_LATEST)
 
     def healthz(self, start_response: StartResponse) -> Iterable[bytes]:
+        if self.draining:
+            return _plain(start_response, 503, json.dumps({"status": "draining"}), "application/json")
         try:
             self.db.ping()
         except Exception as e:

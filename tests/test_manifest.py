@@ -25,7 +25,8 @@ SCOPE_OF_METHOD = {
     "chat_getPermalink": set(), "users_info": {"users:read"}, "users_list": {"users:read"},
     "usergroups_users_list": {"usergroups:read"}, "conversations_open": {"im:write"},
     "conversations_info": {"channels:read", "groups:read", "im:read", "mpim:read"},
-    "conversations_join": {"channels:join"}, "views_open": set(), "views_publish": set(),
+    "conversations_join": {"channels:join"}, "conversations_history": {"channels:history", "groups:history"},
+    "views_open": set(), "views_publish": set(),
     "views_update": set(), "views_push": set(), "files_upload_v2": {"files:write"}, "auth_test": set(),
 }
 # Scopes not tied to a Web API method: the slash command, posting where the bot is not a member

@@ -383,7 +383,7 @@ def _run_here(db: Database, clients: Any, job_id: int, handlers: Mapping[str, Ha
                 update(Job)
                 .where(Job.id == job_id, Job.status == JOB_PENDING, Job.run_at <= now,
                        or_(Job.locked_until.is_(None), Job.locked_until < now))
-                .values(locked_until=now + LEASE, attempts=Job.attempts + 1)
+                .values(locked_until=now + LEASE, locked_by=worker.worker_id, attempts=Job.attempts + 1)
                 .returning(Job)
                 .execution_options(synchronize_session=False)
             ).first()

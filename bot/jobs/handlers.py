@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
@@ -39,21 +38,26 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
         emoji = _emoji(session, job.team_id)
     if win is None or win.message_ts or not win.channel_id:
         return None  # deleted meanwhile, or already posted by an earlier attempt
-    win = humans_only(ctx, job, win)
-    text, blocks = celebration(win, teachback_emoji=emoji)
-    if job.attempts > 1 and not job.last_error:
-        # The previous attempt ended without a result: the process died during it. If Slack had
-        # accepted that post, this one is a second copy (README: "the one at-least-once window").
-        log.warning("win %s: the last celebration attempt ended without a result (crash?); posting again, "
-                    "which may duplicate it (message metadata aiwins_win/win_id tells copies apart)", win_id)
     # Join a public channel first, so managers' 🎓 reactions reach us; learn whether it is private.
     where = channels.ensure_member(ctx.db, Conversations(ctx.client(job)), job.team_id, win.channel_id)
+    posted = find_celebration(ctx, job, win) if job.taken_over else None
+    if posted is not None:  # the worker that died posted it and did not live to record it
+        channel, ts = posted
+        log.info("win %s was already celebrated (ts %s); recording it, not posting again", win_id, ts)
+
+        def record(session: Session) -> None:
+            wins.mark_posted(session, win_id, channel, ts)
+            channels.set_private(session, Win, win_id, where.is_private)
+
+        return record
+    win = humans_only(ctx, job, win)
+    text, blocks = celebration(win, teachback_emoji=emoji)
     try:
         # A win recorded from a message is celebrated in that message's thread (not broadcast).
         thread = {"thread_ts": win.source_thread_ts} if win.source_thread_ts else {}
         response = ctx.client(job).chat_postMessage(channel=win.channel_id, text=text, blocks=blocks,
                                                     unfurl_links=False, unfurl_media=False,
-                                                    metadata=win_metadata(win_id), **thread)
+                                                    metadata=celebration_metadata(win_id), **thread)
     except SlackApiError as e:
         error = e.response.get("error")
         if error in CHANNEL_ERRORS:
@@ -75,12 +79,6 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
         ensure_workspace(session, job.team_id, job.enterprise_id)
 
     return complete
-
-
-def win_metadata(win_id: int) -> dict[str, Any]:
-    """Slack message metadata on a celebration, so a copy posted twice (see post_win) can be told
-    apart and matched to its win by anyone who can read the channel's history."""
-    return {"event_type": "aiwins_win", "event_payload": {"win_id": win_id}}
 
 
 def humans_only(ctx: JobContext, job: Job, win: WinView) -> WinView:
@@ -109,6 +107,40 @@ def check_owners(ctx: JobContext, job: Job) -> None:
         win = wins.get_win(session, job.payload["win_id"])
     if win is not None:
         humans_only(ctx, job, win)
+
+
+CELEBRATED = "aiwins_win"
+
+
+def celebration_metadata(win_id: int) -> dict:
+    """Message metadata that names the win, so a takeover can tell whether it was posted."""
+    return {"event_type": CELEBRATED, "event_payload": {"win_id": win_id}}
+
+
+def find_celebration(ctx: JobContext, job: Job, win: WinView, pages: int = 5) -> tuple[str, str] | None:
+    """After a takeover: (channel, ts) of this win's celebration if the previous holder posted it.
+
+    Slack has no idempotency key for chat.postMessage, so a worker killed between posting and
+    recording would otherwise make its successor post twice. Only takeovers pay this read; when
+    it cannot be done (no history scope, bot not in the channel) we post: a rare duplicate beats
+    a lost celebration."""
+    oldest = f"{win.created_at.timestamp() - 5:.6f}"
+    cursor = None
+    try:
+        for _ in range(pages):
+            r = ctx.client(job).conversations_history(channel=win.channel_id, oldest=oldest, limit=200,
+                                                      include_all_metadata=True, cursor=cursor)
+            for m in r.get("messages") or []:
+                meta = m.get("metadata") or {}
+                if meta.get("event_type") == CELEBRATED and (meta.get("event_payload") or {}).get("win_id") == win.id:
+                    return win.channel_id, m["ts"]
+            cursor = (r.get("response_metadata") or {}).get("next_cursor")
+            if not r.get("has_more") or not cursor:
+                return None
+    except SlackApiError as e:
+        log.warning("cannot check whether win %s was posted before a takeover (%s); posting it",
+                    win.id, e.response.get("error"))
+    return None
 
 
 def post_win_gave_up(ctx: JobContext, job: Job) -> None:

@@ -4,13 +4,21 @@ A handler is a plain function `handler(ctx, job)`. It returns normally when the 
 (optionally returning a `fn(session)` to run in the same transaction that marks the job done),
 raises `RetryLater` to be run again later (Slack's Retry-After, per-channel pacing), or
 `Permanent` when trying again cannot help. Any other exception is retried with exponential
-backoff up to `max_attempts`, then the job is marked failed and logged with its context."""
+backoff up to `max_attempts`, then the job is marked failed and logged with its context.
+
+Leases are short (LEASE) and renewed by a heartbeat for every job this worker holds (running,
+queued on the pool, or paced in memory), so a replica that dies loses its jobs to the others
+within seconds. A job is settled only by the worker that still holds it (compare-and-set on
+`locked_by`); `stop()` drains: running jobs finish, the rest are handed back."""
 
 from __future__ import annotations
 
 import heapq
 import logging
+import os
 import random
+import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -29,7 +37,10 @@ from bot.slack_client import SlackClients
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)
+# Short, because a dead worker's jobs wait this long at most; the heartbeat renews it every
+# third of it for all of a live worker's jobs in one UPDATE (Worker._beat).
+LEASE = timedelta(seconds=15)
+MAX_HOLD = 60.0  # seconds a paced job may wait in memory (under its renewed lease) for its slot
 MAX_ATTEMPTS = 8
 MAX_RATE_LIMITED = 30  # 429s are Slack asking us to wait, not failures; still bounded
 CHANNEL_INTERVAL = 1.0  # chat.postMessage: about one message per second per channel
@@ -45,6 +56,15 @@ class RetryLater(Exception):  # noqa: N818 - a signal, not an error
 
 class Permanent(Exception):  # noqa: N818
     """Trying again cannot help (e.g. the message it was to update is gone)."""
+
+
+class LeaseLost(Exception):  # noqa: N818
+    """Another worker took this job over (our lease lapsed): roll back, leave it to them."""
+
+
+def new_worker_id() -> str:
+    """Unique per Worker, readable in the jobs table: host, process, and a random suffix."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 @dataclass
@@ -123,6 +143,12 @@ class DelayedJobs:
             self._stopped = True
             self._cond.notify()
 
+    def take_all(self) -> list[Job]:
+        with self._cond:
+            jobs = [entry[2] for entry in self._heap]
+            self._heap.clear()
+            return jobs
+
     def put(self, job: Job, wait: float) -> None:
         with self._cond:
             heapq.heappush(self._heap, (time.monotonic() + wait, job.id, job))
@@ -146,8 +172,11 @@ class Worker:
         poll_interval: float = 1.0,
         handlers: Mapping[str, Handler],
         busy: Callable[[], bool] = lambda: False,
+        lease: timedelta = LEASE,
     ) -> None:
         self.busy = busy
+        self.lease = lease
+        self.worker_id = new_worker_id()
         ctx.enqueue_hook = self.notify
         self.ctx = ctx
         self.threads = threads
@@ -162,6 +191,8 @@ class Worker:
         self._database_down = False
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
+        self._heartbeat_stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     def start(self) -> Worker:
@@ -169,16 +200,44 @@ class Worker:
         self._delayed.start()
         self._thread = threading.Thread(target=self._loop, name="aiwins-jobs", daemon=True)
         self._thread.start()
+        self._heartbeat = threading.Thread(target=self._beat, name="aiwins-lease", daemon=True)
+        self._heartbeat.start()
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Drain: claim nothing more, let running jobs finish (the heartbeat keeps their leases),
+        then hand back every job still held (paced or not yet started) so others take it at once."""
         self._stop.set()
         self._wake.set()
         self._delayed.stop()
+        self._delayed.take_all()
         if self._thread is not None:
             self._thread.join(timeout)
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+        self._heartbeat_stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout)
+        try:
+            with self.ctx.db.session() as s:
+                released = queue.release(s, holder=self.worker_id)
+            if released:
+                log.info("handed back %s job(s) on shutdown", released)
+        except Exception:
+            log.exception("handing back jobs on shutdown failed; their leases lapse in %s", self.lease)
+
+    def _beat(self) -> None:
+        interval = self.lease.total_seconds() / 3
+        while not self._heartbeat_stop.wait(interval):
+            try:
+                self.renew_leases()
+            except Exception:
+                log.exception("renewing job leases failed; will try again")
+
+    def renew_leases(self) -> int:
+        """One UPDATE for every job this worker holds."""
+        with self.ctx.db.session() as s:
+            return queue.renew(s, holder=self.worker_id, lease=self.lease)
 
     def notify(self) -> None:
         """New work was enqueued in this process: look now instead of at the next poll."""
@@ -214,11 +273,13 @@ class Worker:
                 self._idle.wait(self.poll_interval)
             return 1
         with self.ctx.db.session() as session:
-            jobs = queue.claim(session, limit=min(limit, free), lease=LEASE)
+            jobs = queue.claim(session, limit=min(limit, free), lease=self.lease, holder=self.worker_id)
         if self._database_down:
             log.info("job worker: the database is available again")
             self._database_down = False
         for job in jobs:
+            if job.taken_over:
+                log.info("job %s (%s) taken over from a lapsed lease", job.id, job.kind)
             self._submit(job)
         return len(jobs)
 
@@ -241,21 +302,21 @@ class Worker:
         if fn is None:
             log.error("no handler for job kind %r (job %s); marking it failed", job.kind, job.id)
             with db.session() as s:
-                queue.finish(s, job.id, status=JOB_FAILED, error=f"unknown kind {job.kind}")
+                queue.finish(s, job.id, status=JOB_FAILED, error=f"unknown kind {job.kind}", holder=self.worker_id)
             JOBS.labels(job.kind, "failed").inc()
             return "failed"
         channel = job.payload.get("pace_channel")
         if channel:
             wait = self.pacer.reserve(f"{job.team_id}:{channel}", job.id, time.monotonic())
-            if 0 < wait < LEASE.total_seconds() / 2:
-                # Hold it here until its slot: the lease keeps other workers off it, and pacing
-                # costs no database writes (a burst into one channel would otherwise churn).
+            if 0 < wait < MAX_HOLD:
+                # Hold it here until its slot: the (renewed) lease keeps other workers off it, and
+                # pacing costs no database writes (a burst into one channel would otherwise churn).
                 self._delayed.put(job, wait)
                 return "paced"
             if wait > 0:
                 with db.session() as s:
                     queue.reschedule(s, job.id, run_at=utcnow() + timedelta(seconds=wait),
-                                     error=None, refund_attempt=True)
+                                     error=None, refund_attempt=True, holder=self.worker_id)
                 return "retry"
         try:
             complete = fn(self.ctx, job)
@@ -274,10 +335,16 @@ class Worker:
         except Exception as e:
             log.exception("job %s (%s) for team %s failed on attempt %s", job.id, job.kind, job.team_id, job.attempts)
             return self._retry(job, backoff(job.attempts), f"{type(e).__name__}")
-        with db.session(job.team_id) as s:
-            if complete is not None:
-                complete(s)  # the handler's own bookkeeping, in the same transaction as "done"
-            queue.finish(s, job.id)
+        try:
+            with db.session(job.team_id) as s:
+                if not queue.finish(s, job.id, holder=self.worker_id):
+                    raise LeaseLost()
+                if complete is not None:
+                    complete(s)  # the handler's own bookkeeping, in the same transaction as "done"
+        except LeaseLost:
+            log.warning("job %s (%s): lease lost to another worker before it finished", job.id, job.kind)
+            JOBS.labels(job.kind, "lost").inc()
+            return "lost"
         JOBS.labels(job.kind, "done").inc()
         return "done"
 
@@ -286,7 +353,11 @@ class Worker:
         if job.attempts >= limit:
             return self._fail(job, f"gave up after {job.attempts} attempts: {reason}")
         with self.ctx.db.session() as s:
-            queue.reschedule(s, job.id, run_at=utcnow() + timedelta(seconds=seconds), error=reason)
+            held = queue.reschedule(s, job.id, run_at=utcnow() + timedelta(seconds=seconds), error=reason,
+                                    holder=self.worker_id)
+        if not held:
+            log.warning("job %s (%s): lease lost to another worker; not rescheduled", job.id, job.kind)
+            return "lost"
         JOBS.labels(job.kind, "retry").inc()
         log.info("job %s (%s) will be retried in %.1fs: %s", job.id, job.kind, seconds, reason)
         self.notify_later(seconds)
@@ -294,7 +365,10 @@ class Worker:
 
     def _fail(self, job: Job, reason: str) -> str:
         with self.ctx.db.session() as s:
-            queue.finish(s, job.id, status=JOB_FAILED, error=reason)
+            held = queue.finish(s, job.id, status=JOB_FAILED, error=reason, holder=self.worker_id)
+        if not held:
+            log.warning("job %s (%s): lease lost to another worker; not marked failed", job.id, job.kind)
+            return "lost"
         JOBS.labels(job.kind, "failed").inc()
         log.warning("job %s (%s) for team %s failed: %s", job.id, job.kind, job.team_id, reason)
         on_fail = self.handlers.get(f"{job.kind}:failed")
@@ -306,10 +380,16 @@ class Worker:
         return "failed"
 
     def _submit(self, job: Job) -> None:
+        if self._stop.is_set():
+            return  # draining: stop() hands it back
         with self._idle:
             self._running += 1
         assert self._pool is not None
-        self._pool.submit(self._run_guarded, job)
+        try:
+            self._pool.submit(self._run_guarded, job)
+        except RuntimeError:  # the pool shut down meanwhile; stop() hands it back
+            with self._idle:
+                self._running -= 1
 
     def notify_later(self, seconds: float) -> None:
         """Wake the loop when a rescheduled job falls due, so short waits are not a whole poll."""

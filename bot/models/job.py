@@ -24,6 +24,8 @@ class Job(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "dedupe_key"),
         Index("ix_jobs_status_run_at", "status", "run_at"),
+        # A worker's heartbeat renews every job it holds with one UPDATE … WHERE locked_by = me.
+        Index("ix_jobs_locked_by", "locked_by"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -36,6 +38,12 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     run_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The worker holding the lease (bot/jobs/worker.py Worker.worker_id); NULL when nobody does.
+    locked_by: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Not a column: set by queue.claim when this claim took over a lease another worker let lapse
+    # (it may have died after calling Slack and before recording that it had).
+    taken_over = False

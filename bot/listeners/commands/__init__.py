@@ -4,7 +4,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.listeners.commands.aiwin import ack_aiwin, lazy_aiwin
-from bot.listeners.commands.router import Subcommands
+from bot.listeners.commands.router import Subcommands, split
 
 
 def register(app: App, subcommands: Subcommands) -> None:
@@ -15,4 +15,12 @@ def register(app: App, subcommands: Subcommands) -> None:
     def aiwin_lazy(command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
         lazy_aiwin(command, context, client, respond, subcommands)
 
+    def ack_only(command: dict[str, Any]) -> bool:
+        """A win typed inline, or a subcommand with nothing to do after the ack. Bolt copies the whole
+        request and starts a thread for every lazy listener, even one that returns at once: about a
+        fifth of an ack's CPU (BENCHMARKS.md), so these take a listener without one."""
+        name, rest = split(command.get("text", ""), subcommands)
+        return subcommands[name].lazy is None if name else bool(rest)
+
+    app.command("/aiwin", matchers=[ack_only])(aiwin_ack)
     app.command("/aiwin")(ack=aiwin_ack, lazy=[aiwin_lazy])

@@ -38,6 +38,12 @@ class ChatMethods:
         error = self._content_error(p, MAX_MESSAGE_BLOCKS) or _metadata_error(p.get("metadata"))
         if error:
             return error
+        metadata = p.get("metadata")
+        if metadata is not None and not (
+            isinstance(metadata, dict) and isinstance(metadata.get("event_type"), str) and metadata["event_type"]
+            and isinstance(metadata.get("event_payload"), dict)
+        ):
+            return _err("invalid_metadata_format")  # Slack: {"event_type": str, "event_payload": {...}}
         channel = self._lookup_channel(p["channel"])
         if channel is None:
             return _err("channel_not_found")

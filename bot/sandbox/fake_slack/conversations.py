@@ -1,7 +1,9 @@
-"""Web API conversations.* methods: open, info, join."""
+"""Web API conversations.* methods: open, info, join, history."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from bot.sandbox.fake_slack.common import (
@@ -77,5 +79,46 @@ class ConversationsMethods:
         channel["members"].add(ctx.ws.bot_user_id)
         body["channel"] = self._channel_obj(channel, ctx.ws)
         return body
+
+    def _conversations_history(self, ctx: _Ctx) -> dict[str, Any]:
+        """Newest first, between `oldest` and `latest` (exclusive unless `inclusive`), `limit` per page
+        (default 100, at most 999), an opaque cursor; message metadata only with include_all_metadata.
+        Like Slack: needs channels:history (groups:history, im:history, mpim:history for the others)
+        and, for a channel, the bot's membership (chat:write.public posts without it; reading does not)."""
+        p = ctx.params
+        channel = self._lookup_channel(p.get("channel"), allow_user=False)
+        if channel is None or self._post_error(channel, ctx.ws) == "not_in_channel":
+            return _err("channel_not_found")
+        kind = "im" if channel["is_im"] else "mpim" if channel["is_mpim"] else (
+            "groups" if channel["is_private"] else "channels")
+        needed = f"{kind}:history"
+        if needed not in {s.strip() for s in self.scopes.split(",")}:
+            return _err("missing_scope", needed=needed, provided=self.scopes)
+        if ctx.ws.bot_user_id not in channel["members"]:
+            return _err("not_in_channel")
+        try:
+            limit = int(p.get("limit") or 100)
+            oldest = float(p.get("oldest") or 0)
+            latest = float(p["latest"]) if p.get("latest") else float("inf")
+            offset = int(base64.b64decode(str(p["cursor"])).decode().removeprefix("offset:")) if p.get("cursor") else 0
+        except (TypeError, ValueError, binascii.Error):
+            return _err("invalid_arguments")
+        if limit < 1:
+            return _err("invalid_limit")
+        limit = min(limit, 999)
+        inclusive = str(p.get("inclusive", "")).lower() in ("1", "true")
+
+        def inside(ts: float) -> bool:
+            return (oldest <= ts <= latest) if inclusive else (oldest < ts < latest)
+
+        with_metadata = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = sorted((m for ts, m in self._messages.get(channel["id"], {}).items() if inside(float(ts))),
+                       key=lambda m: float(m["ts"]), reverse=True)
+        page = found[offset:offset + limit]
+        messages = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in page]
+        has_more = offset + limit < len(found)
+        cursor = base64.b64encode(f"offset:{offset + limit}".encode()).decode() if has_more else ""
+        return {"ok": True, "messages": messages, "has_more": has_more, "pin_count": 0,
+                "response_metadata": {"next_cursor": cursor}}
 
     # views

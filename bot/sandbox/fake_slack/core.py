@@ -126,6 +126,7 @@ class FakeSlack(
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
             "conversations.join": self._conversations_join,
+            "conversations.history": self._conversations_history,
             "views.open": self._views_open,
             "views.push": self._views_push,
             "views.update": self._views_update,
