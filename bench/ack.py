@@ -97,7 +97,7 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             base_env = {"SLACK_BOT_TOKEN": "xoxb-sandbox", "SLACK_SIGNING_SECRET": secret, "SLACK_API_URL": api_url,
-                        "LOG_LEVEL": "WARNING", "AIWINS_RATE_BURST": "1000000"}  # one sender: no per-person limit
+                        "LOG_LEVEL": "WARNING", "AIWINS_RATE_BURST": "10000"}  # one sender: no per-person limit
             for name, pbr in (("bare Bolt (default runner)", False), ("bare Bolt (process_before_response)", True)):
                 port = free_port()
                 cmd = [PY, "bench/bare_bolt.py", "--port", str(port)] + (["--process-before-response"] if pbr else [])

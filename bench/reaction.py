@@ -62,7 +62,7 @@ def main() -> None:
     sandbox, api_url = start_sandbox()
     secret = new_secret()
     env = {"SLACK_BOT_TOKEN": "xoxb-sandbox", "SLACK_SIGNING_SECRET": secret, "SLACK_API_URL": api_url,
-           "LOG_LEVEL": "WARNING", "AIWINS_RATE_BURST": "1000000"}  # one sender: no per-person limit
+           "LOG_LEVEL": "WARNING", "AIWINS_RATE_BURST": "10000"}  # one sender: no per-person limit
     results = []
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -33,7 +33,7 @@ def test_killed_after_slack_accepted_is_recorded_not_posted_again(settings, fake
     # A worker claims the job and posts; Slack accepts; the process dies before recording the ts
     # (the handler's completion, which records it with the job's "done", never runs).
     with db.session() as s:
-        [job] = queue.claim(s, limit=1, lease=timedelta(minutes=5))
+        [job] = queue.claim(s, limit=1, lease=timedelta(minutes=5), holder="dead-worker")
     assert job.kind == POST_WIN
     ctx = JobContext(db=db, clients=make_clients(settings, db))
     post_win(ctx, job)  # returns the completion; dropping it is the crash

@@ -93,7 +93,9 @@ def handle_win_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
         meta = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
         meta = {}
-    win_id = meta.get("win_id") if isinstance(meta, dict) else None
+    if not isinstance(meta, dict):  # junk metadata (not from our form): treat as a new win's
+        meta = {}
+    win_id = meta.get("win_id")
     if win_id is not None and not (isinstance(win_id, int) and 0 < win_id < 2**63):
         log.warning("win modal submitted with an unknown win id (team=%s)", body.get("team", {}).get("id"))
         ack(response_action="errors", errors={"what": "This win no longer exists."})
