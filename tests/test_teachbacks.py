@@ -171,8 +171,10 @@ def test_every_shout_out_owner_is_invited_once(slack, fake_slack, db, managers):
     assert sorted(t.owner_id for t in teachbacks(db)) == sorted([ALICE, CAROL])
     assert len(nominations(db)) == 2
     assert len(invitations(fake_slack, ALICE)) == len(invitations(fake_slack, CAROL)) == 1
-    # Both nominating managers are named in the invitation that went out after both reacted, or the first.
-    assert f"<@{MGR}>" in all_text(invitations(fake_slack, ALICE)[0].params["blocks"])
+    # The invitation names who nominated: both, or whichever reaction the worker handled first (the two
+    # reaction jobs may run at the same time on different worker threads).
+    text = all_text(invitations(fake_slack, ALICE)[0].params["blocks"])
+    assert f"<@{MGR}>" in text or f"<@{MGR2}>" in text
 
 
 @pytest.mark.parametrize("case", ["non_manager", "other_emoji", "unknown_message", "own_win", "file_item",
