@@ -256,7 +256,7 @@ def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[st
     trend_rows = dict(session.execute(
         select(ActivityWeek.week, func.count())
         .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= last - timedelta(weeks=TREND_WEEKS - 1),
-               ActivityWeek.week <= last, ActivityWeek.user_id.in_(pop))
+               ActivityWeek.week <= last, _probe(ActivityWeek.user_id).in_(pop))
         .group_by(ActivityWeek.week)).all())
     trend_rows = {_as_date(k): v for k, v in trend_rows.items()}
     trend = tuple(TrendWeek(w, trend_rows.get(w, 0), members)
@@ -282,6 +282,13 @@ def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[st
         reinvestment=reinvestment,
         trend=trend,
     )
+
+
+def _probe(column: Any) -> Any:
+    """The column as an expression (`col || ''`), for `IN (members …)`: SQLite otherwise seeks every
+    member's rows one by one (10,000 seeks) instead of reading the week range from the covering index and
+    probing the member list, which is 2-3 times faster at 10,000 members; PostgreSQL plans either alike."""
+    return column.concat("")
 
 
 def _as_date(value: Any) -> date:
