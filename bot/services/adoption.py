@@ -233,15 +233,14 @@ def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[st
                ActivityWeek.user_id.in_(guests_pop))) or 0
 
     dormant_before = week_of(as_of - timedelta(days=DORMANT_DAYS))
+    # One read of everyone active by the period's end: "ever" is their number, new and dormant are among them.
     people = session.execute(
         select(ActivityPerson.user_id, ActivityPerson.first_week, ActivityPerson.last_week)
-        .where(ActivityPerson.team_id == team_id, ActivityPerson.user_id.in_(pop),
-               ActivityPerson.first_week <= last,
-               (ActivityPerson.first_week >= first) | (ActivityPerson.last_week < dormant_before))
+        .where(ActivityPerson.team_id == team_id, _probe(ActivityPerson.user_id).in_(pop),
+               ActivityPerson.first_week <= last)
     ).all()
     new_ids = sorted(u for u, f, _ in people if first <= f <= last)
-    ever = session.scalar(select(func.count()).select_from(ActivityPerson).where(
-        ActivityPerson.team_id == team_id, ActivityPerson.user_id.in_(pop), ActivityPerson.first_week <= last)) or 0
+    ever = len(people)
     dormant = sum(1 for _, f, lw in people if lw < dormant_before)
 
     managers = set(manager_ids) | set(session.scalars(select(Manager.user_id).where(Manager.team_id == team_id)))

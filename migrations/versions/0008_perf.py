@@ -1,4 +1,4 @@
-"""covering indexes for the adoption figures: the team-wide sums read the index alone
+"""covering indexes for the adoption figures: the team-wide sums and the member list read the index alone
 
 Revision ID: 0008_perf
 Revises: 0007_leases
@@ -23,9 +23,12 @@ def upgrade() -> None:
     op.create_index('ix_activity_week_destinations_team_week_cover', 'activity_week_destinations',
                     ['team_id', 'week', 'destination', 'minutes_recorded'], unique=False)
     op.drop_index('ix_activity_week_destinations_team_week', table_name='activity_week_destinations')
+    op.create_index('ix_members_human', 'members', ['team_id', 'is_guest', 'is_bot', 'deleted', 'user_id'],
+                    unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_members_human', table_name='members')
     op.create_index('ix_activity_week_destinations_team_week', 'activity_week_destinations',
                     ['team_id', 'week', 'destination'], unique=False)
     op.drop_index('ix_activity_week_destinations_team_week_cover', table_name='activity_week_destinations')
