@@ -19,8 +19,11 @@ class ActivityWeek(TenantMixin, Base):
     __tablename__ = "activity_weeks"
     # Team figures read a range of weeks for everyone: (team, week) with the person and the columns
     # those figures sum in the index, so they are answered from the index alone (no table reads).
+    # The per-person pass (coverage, habit, narratives over up to 26 weeks) groups by person: an index in
+    # person order with the narratives in it lets it group as it reads, without sorting ~45,000 rows.
     __table_args__ = (Index("ix_activity_weeks_team_week_cover", "team_id", "week", "user_id", "narratives",
-                            "minutes_recorded", "minutes_recorded_told"),)
+                            "minutes_recorded", "minutes_recorded_told"),
+                      Index("ix_activity_weeks_team_user_cover", "team_id", "user_id", "week", "narratives"))
 
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)

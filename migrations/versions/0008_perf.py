@@ -20,6 +20,8 @@ def upgrade() -> None:
                     ['team_id', 'week', 'user_id', 'narratives', 'minutes_recorded', 'minutes_recorded_told'],
                     unique=False)
     op.drop_index('ix_activity_weeks_team_week', table_name='activity_weeks')
+    op.create_index('ix_activity_weeks_team_user_cover', 'activity_weeks', ['team_id', 'user_id', 'week', 'narratives'],
+                    unique=False)
     op.create_index('ix_activity_week_destinations_team_week_cover', 'activity_week_destinations',
                     ['team_id', 'week', 'destination', 'minutes_recorded'], unique=False)
     op.drop_index('ix_activity_week_destinations_team_week', table_name='activity_week_destinations')
@@ -34,3 +36,4 @@ def downgrade() -> None:
     op.drop_index('ix_activity_week_destinations_team_week_cover', table_name='activity_week_destinations')
     op.create_index('ix_activity_weeks_team_week', 'activity_weeks', ['team_id', 'week', 'user_id'], unique=False)
     op.drop_index('ix_activity_weeks_team_week_cover', table_name='activity_weeks')
+    op.drop_index('ix_activity_weeks_team_user_cover', table_name='activity_weeks')
