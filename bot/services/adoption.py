@@ -201,8 +201,13 @@ def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[st
     members = session.scalar(select(func.count()).select_from(pop.subquery())) or 0
     guests_pop = population(guests=True)
     guests = session.scalar(select(func.count()).select_from(guests_pop.subquery())) or 0
-    hidden = set(session.scalars(select(OptOut.user_id).where(OptOut.team_id == team_id,
-                                                              OptOut.user_id.in_(pop))))
+    # From the (few) opt-outs to their member rows, not the 10,000 members into a list to probe.
+    hidden_q = (select(OptOut.user_id)
+                .join(Member, and_(Member.team_id == OptOut.team_id, Member.user_id == OptOut.user_id))
+                .where(OptOut.team_id == team_id, human_member(team_id)))
+    if in_group is not None:
+        hidden_q = hidden_q.where(Member.user_id.in_(in_group))
+    hidden = set(session.scalars(hidden_q))
 
     def weeks_in(a: date, b: date) -> Any:
         return func.sum(case((and_(ActivityWeek.week >= a, ActivityWeek.week <= b), 1), else_=0))
