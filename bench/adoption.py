@@ -60,7 +60,7 @@ def time_report(db, team: str, repeat: int) -> tuple[float, float]:  # noqa: ANN
 
 
 def chart_and_rss() -> dict[str, float]:
-    code = ("import resource, time\nimport bot.features  # the app, as serve loads it\n"
+    code = ("import resource, time\nimport bot.app  # the app, as serve loads it\n"
             "from datetime import date, timedelta\nfrom bot.services.chart import trend_png\n"
             "w = [date(2026, 9, 7) + timedelta(weeks=i) for i in range(12)]\n"
             "t = time.perf_counter(); trend_png(w, list(range(12)), 40, title='x'); first = time.perf_counter() - t\n"

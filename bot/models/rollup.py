@@ -17,8 +17,13 @@ from bot.models.tenant import TenantMixin
 
 class ActivityWeek(TenantMixin, Base):
     __tablename__ = "activity_weeks"
-    # Team figures read a range of weeks for everyone: (team, week) with the person in the index.
-    __table_args__ = (Index("ix_activity_weeks_team_week", "team_id", "week", "user_id"),)
+    # Team figures read a range of weeks for everyone: (team, week) with the person and the columns
+    # those figures sum in the index, so they are answered from the index alone (no table reads).
+    # The per-person pass (coverage, habit, narratives over up to 26 weeks) groups by person: an index in
+    # person order with the narratives in it lets it group as it reads, without sorting ~45,000 rows.
+    __table_args__ = (Index("ix_activity_weeks_team_week_cover", "team_id", "week", "user_id", "narratives",
+                            "minutes_recorded", "minutes_recorded_told"),
+                      Index("ix_activity_weeks_team_user_cover", "team_id", "user_id", "week", "narratives"))
 
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -37,7 +42,8 @@ class ActivityWeekDestination(TenantMixin, Base):
     """Where the saved time went, per person and week (only wins with a stated destination)."""
 
     __tablename__ = "activity_week_destinations"
-    __table_args__ = (Index("ix_activity_week_destinations_team_week", "team_id", "week", "destination"),)
+    __table_args__ = (Index("ix_activity_week_destinations_team_week_cover", "team_id", "week", "destination",
+                            "minutes_recorded"),)  # the split reads the index alone
 
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -201,8 +201,13 @@ def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[st
     members = session.scalar(select(func.count()).select_from(pop.subquery())) or 0
     guests_pop = population(guests=True)
     guests = session.scalar(select(func.count()).select_from(guests_pop.subquery())) or 0
-    hidden = set(session.scalars(select(OptOut.user_id).where(OptOut.team_id == team_id,
-                                                              OptOut.user_id.in_(pop))))
+    # From the (few) opt-outs to their member rows, not the 10,000 members into a list to probe.
+    hidden_q = (select(OptOut.user_id)
+                .join(Member, and_(Member.team_id == OptOut.team_id, Member.user_id == OptOut.user_id))
+                .where(OptOut.team_id == team_id, human_member(team_id)))
+    if in_group is not None:
+        hidden_q = hidden_q.where(Member.user_id.in_(in_group))
+    hidden = set(session.scalars(hidden_q))
 
     def weeks_in(a: date, b: date) -> Any:
         return func.sum(case((and_(ActivityWeek.week >= a, ActivityWeek.week <= b), 1), else_=0))
@@ -233,15 +238,14 @@ def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[st
                ActivityWeek.user_id.in_(guests_pop))) or 0
 
     dormant_before = week_of(as_of - timedelta(days=DORMANT_DAYS))
+    # One read of everyone active by the period's end: "ever" is their number, new and dormant are among them.
     people = session.execute(
         select(ActivityPerson.user_id, ActivityPerson.first_week, ActivityPerson.last_week)
-        .where(ActivityPerson.team_id == team_id, ActivityPerson.user_id.in_(pop),
-               ActivityPerson.first_week <= last,
-               (ActivityPerson.first_week >= first) | (ActivityPerson.last_week < dormant_before))
+        .where(ActivityPerson.team_id == team_id, _probe(ActivityPerson.user_id).in_(pop),
+               ActivityPerson.first_week <= last)
     ).all()
     new_ids = sorted(u for u, f, _ in people if first <= f <= last)
-    ever = session.scalar(select(func.count()).select_from(ActivityPerson).where(
-        ActivityPerson.team_id == team_id, ActivityPerson.user_id.in_(pop), ActivityPerson.first_week <= last)) or 0
+    ever = len(people)
     dormant = sum(1 for _, f, lw in people if lw < dormant_before)
 
     managers = set(manager_ids) | set(session.scalars(select(Manager.user_id).where(Manager.team_id == team_id)))
@@ -256,7 +260,7 @@ def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[st
     trend_rows = dict(session.execute(
         select(ActivityWeek.week, func.count())
         .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= last - timedelta(weeks=TREND_WEEKS - 1),
-               ActivityWeek.week <= last, ActivityWeek.user_id.in_(pop))
+               ActivityWeek.week <= last, _probe(ActivityWeek.user_id).in_(pop))
         .group_by(ActivityWeek.week)).all())
     trend_rows = {_as_date(k): v for k, v in trend_rows.items()}
     trend = tuple(TrendWeek(w, trend_rows.get(w, 0), members)
@@ -282,6 +286,13 @@ def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[st
         reinvestment=reinvestment,
         trend=trend,
     )
+
+
+def _probe(column: Any) -> Any:
+    """The column as an expression (`col || ''`), for `IN (members …)`: SQLite otherwise seeks every
+    member's rows one by one (10,000 seeks) instead of reading the week range from the covering index and
+    probing the member list, which is 2-3 times faster at 10,000 members; PostgreSQL plans either alike."""
+    return column.concat("")
 
 
 def _as_date(value: Any) -> date:
