@@ -129,6 +129,10 @@ def search(session: Session, team_id: str, user_id: str, q: Query, limit: int = 
     """The best `limit` wins and narratives for `q` that `user_id` may see in `team_id`."""
     if q.empty:
         return []
+    if session.get_bind().dialect.name == "postgresql":
+        # psycopg prepares a statement run 5 times, and PostgreSQL may then plan it once for any
+        # words and workspace: a common word's plan for a rare one (2-3x slower; BENCHMARKS.md).
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     hits = _search_wins(session, team_id, user_id, q, limit)
     # Narratives have no tool field, tags or recipients: only a words-only search finds them.
     if q.words and not (q.tool or q.tags or q.people or q.names):
@@ -148,9 +152,11 @@ def _candidates(session: Session, team_id: str, q: Query, table_name: str):  # n
         # GIN index's bitmap is faster, and `id + 0` stops the planner from walking backwards
         # anyway (its LIMIT estimate assumes matches are spread evenly; BENCHMARKS.md).
         newest = t.c.id if _estimated_matches(session, table_name, query) > 20 * CANDIDATES else t.c.id + 0
-        return (select(t.c.id.label("rowid"), (-func.ts_rank_cd(t.c.search_tsv, tsq)).label("score"))
-                .where(t.c.team_id == team_id, t.c.search_tsv.op("@@")(tsq))
-                .order_by(newest.desc()).limit(CANDIDATES).subquery())
+        # Ranked after the LIMIT: only the CANDIDATES rows kept are ranked, not every match read.
+        newest_matches = (select(t.c.id, t.c.search_tsv).where(t.c.team_id == team_id, t.c.search_tsv.op("@@")(tsq))
+                          .order_by(newest.desc()).limit(CANDIDATES).subquery())
+        return select(newest_matches.c.id.label("rowid"),
+                      (-func.ts_rank_cd(newest_matches.c.search_tsv, tsq)).label("score")).subquery()
     # SQLite. Words are letters and digits, team ids too: both are safe inside quotes.
     fts = f"{table_name}_fts"
     text_columns = "text tool tags" if table_name == "wins" else "text tools checked"
