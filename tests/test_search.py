@@ -170,6 +170,24 @@ def test_only_the_newest_candidates_are_ranked(db, monkeypatch):
     assert {i for _, i in ids(db, "budget")} == set(new) and old
 
 
+@pytest.mark.parametrize("estimate", [1.0, 20_000.0, 10.0**9])
+def test_postgres_plans_find_the_same_wins(db, monkeypatch, estimate):
+    """Whatever PostgreSQL estimates (few matches: the GIN index, the rarest word looked up; many:
+    newest first; more than the workspace holds: its own rows checked), the same wins are found."""
+    if db.dialect != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite's plan does not depend on estimates")
+    monkeypatch.setattr(search_service, "_estimated_matches", lambda *_: estimate)
+    deck = record(db, "the board deck, drafted with ChatGPT")
+    both = record(db, "deck for the board review with Claude")
+    board = record(db, "board minutes summarised with Gemini")
+    record(db, "a deck for the board, drafted with Claude", team=OTHER_TEAM)
+    record(db, "the board deck in private with Claude", channel="C0PRIVATE01", author=CAROL)
+    assert {i for _, i in ids(db, "deck")} == {deck, both}
+    assert {i for _, i in ids(db, "board deck")} == {deck, both}
+    assert {i for _, i in ids(db, "boa revi")} == {both}
+    assert {i for _, i in ids(db, "board")} == {deck, both, board}
+
+
 def test_postgres_uses_the_gin_index(db):
     if db.dialect != "postgresql":
         pytest.skip("PostgreSQL only: SQLite always searches through its FTS5 table")

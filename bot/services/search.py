@@ -129,6 +129,10 @@ def search(session: Session, team_id: str, user_id: str, q: Query, limit: int = 
     """The best `limit` wins and narratives for `q` that `user_id` may see in `team_id`."""
     if q.empty:
         return []
+    if session.get_bind().dialect.name == "postgresql":
+        # psycopg prepares a statement run 5 times, and PostgreSQL may then plan it once for any
+        # words and workspace: a common word's plan for a rare one (2-3x slower; BENCHMARKS.md).
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     hits = _search_wins(session, team_id, user_id, q, limit)
     # Narratives have no tool field, tags or recipients: only a words-only search finds them.
     if q.words and not (q.tool or q.tags or q.people or q.names):
@@ -147,10 +151,29 @@ def _candidates(session: Session, team_id: str, q: Query, table_name: str):  # n
         # Many matches: walking the newest rows backwards finds CANDIDATES of them soon. Fewer: the
         # GIN index's bitmap is faster, and `id + 0` stops the planner from walking backwards
         # anyway (its LIMIT estimate assumes matches are spread evenly; BENCHMARKS.md).
-        newest = t.c.id if _estimated_matches(session, table_name, query) > 20 * CANDIDATES else t.c.id + 0
-        return (select(t.c.id.label("rowid"), (-func.ts_rank_cd(t.c.search_tsv, tsq)).label("score"))
-                .where(t.c.team_id == team_id, t.c.search_tsv.op("@@")(tsq))
-                .order_by(newest.desc()).limit(CANDIDATES).subquery())
+        found = _estimated_matches(session, table_name, query)
+        newest = t.c.id if found > 20 * CANDIDATES else t.c.id + 0
+        match = t.c.search_tsv.op("@@")(tsq)
+        # What the GIN index would read: each word's matches.
+        each = {w: _estimated_matches(session, table_name, f"{w}:*") for w in q.words} if q.words[1:] else {}
+        read = sum(each.values()) if each else found
+        if each and found <= 20 * CANDIDATES:
+            # A word's prefix matches are collected whole before words are intersected: look up
+            # only the rarest word in the index and check the others on its rows (two words, a
+            # common and a middling one: 23 → 10 ms).
+            rarest = min(each, key=each.__getitem__)
+            match = t.c.search_tsv.op("@@")(func.to_tsquery("simple", f"{rarest}:*")) & func.ts_match_vq(
+                t.c.search_tsv, tsq)
+        if read > BIG_WORKSPACE and not _is_big(session, team_id):
+            # The GIN bitmap would collect every workspace's matches of each word (a common word:
+            # 56,000 rows, 40-60 ms), and the planner prices that low: check the workspace's own
+            # rows instead (1,000 rows: 0.7 ms). ts_match_vq is `@@` that no index can serve.
+            match = func.ts_match_vq(t.c.search_tsv, tsq)
+        # Ranked after the LIMIT: only the CANDIDATES rows kept are ranked, not every match read.
+        newest_matches = (select(t.c.id, t.c.search_tsv).where(t.c.team_id == team_id, match)
+                          .order_by(newest.desc()).limit(CANDIDATES).subquery())
+        return select(newest_matches.c.id.label("rowid"),
+                      (-func.ts_rank_cd(newest_matches.c.search_tsv, tsq)).label("score")).subquery()
     # SQLite. Words are letters and digits, team ids too: both are safe inside quotes.
     fts = f"{table_name}_fts"
     text_columns = "text tool tags" if table_name == "wins" else "text tools checked"
