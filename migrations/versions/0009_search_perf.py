@@ -1,7 +1,7 @@
 """search: PostgreSQL's full-text indexes take each row at once (no GIN pending list)
 
 Revision ID: 0009_search_perf
-Revises: 0007_leases
+Revises: 0008_perf
 
 With `fastupdate` on (PostgreSQL's default) new rows wait in the GIN index's pending list, up to
 `gin_pending_list_limit` (4 MB), until a vacuum merges them; every search reads that whole list
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0009_search_perf'
-down_revision: str | None = '0007_leases'
+down_revision: str | None = '0008_perf'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
