@@ -18,6 +18,7 @@ from bot.services.home import clean_emoji
 from bot.services.storable import storable
 from tests.conftest import BOB, CHANNEL, TEAM
 from tests.helpers import all_text, wait_until
+from tests.helpers import wins as helper_wins
 
 # -- item 5: when the form cannot open, say so ---------------------------------------------------------
 
@@ -75,6 +76,17 @@ def test_home_settings_button_tells_the_person_by_dm_when_the_form_cannot_open(s
     [dm] = fake_slack.wait_for("chat.postMessage", channel=BOB)
     text = all_text(dm.params.get("blocks") or []) + dm.params["text"]
     assert "couldn't open the AI policy form" in text and "/aiwin policy set https://" in text
+
+
+def test_edit_button_tells_the_author_when_the_form_cannot_open(slack, fake_slack, db):
+    slack.command("/aiwin", "drafted the memo with ChatGPT, saved 1h", user_id=BOB, channel_id=CHANNEL)
+    win = wait_until(lambda: next(iter(helper_wins(db, TEAM)), None), message="the win stored")
+    trigger = slack.new_trigger_id()
+    fake_slack.expired_triggers.add(trigger)
+    edit = {"action_id": "win_edit", "block_id": "b", "type": "button", "value": str(win.id)}
+    r = slack.block_action(BOB, edit, channel_id=CHANNEL, trigger_id=trigger, response_url=fake_slack.webhook_url("e"))
+    assert r.status == 200
+    assert "couldn't open the edit form" in all_text(_reply(fake_slack, "e"))
 
 
 # -- item 4: no silent loss in forms -------------------------------------------------------------------

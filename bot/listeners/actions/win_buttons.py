@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from bot.blocks.common import ephemeral
 from bot.blocks.win import win_modal
 from bot.deps import Deps
+from bot.listeners.modals import open_modal, respond_with
 from bot.services.win_edit import edit_form
 from bot.services.wins import get_win, retry_post
 
@@ -38,7 +39,8 @@ def open_edit_modal(body: dict[str, Any], context: BoltContext, client: WebClien
     if win.author_id != context.user_id:
         respond({**ephemeral("Only the person who logged this win can edit it."), "replace_original": False})
         return
-    client.views_open(trigger_id=body["trigger_id"], view=win_modal(channel_id=win.channel_id, win=win, form=form))
+    open_modal(client, body.get("trigger_id"), win_modal(channel_id=win.channel_id, win=win, form=form),
+               what="edit", one_line=None, tell=respond_with(respond))
 
 
 def post_again(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
