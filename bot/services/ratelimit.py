@@ -14,10 +14,12 @@ bench/), small next to the win's own inserts. Rows are tiny (one per person per 
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import bindparam, case, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -38,6 +40,23 @@ class Limits:
         return 60.0 / self.per_minute
 
 
+@functools.cache
+def _take_stmt(dialect: str) -> Any:
+    """GCRA in one upsert: a new bucket starts at now + interval; an existing one moves on from
+    max(tat, now) by one interval, unless that would pass now + tolerance (then nothing changes and
+    no row is returned). Built once per dialect: it runs on the ack path of every win."""
+    tat = _T.c.tat
+    now = bindparam("p_now", type_=tat.type)
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(_T).values(
+        team_id=bindparam("p_team"), user_id=bindparam("p_user"), action=bindparam("p_action"),
+        tat=bindparam("p_first", type_=tat.type))
+    return stmt.on_conflict_do_update(
+        index_elements=[_T.c.team_id, _T.c.user_id, _T.c.action],
+        set_={"tat": case((tat > now, tat), else_=now) + bindparam("p_interval", type_=tat.type)},
+        where=tat <= bindparam("p_latest", type_=tat.type),
+    ).returning(tat)
+
+
 def take(session: Session, team_id: str, user_id: str, action: str, limits: Limits, *,
          now: float | None = None) -> float | None:
     """Take one token for `user_id`'s `action`. None when allowed (and recorded in this
@@ -45,14 +64,9 @@ def take(session: Session, team_id: str, user_id: str, action: str, limits: Limi
     now = time.time() if now is None else now
     interval = limits.interval
     tolerance = (limits.burst - 1) * interval
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(_T).values(team_id=team_id, user_id=user_id, action=action, tat=now + interval)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[_T.c.team_id, _T.c.user_id, _T.c.action],
-        set_={"tat": case((_T.c.tat > now, _T.c.tat), else_=now) + interval},
-        where=_T.c.tat <= now + tolerance,
-    ).returning(_T.c.tat)
-    if session.execute(stmt).first() is not None:
+    params = {"p_team": team_id, "p_user": user_id, "p_action": action, "p_first": now + interval,
+              "p_now": now, "p_interval": interval, "p_latest": now + tolerance}
+    if session.execute(_take_stmt(session.get_bind().dialect.name), params).first() is not None:
         return None
     tat = session.scalar(select(_T.c.tat).where(_T.c.team_id == team_id, _T.c.user_id == user_id,
                                                 _T.c.action == action))

@@ -16,6 +16,7 @@ the views that name people filter them out when they read.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -122,17 +123,35 @@ def narrative_added(session: Session, team_id: str, author_id: str, created_at: 
     _apply(session, team_id, {(author_id, week_of(created_at)): {"narratives": 1}}, {}, {})
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+# The upserts are built once per dialect: they run in the transaction of every win (the ack path),
+# and building one costs more than executing it.
+@functools.cache
+def _upsert_stmt(dialect: str, model: type, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
+    table = model.__table__
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return stmt.on_conflict_do_update(index_elements=[table.c[k] for k in keys],
+                                      set_={c: table.c[c] + stmt.excluded[c] for c in columns})
+
+
+@functools.cache
+def _person_stmt(dialect: str) -> Any:
+    table = ActivityPerson.__table__
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    return stmt.on_conflict_do_update(index_elements=[table.c.team_id, table.c.user_id], set_={
+        "first_week": case((stmt.excluded.first_week < table.c.first_week, stmt.excluded.first_week),
+                           else_=table.c.first_week),
+        "last_week": case((stmt.excluded.last_week > table.c.last_week, stmt.excluded.last_week),
+                          else_=table.c.last_week),
+    })
 
 
 def _upsert(session: Session, model: type, keys: tuple[str, ...], columns: tuple[str, ...],
             rows: list[dict[str, Any]]) -> None:
-    table = model.__table__
-    stmt = _insert(session)(table)
-    stmt = stmt.on_conflict_do_update(index_elements=[table.c[k] for k in keys],
-                                      set_={c: table.c[c] + stmt.excluded[c] for c in columns})
-    session.execute(stmt, rows)
+    session.execute(_upsert_stmt(_dialect(session), model, keys, columns), rows)
 
 
 def _apply(session: Session, team_id: str, weeks: Deltas, dests: Deltas, tools: Deltas) -> None:
@@ -175,16 +194,8 @@ def _apply(session: Session, team_id: str, weeks: Deltas, dests: Deltas, tools: 
             first, last = grown.get(u, (w, w))
             grown[u] = (min(first, w), max(last, w))
     if grown:
-        table = ActivityPerson.__table__
-        stmt = _insert(session)(table)
-        stmt = stmt.on_conflict_do_update(index_elements=[table.c.team_id, table.c.user_id], set_={
-            "first_week": case((stmt.excluded.first_week < table.c.first_week, stmt.excluded.first_week),
-                               else_=table.c.first_week),
-            "last_week": case((stmt.excluded.last_week > table.c.last_week, stmt.excluded.last_week),
-                              else_=table.c.last_week),
-        })
-        session.execute(stmt, [{"team_id": team_id, "user_id": u, "first_week": f, "last_week": last}
-                               for u, (f, last) in grown.items()])
+        session.execute(_person_stmt(_dialect(session)), [
+            {"team_id": team_id, "user_id": u, "first_week": f, "last_week": last} for u, (f, last) in grown.items()])
 
 
 def _recompute_people(session: Session, team_id: str, user_ids: set[str]) -> None:
@@ -199,7 +210,7 @@ def _recompute_people(session: Session, team_id: str, user_ids: set[str]) -> Non
                         .execution_options(synchronize_session=False))
     if rows:
         table = ActivityPerson.__table__
-        stmt = _insert(session)(table)
+        stmt = (pg_insert if _dialect(session) == "postgresql" else sqlite_insert)(table)
         stmt = stmt.on_conflict_do_update(index_elements=[table.c.team_id, table.c.user_id],
                                           set_={"first_week": stmt.excluded.first_week,
                                                 "last_week": stmt.excluded.last_week})
