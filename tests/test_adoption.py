@@ -4,9 +4,12 @@ end to end. Each test runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import uuid
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.models import Manager, Member, Narrative, OptOut, TeachBack, Workspace
 from bot.services import adoption, rollups
@@ -122,6 +125,51 @@ def test_guests_and_deactivated_accounts_are_not_members_until_members_are_known
         s.add(Workspace(team_id=TEAM))
     f = figures(db)
     assert not f.members_known and f.members == 0 and f.coverage30.now.share is None
+
+
+PEOPLE6 = ("U0PROP0001", "U0PROP0002", "U0PROP0003", "U0PROP0004", "U0PROP0005", "U0PROP0006")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(history=st.dictionaries(st.sampled_from(PEOPLE6), st.sets(st.integers(0, 110), min_size=1, max_size=14)),
+       ends=st.lists(st.sampled_from((0, 1, 9, 40, 70, 95)), min_size=1, max_size=3, unique=True))
+def test_figures_equal_a_direct_count_from_the_weeks(db, history, ends):
+    """Whoever was active in whichever weeks (up to two years back), the figures read from each person's
+    stored mask equal the figures counted from the weeks themselves, for the current period and for
+    periods far enough back that some masks do not reach them (those are read from the weekly rows)."""
+    team = "T" + uuid.uuid4().hex[:10].upper()
+    this_week = rollups.week_of(NOW)
+    with db.session(team) as s:
+        s.add(Workspace(team_id=team, members_synced_at=NOW))
+        for u in PEOPLE6:
+            s.add(Member(team_id=team, user_id=u, name=u.lower(), fetched_at=NOW))
+        for u, offsets in history.items():
+            for o in offsets:
+                seed_win(s, owners=[u], created_at=_at(this_week - timedelta(weeks=o)) + timedelta(hours=30),
+                         team=team)
+    for end in ends:
+        last = this_week - timedelta(weeks=end)
+        with db.read(team) as s:
+            f = adoption.adoption_figures(s, team, manager_ids=(), now=NOW,
+                                          period=(last - timedelta(weeks=3), last))
+
+        def active(lo: int, hi: int, end: int = end) -> set[str]:  # weeks end+lo … end+hi back from now
+            return {u for u, offs in history.items() if any(end + lo <= o <= end + hi for o in offs)}
+
+        as_of = min(NOW, _at(last) + timedelta(weeks=1))
+        quiet_from = (last - rollups.week_of(as_of - timedelta(days=60))).days // 7
+        ever = {u for u, offs in history.items() if max(offs) >= end}
+        assert (f.coverage30.now.count, f.coverage30.before.count) == (len(active(0, 3)), len(active(4, 7)))
+        assert (f.coverage90.now.count, f.coverage90.before.count) == (len(active(0, 12)), len(active(13, 25)))
+        assert f.habit.count == sum(1 for offs in history.values() if sum(end <= o <= end + 3 for o in offs) >= 3)
+        assert f.new == sum(1 for offs in history.values() if end <= max(offs) <= end + 3)
+        assert (f.dormant.count, f.dormant.of) == (len(ever - active(0, quiet_from)), len(ever))
+        assert [w.active for w in f.trend] == [len(active(i, i)) for i in range(11, -1, -1)]
+
+
+def _at(week: date) -> datetime:
+    return datetime(week.year, week.month, week.day, tzinfo=UTC)
 
 
 # -- the command -------------------------------------------------------------------------------------------

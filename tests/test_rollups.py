@@ -30,6 +30,7 @@ INSTANTS = (
     datetime(2026, 11, 29, 23, 59, 59, tzinfo=UTC),  # last second of a UTC ISO week
     datetime(2026, 12, 31, 12, 0, tzinfo=UTC),  # ISO week 2026-W53
     datetime(2027, 1, 4, 0, 0, 1, tzinfo=UTC),  # 2027-W01
+    datetime(2025, 1, 6, 9, 0, tzinfo=UTC),  # 61 weeks before March 2026, 104 before 2027-W01: the mask's edge
 )
 
 
@@ -67,17 +68,21 @@ def expected(wins_: dict[int, dict], narrative_times: list[tuple[str, datetime]]
                 add(dests, (o, wk, w["dest"]), "minutes_owned", told)
     for author, at in narrative_times:
         add(weeks, (author, monday(at)), "narratives", 1)
-    people: dict = {}
+    active: dict = {}
     for u, wk in weeks:
-        f, last = people.get(u, (wk, wk))
-        people[u] = (min(f, wk), max(last, wk))
+        active.setdefault(u, set()).add(wk)
+    people = {}
+    for u, wks in active.items():  # recent: bit i ⇔ active i weeks before the last active week, i < 62
+        last = max(wks)
+        people[u] = (min(wks), last, sum(1 << (last - w).days // 7 for w in wks if (last - w).days < 62 * 7))
     return weeks, dests, tools, people
 
 
 def stored_people(session, team):
-    return {r.user_id: (r.first_week, r.last_week)
+    return {r.user_id: (r.first_week, r.last_week, r.recent)
             for r in session.execute(select(ActivityPerson.user_id, ActivityPerson.first_week,
-                                            ActivityPerson.last_week).where(ActivityPerson.team_id == team))}
+                                            ActivityPerson.last_week, ActivityPerson.recent)
+                                     .where(ActivityPerson.team_id == team))}
 
 
 class RollupMachine(RuleBasedStateMachine):
@@ -200,7 +205,7 @@ def test_rebuild_command_restores_damaged_rollups(db, db_url, monkeypatch, capsy
     assert f"{team}: rebuilt 4 person-weeks" in capsys.readouterr().out
     with db.read(team) as s:
         assert rollups.stored(s, team) == good
-        assert stored_people(s, team) == {u: (good_week, good_week) for u in PEOPLE
+        assert stored_people(s, team) == {u: (good_week, good_week, 1) for u in PEOPLE
                                           for good_week in [next(iter(good[0]))[1]]}
     assert cli_main(["rollups", "rebuild", "--team", "TNOSUCH0001"]) == 2
 
@@ -259,3 +264,38 @@ def test_dropping_a_bot_from_the_owners_keeps_the_rollups_exact(db):
         assert set(drop_owners(s, win_id, ("U0ABOT0001",))) == {"U0PERSON01"}
     with db.read(team) as s:
         assert rollups.stored(s, team) == rollups.compute(s, team)
+
+
+def test_migration_0010_fills_each_persons_mask_from_their_weekly_rows(db_url):
+    """A database with roll-ups from before revision 0010 gets the same masks as the services keep."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from bot.db import Database
+    from bot.migrate import alembic_config
+
+    command.downgrade(alembic_config(db_url), "0009_search_perf")
+    try:
+        last = date(2026, 11, 23)
+        history = {"U0MIGR0001": [0, 1, 3, 61], "U0MIGR0002": [5, 62, 200], "U0MIGR0003": [0]}
+        people = sa.table("activity_people", sa.column("team_id"), sa.column("user_id"), sa.column("first_week"),
+                          sa.column("last_week"))
+        db = Database(db_url, pool_size=1)
+        with db.engine.begin() as conn:
+            for team in ("TMIGR00001", "TMIGR00002"):
+                for u, offsets in history.items():
+                    weeks = [last - timedelta(weeks=o) for o in offsets]
+                    conn.execute(ActivityWeek.__table__.insert(), [
+                        {"team_id": team, "user_id": u, "week": w, "wins_recorded": 1,
+                         **{c: 0 for c in rollups.WEEK_COLUMNS if c != "wins_recorded"}} for w in weeks])
+                    conn.execute(people.insert().values(team_id=team, user_id=u, first_week=min(weeks),
+                                                        last_week=max(weeks)))
+        db.dispose()
+    finally:
+        command.upgrade(alembic_config(db_url), "head")
+    db = Database(db_url, pool_size=1)
+    with db.read("TMIGR00002") as s:
+        got = {u: m for u, m in s.execute(select(ActivityPerson.user_id, ActivityPerson.recent)
+                                          .where(ActivityPerson.team_id == "TMIGR00002"))}
+    db.dispose()
+    assert got == {"U0MIGR0001": 0b1011 | 1 << 61, "U0MIGR0002": 1 | 1 << 57, "U0MIGR0003": 1}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Index, Integer, String
+from sqlalchemy import BigInteger, Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base
@@ -65,7 +65,9 @@ class ActivityWeekTool(TenantMixin, Base):
 
 
 class ActivityPerson(TenantMixin, Base):
-    """Each person's first and last active week: "new" and "dormant" without reading all history."""
+    """Each person's first and last active week and which of the 62 weeks up to the last they were
+    active in: coverage, habit, new, dormant and the trend read one row per person, not a row per
+    person-week (bot/services/adoption.py)."""
 
     __tablename__ = "activity_people"
 
@@ -73,3 +75,6 @@ class ActivityPerson(TenantMixin, Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     first_week: Mapped[date] = mapped_column(Date)
     last_week: Mapped[date] = mapped_column(Date)
+    # Bit i set ⇔ active in the week `last_week − i weeks`, for i < 62 (a signed 64-bit integer on
+    # both databases). Kept in the same upsert as last_week (bot/services/rollups.py).
+    recent: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

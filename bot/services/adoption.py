@@ -46,7 +46,7 @@ from bot.models import (
     Workspace,
     utcnow,
 )
-from bot.services.rollups import week_of
+from bot.services.rollups import RECENT_WEEKS, as_date, week_of
 from bot.services.workspaces import ensure_workspace
 
 WEEKS_30, WEEKS_90 = 4, 13
@@ -209,61 +209,37 @@ def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[st
         hidden_q = hidden_q.where(Member.user_id.in_(in_group))
     hidden = set(session.scalars(hidden_q))
 
-    def weeks_in(a: date, b: date) -> Any:
-        return func.sum(case((and_(ActivityWeek.week >= a, ActivityWeek.week <= b), 1), else_=0))
-
-    def narrated(a: date, b: date) -> Any:
-        return func.sum(case((and_(ActivityWeek.week >= a, ActivityWeek.week <= b), ActivityWeek.narratives),
-                             else_=0))
-
-    # One pass over the members' weeks in the widest window, one row per active member.
-    per_person = session.execute(
-        select(ActivityWeek.user_id, weeks_in(first, last), weeks_in(prev_first, first - timedelta(days=1)),
-               weeks_in(first90, last), weeks_in(prev_first90, first90 - timedelta(days=1)),
-               weeks_in(habit_first, last), narrated(first, last))
-        .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= min(prev_first, prev_first90),
-               ActivityWeek.week <= last, ActivityWeek.user_id.in_(pop))
-        .group_by(ActivityWeek.user_id)
-    ).all()
-    act30 = sum(1 for r in per_person if r[1])
-    act30_before = sum(1 for r in per_person if r[2])
-    act90 = sum(1 for r in per_person if r[3])
-    act90_before = sum(1 for r in per_person if r[4])
-    habit = sum(1 for r in per_person if (r[5] or 0) >= HABIT_MIN)
-    narrators = {r[0] for r in per_person if r[6]}
-
-    guests_active = session.scalar(
-        select(func.count(func.distinct(ActivityWeek.user_id)))
-        .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= first, ActivityWeek.week <= last,
-               ActivityWeek.user_id.in_(guests_pop))) or 0
-
+    # Every figure about people comes from one row per person active since `since`: their weeks as a
+    # mask aligned on the period's last week (bit i ⇔ active in week last − i).
     dormant_before = week_of(as_of - timedelta(days=DORMANT_DAYS))
-    # One read of everyone active by the period's end: "ever" is their number, new and dormant are among them.
-    people = session.execute(
-        select(ActivityPerson.user_id, ActivityPerson.first_week, ActivityPerson.last_week)
-        .where(ActivityPerson.team_id == team_id, _probe(ActivityPerson.user_id).in_(pop),
-               ActivityPerson.first_week <= last)
-    ).all()
-    new_ids = sorted(u for u, f, _ in people if first <= f <= last)
-    ever = len(people)
-    dormant = sum(1 for _, f, lw in people if lw < dormant_before)
+    since = min(prev_first, prev_first90, habit_first, last - timedelta(weeks=TREND_WEEKS - 1), dormant_before)
+    people = _active_since(session, team_id, pop, since, last)
+
+    def count(lo: date, hi: date, rows: dict[str, tuple[date, int]] = people) -> int:
+        bits = _bits(last, lo, hi)
+        return sum(1 for _, m in rows.values() if m & bits)
+
+    habit_bits = _bits(last, habit_first, last)
+    habit = sum(1 for _, m in people.values() if (m & habit_bits).bit_count() >= HABIT_MIN)
+    new_ids = sorted(u for u, (f, _) in people.items() if first <= f)
+    ever = session.scalar(select(func.count()).select_from(ActivityPerson).where(
+        ActivityPerson.team_id == team_id, ActivityPerson.first_week <= last, ActivityPerson.user_id.in_(pop))) or 0
+    dormant = ever - count(dormant_before, last)
+    guests_active = count(first, last, _active_since(session, team_id, guests_pop, first, last))
 
     managers = set(manager_ids) | set(session.scalars(select(Manager.user_id).where(Manager.team_id == team_id)))
     admins = session.scalars(select(Member.user_id).where(
         human_member(team_id), (Member.is_admin.is_(True)) | (Member.is_owner.is_(True))))
     managers |= set(admins)
     managers = set(session.scalars(pop.where(Member.user_id.in_(managers)))) if managers else set()
-    modeling = sorted(m for m in managers if m in narrators)
+    modeling = sorted(session.scalars(
+        select(ActivityWeek.user_id).distinct()
+        .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= first, ActivityWeek.week <= last,
+               ActivityWeek.narratives > 0, ActivityWeek.user_id.in_(managers)))) if managers else []
 
     pipeline = _pipeline(session, team_id, _at(first), min(now, _at(last) + timedelta(weeks=1)), in_group, hidden)
     reinvestment = _reinvestment(session, team_id, first, last, in_group)
-    trend_rows = dict(session.execute(
-        select(ActivityWeek.week, func.count())
-        .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= last - timedelta(weeks=TREND_WEEKS - 1),
-               ActivityWeek.week <= last, _probe(ActivityWeek.user_id).in_(pop))
-        .group_by(ActivityWeek.week)).all())
-    trend_rows = {_as_date(k): v for k, v in trend_rows.items()}
-    trend = tuple(TrendWeek(w, trend_rows.get(w, 0), members)
+    trend = tuple(TrendWeek(w, count(w, w), members)
                   for w in (last - timedelta(weeks=i) for i in range(TREND_WEEKS - 1, -1, -1)))
 
     group_name = None
@@ -274,8 +250,10 @@ def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[st
         team_id=team_id, group_id=group_id, group_name=group_name, first_week=first, last_week=last, as_of=as_of,
         members_known=synced is not None, members=members, guests=guests, guests_active=guests_active,
         opted_out=len(hidden),
-        coverage30=Change(Share(act30, members), Share(act30_before, members)),
-        coverage90=Change(Share(act90, members), Share(act90_before, members)),
+        coverage30=Change(Share(count(first, last), members),
+                          Share(count(prev_first, first - timedelta(weeks=1)), members)),
+        coverage90=Change(Share(count(first90, last), members),
+                          Share(count(prev_first90, first90 - timedelta(weeks=1)), members)),
         habit=Share(habit, members),
         dormant=Share(dormant, ever),
         new=len(new_ids),
@@ -288,15 +266,39 @@ def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[st
     )
 
 
-def _probe(column: Any) -> Any:
-    """The column as an expression (`col || ''`), for `IN (members …)`: SQLite otherwise seeks every
-    member's rows one by one (10,000 seeks) instead of reading the week range from the covering index and
-    probing the member list, which is 2-3 times faster at 10,000 members; PostgreSQL plans either alike."""
-    return column.concat("")
+def _bits(last: date, lo: date, hi: date) -> int:
+    """The mask bits of the weeks (Mondays) lo … hi, for masks aligned on `last` (bit i ⇔ week last − i)."""
+    top, bottom = (last - lo).days // 7, max((last - hi).days // 7, 0)
+    return ((1 << (top + 1)) - 1) & ~((1 << bottom) - 1) if top >= bottom else 0
 
 
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+def _active_since(session: Session, team_id: str, pop: Any, since: date, last: date) -> dict[str, tuple[date, int]]:
+    """The people of `pop` active in some week since … last: user → (first week, mask aligned on `last`).
+
+    One row per person (activity_people); a stored mask covers 62 weeks back from the person's own
+    last week, so it reaches `since` unless they were active long after `last` (a period far in the
+    past). Those people's weeks are read from the weekly roll-ups instead."""
+    span = (last - since).days // 7 + 1
+    out: dict[str, tuple[date, int]] = {}
+    short: dict[str, date] = {}
+    for u, f, lw, m in session.execute(
+            select(ActivityPerson.user_id, ActivityPerson.first_week, ActivityPerson.last_week, ActivityPerson.recent)
+            .where(ActivityPerson.team_id == team_id, ActivityPerson.last_week >= since,
+                   ActivityPerson.first_week <= last, ActivityPerson.user_id.in_(pop))):
+        shift = (last - as_date(lw)).days // 7
+        if RECENT_WEEKS + shift < span:
+            short[u] = as_date(f)
+        else:
+            out[u] = (as_date(f), (m << shift if shift >= 0 else m >> -shift) & ((1 << span) - 1))
+    if short:
+        for u, w in session.execute(
+                select(ActivityWeek.user_id, ActivityWeek.week)
+                .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= since, ActivityWeek.week <= last,
+                       ActivityWeek.user_id.in_(pop))):
+            if u in short:
+                f, m = out.get(u, (short[u], 0))
+                out[u] = (f, m | 1 << (last - as_date(w)).days // 7)
+    return out
 
 
 def _pipeline(session: Session, team_id: str, start: datetime, end: datetime, in_group: Any,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, literal, select, tuple_, union_all
+from sqlalchemy import Integer, and_, case, cast, delete, func, literal, select, tuple_, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -35,6 +35,8 @@ WEEK_COLUMNS = ("wins_recorded", "wins_owned", "shoutouts", "narratives", "minut
 DEST_COLUMNS = ("minutes_owned", "minutes_recorded")
 
 Deltas = dict[tuple, dict[str, int]]
+RECENT_WEEKS = 62  # activity_people.recent covers the last 62 weeks of each person's activity
+RECENT_MASK = (1 << RECENT_WEEKS) - 1
 
 
 def week_of(at: datetime) -> date:
@@ -139,14 +141,42 @@ def _upsert_stmt(dialect: str, model: type, keys: tuple[str, ...], columns: tupl
 
 @functools.cache
 def _person_stmt(dialect: str) -> Any:
+    """Upsert of a person's first week, last week and `recent` mask (bit i ⇔ active in last_week − i
+    weeks): when the new last week is later, the stored mask moves up by the difference first."""
     table = ActivityPerson.__table__
     stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    new, old = stmt.excluded, table.c
+    ahead = _weeks_apart(dialect, new.last_week, old.last_week)  # ≥ 0: the new week is the later one
+    behind = _weeks_apart(dialect, old.last_week, new.last_week)
+    recent = case(
+        (ahead >= RECENT_WEEKS, new.recent),
+        (ahead >= 0, ((old.recent.op("<<")(ahead)).op("&")(RECENT_MASK)).op("|")(new.recent)),
+        (behind >= RECENT_WEEKS, old.recent),
+        else_=old.recent.op("|")((new.recent.op("<<")(behind)).op("&")(RECENT_MASK)))
     return stmt.on_conflict_do_update(index_elements=[table.c.team_id, table.c.user_id], set_={
-        "first_week": case((stmt.excluded.first_week < table.c.first_week, stmt.excluded.first_week),
-                           else_=table.c.first_week),
-        "last_week": case((stmt.excluded.last_week > table.c.last_week, stmt.excluded.last_week),
-                          else_=table.c.last_week),
+        "first_week": case((new.first_week < old.first_week, new.first_week), else_=old.first_week),
+        "last_week": case((new.last_week > old.last_week, new.last_week), else_=old.last_week),
+        "recent": recent,
     })
+
+
+def _weeks_apart(dialect: str, later: Any, earlier: Any) -> Any:
+    """Whole weeks from one Monday to another, in SQL (negative when `later` is earlier)."""
+    if dialect == "postgresql":
+        days = later - earlier  # date − date is an integer number of days
+    else:
+        days = cast(func.julianday(later) - func.julianday(earlier), Integer)
+    return days // 7
+
+
+def recent_mask(weeks: Iterable[date], last: date) -> int:
+    """The `recent` mask of a set of active weeks whose latest is `last`."""
+    mask = 0
+    for w in weeks:
+        i = (last - w).days // 7
+        if 0 <= i < RECENT_WEEKS:
+            mask |= 1 << i
+    return mask
 
 
 def _upsert(session: Session, model: type, keys: tuple[str, ...], columns: tuple[str, ...],
@@ -188,37 +218,45 @@ def _apply(session: Session, team_id: str, weeks: Deltas, dests: Deltas, tools: 
         ).execution_options(synchronize_session=False))
         # A week may have gone: recompute these people's first and last weeks (two index probes each).
         _recompute_people(session, team_id, {u for u, _ in shrunk_weeks})
-    grown = {}
+    grown: dict[str, set[date]] = {}
     for (u, w), d in weeks.items():
         if any(n > 0 for n in d.values()) and not any(n < 0 for n in d.values()):
-            first, last = grown.get(u, (w, w))
-            grown[u] = (min(first, w), max(last, w))
+            grown.setdefault(u, set()).add(w)
     if grown:
-        session.execute(_person_stmt(_dialect(session)), [
-            {"team_id": team_id, "user_id": u, "first_week": f, "last_week": last} for u, (f, last) in grown.items()])
+        session.execute(_person_stmt(_dialect(session)), [_person_row(team_id, u, ws) for u, ws in grown.items()])
+
+
+def _person_row(team_id: str, user_id: str, weeks: set[date]) -> dict[str, Any]:
+    last = max(weeks)
+    return {"team_id": team_id, "user_id": user_id, "first_week": min(weeks), "last_week": last,
+            "recent": recent_mask(weeks, last)}
 
 
 def _recompute_people(session: Session, team_id: str, user_ids: set[str]) -> None:
-    rows = dict((u, (f, last)) for u, f, last in session.execute(
-        select(ActivityWeek.user_id, func.min(ActivityWeek.week), func.max(ActivityWeek.week))
-        .where(ActivityWeek.team_id == team_id, ActivityWeek.user_id.in_(user_ids))
-        .group_by(ActivityWeek.user_id)).all())
-    gone = [u for u in user_ids if u not in rows]
+    """Set these people's rows from their weekly rows (after a week of theirs may have gone)."""
+    weeks: dict[str, set[date]] = {}
+    for u, w in session.execute(select(ActivityWeek.user_id, ActivityWeek.week)
+                                .where(ActivityWeek.team_id == team_id, ActivityWeek.user_id.in_(user_ids))):
+        weeks.setdefault(u, set()).add(as_date(w))
+    gone = [u for u in user_ids if u not in weeks]
     if gone:
         session.execute(delete(ActivityPerson).where(ActivityPerson.team_id == team_id,
                                                      ActivityPerson.user_id.in_(gone))
                         .execution_options(synchronize_session=False))
-    if rows:
-        table = ActivityPerson.__table__
-        stmt = (pg_insert if _dialect(session) == "postgresql" else sqlite_insert)(table)
-        stmt = stmt.on_conflict_do_update(index_elements=[table.c.team_id, table.c.user_id],
-                                          set_={"first_week": stmt.excluded.first_week,
-                                                "last_week": stmt.excluded.last_week})
-        session.execute(stmt, [{"team_id": team_id, "user_id": u, "first_week": _as_date(f),
-                                "last_week": _as_date(last)} for u, (f, last) in rows.items()])
+    _store_people(session, team_id, weeks)
 
 
-def _as_date(value: Any) -> date:
+def _store_people(session: Session, team_id: str, weeks: dict[str, set[date]]) -> None:
+    if not weeks:
+        return
+    table = ActivityPerson.__table__
+    stmt = (pg_insert if _dialect(session) == "postgresql" else sqlite_insert)(table)
+    stmt = stmt.on_conflict_do_update(index_elements=[table.c.team_id, table.c.user_id],
+                                      set_={c: stmt.excluded[c] for c in ("first_week", "last_week", "recent")})
+    session.execute(stmt, [_person_row(team_id, u, ws) for u, ws in weeks.items()])
+
+
+def as_date(value: Any) -> date:
     """min()/max() of a DATE comes back as text on SQLite."""
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
@@ -245,7 +283,7 @@ def compute(session: Session, team_id: str) -> tuple[Deltas, Deltas, Deltas]:
     for user, w, n, m, t in session.execute(
             select(Win.author_id, wk, func.count(), func.sum(mins), func.sum(told))
             .where(Win.team_id == team_id).group_by(Win.author_id, wk)):
-        key = (user, _as_date(w))
+        key = (user, as_date(w))
         for col, value in (("wins_recorded", n), ("minutes_recorded", m), ("minutes_recorded_told", t)):
             _add(weeks, key, col, int(value or 0))
     for user, w, n, s, m, t in session.execute(
@@ -253,27 +291,27 @@ def compute(session: Session, team_id: str) -> tuple[Deltas, Deltas, Deltas]:
                    func.sum(case((WinOwner.user_id != Win.author_id, 1), else_=0)), func.sum(mins), func.sum(told))
             .select_from(WinOwner).join(Win, Win.id == WinOwner.win_id)
             .where(WinOwner.team_id == team_id).group_by(WinOwner.user_id, wk)):
-        key = (user, _as_date(w))
+        key = (user, as_date(w))
         for col, value in (("wins_owned", n), ("shoutouts", s), ("minutes_owned", m), ("minutes_owned_told", t)):
             _add(weeks, key, col, int(value or 0))
     told_only = and_(Win.team_id == team_id, Win.reinvested_in.is_not(None), mins > 0)
     for user, w, dest, m in session.execute(
             select(Win.author_id, wk, Win.reinvested_in, func.sum(mins)).where(told_only)
             .group_by(Win.author_id, wk, Win.reinvested_in)):
-        _add(dests, (user, _as_date(w), dest), "minutes_recorded", int(m or 0))
+        _add(dests, (user, as_date(w), dest), "minutes_recorded", int(m or 0))
     for user, w, dest, m in session.execute(
             select(WinOwner.user_id, wk, Win.reinvested_in, func.sum(mins))
             .select_from(WinOwner).join(Win, Win.id == WinOwner.win_id).where(told_only)
             .group_by(WinOwner.user_id, wk, Win.reinvested_in)):
-        _add(dests, (user, _as_date(w), dest), "minutes_owned", int(m or 0))
+        _add(dests, (user, as_date(w), dest), "minutes_owned", int(m or 0))
     for w, tool, n in session.execute(select(wk, Win.tool, func.count())
                                       .where(Win.team_id == team_id, Win.tool.is_not(None), Win.tool != "")
                                       .group_by(wk, Win.tool)):
-        _add(tools, (_as_date(w), tool), "wins", int(n))
+        _add(tools, (as_date(w), tool), "wins", int(n))
     nwk = _week_sql(session, Narrative.created_at).label("wk")
     for user, w, n in session.execute(select(Narrative.author_id, nwk, func.count())
                                       .where(Narrative.team_id == team_id).group_by(Narrative.author_id, nwk)):
-        _add(weeks, (user, _as_date(w)), "narratives", int(n))
+        _add(weeks, (user, as_date(w)), "narratives", int(n))
     return weeks, dests, tools
 
 
@@ -335,12 +373,22 @@ def rebuild(session: Session, team_id: str) -> int:
         ["team_id", "week", "tool", "wins"],
         select(literal(team_id), wk, Win.tool, func.count())
         .where(Win.team_id == team_id, Win.tool.is_not(None), Win.tool != "").group_by(wk, Win.tool)))
-    session.execute(ActivityPerson.__table__.insert().from_select(
-        ["team_id", "user_id", "first_week", "last_week"],
-        select(literal(team_id), ActivityWeek.user_id, func.min(ActivityWeek.week), func.max(ActivityWeek.week))
-        .where(ActivityWeek.team_id == team_id).group_by(ActivityWeek.user_id)))
+    _rebuild_people(session, team_id)
     return session.scalar(select(func.count()).select_from(ActivityWeek.__table__)
                           .where(ActivityWeek.team_id == team_id)) or 0
+
+
+def _rebuild_people(session: Session, team_id: str, chunk: int = 5_000) -> None:
+    """activity_people from activity_weeks, a person at a time in person order (memory stays flat)."""
+    weeks: dict[str, set[date]] = {}
+    rows = session.execute(select(ActivityWeek.user_id, ActivityWeek.week).where(ActivityWeek.team_id == team_id)
+                           .order_by(ActivityWeek.user_id).execution_options(yield_per=chunk))
+    for u, w in rows:
+        if u not in weeks and len(weeks) >= chunk:
+            _store_people(session, team_id, weeks)
+            weeks = {}
+        weeks.setdefault(u, set()).add(as_date(w))
+    _store_people(session, team_id, weeks)
 
 
 # -- the CLI ------------------------------------------------------------------------------------------------

@@ -449,7 +449,7 @@ def periods_figures_rolled(session: Session, team_id: str, periods: list[tuple[d
                    func.sum(ActivityWeek.minutes_recorded_told))
             .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= lo_d, ActivityWeek.week < hi_d)
             .group_by(ActivityWeek.week)):
-        i = by_week(_as_date(week))
+        i = by_week(rollups.as_date(week))
         if i is not None:
             wins[i] += int(w or 0)
             minutes[i] += int(m or 0)
@@ -461,13 +461,13 @@ def periods_figures_rolled(session: Session, team_id: str, periods: list[tuple[d
             .where(ActivityWeekDestination.team_id == team_id, ActivityWeekDestination.week >= lo_d,
                    ActivityWeekDestination.week < hi_d)
             .group_by(ActivityWeekDestination.week, ActivityWeekDestination.destination)):
-        i = by_week(_as_date(week))
+        i = by_week(rollups.as_date(week))
         if i is not None and m:
             splits[i][dest] = splits[i].get(dest, 0) + int(m)
     for week, tool, c in session.execute(
             select(ActivityWeekTool.week, ActivityWeekTool.tool, ActivityWeekTool.wins)
             .where(ActivityWeekTool.team_id == team_id, ActivityWeekTool.week >= lo_d, ActivityWeekTool.week < hi_d)):
-        i = by_week(_as_date(week))
+        i = by_week(rollups.as_date(week))
         if i is not None:
             tools[i][tool] = tools[i].get(tool, 0) + int(c)
 
@@ -528,7 +528,7 @@ def periods_figures_rolled(session: Session, team_id: str, periods: list[tuple[d
                 .where(ActivityWeek.team_id == team_id,
                        or_(*(and_(ActivityWeek.week >= bounds[i][0].date(), ActivityWeek.week < bounds[i][1].date(),
                                   ActivityWeek.user_id.in_(users)) for i, users in by_period.items())))):
-            i = by_week(_as_date(week))
+            i = by_week(rollups.as_date(week))
             if i is not None:
                 owned[(i, user)] = owned.get((i, user), 0) + int(c)
         for key, d in changed.items():
@@ -538,7 +538,3 @@ def periods_figures_rolled(session: Session, team_id: str, periods: list[tuple[d
                           Split({k: v for k, v in splits[i].items() if v}),
                           {k: v for k, v in tools[i].items() if v})
             for i, (s, e) in enumerate(periods)]
-
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

@@ -1,0 +1,66 @@
+"""adoption: each person's active weeks as a 62-bit mask, so the figures read a row per person
+
+Revision ID: 0010_recent_weeks
+Revises: 0009_search_perf
+
+`activity_people.recent`: bit i set ⇔ the person was active in the week `last_week − i weeks`
+(i < 62). Filled here from `activity_weeks`, a person at a time in person order, so memory stays
+flat however large the workspace (the same computation as `aiwins rollups rebuild`, written out
+so this revision does not change when the application does).
+"""
+from collections.abc import Sequence
+from datetime import date
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0010_recent_weeks'
+down_revision: str | None = '0009_search_perf'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+RECENT_WEEKS = 62
+
+weeks_t = sa.table('activity_weeks', sa.column('team_id', sa.String), sa.column('user_id', sa.String),
+                   sa.column('week', sa.Date))
+people_t = sa.table('activity_people', sa.column('team_id', sa.String), sa.column('user_id', sa.String),
+                    sa.column('last_week', sa.Date), sa.column('recent', sa.BigInteger))
+
+
+def upgrade() -> None:
+    op.add_column('activity_people', sa.Column('recent', sa.BigInteger(), server_default='0', nullable=False))
+    bind = op.get_bind()
+    last = {(t, u): _day(w) for t, u, w in bind.execute(sa.select(people_t.c.team_id, people_t.c.user_id,
+                                                                   people_t.c.last_week))}
+    if not last:
+        return
+    update = (people_t.update().where(people_t.c.team_id == sa.bindparam('t'), people_t.c.user_id == sa.bindparam('u'))
+              .values(recent=sa.bindparam('m')))
+    batch: list[dict] = []
+    current, mask = None, 0
+    rows = bind.execute(sa.select(weeks_t.c.team_id, weeks_t.c.user_id, weeks_t.c.week)
+                        .order_by(weeks_t.c.team_id, weeks_t.c.user_id).execution_options(yield_per=10_000))
+    for t, u, w in rows:
+        if (t, u) != current:
+            if current is not None:
+                batch.append({'t': current[0], 'u': current[1], 'm': mask})
+            if len(batch) >= 5_000:
+                bind.execute(update, batch)
+                batch = []
+            current, mask = (t, u), 0
+        i = (last.get(current, _day(w)) - _day(w)).days // 7
+        if 0 <= i < RECENT_WEEKS:
+            mask |= 1 << i
+    if current is not None:
+        batch.append({'t': current[0], 'u': current[1], 'm': mask})
+    if batch:
+        bind.execute(update, batch)
+
+
+def _day(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('activity_people') as batch:
+        batch.drop_column('recent')
