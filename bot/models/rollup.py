@@ -17,13 +17,11 @@ from bot.models.tenant import TenantMixin
 
 class ActivityWeek(TenantMixin, Base):
     __tablename__ = "activity_weeks"
-    # Team figures read a range of weeks for everyone: (team, week) with the person and the columns
-    # those figures sum in the index, so they are answered from the index alone (no table reads).
-    # The per-person pass (coverage, habit, narratives over up to 26 weeks) groups by person: an index in
-    # person order with the narratives in it lets it group as it reads, without sorting ~45,000 rows.
-    __table_args__ = (Index("ix_activity_weeks_team_week_cover", "team_id", "week", "user_id", "narratives",
-                            "minutes_recorded", "minutes_recorded_told"),
-                      Index("ix_activity_weeks_team_user_cover", "team_id", "user_id", "week", "narratives"))
+    # Team figures read a range of weeks for everyone (App Home's trend, the adoption sums, team
+    # coverage): (team, week) with the person and every column they sum in the index, so they are
+    # answered from the index alone. Per-person reads use the primary key (team, user, week).
+    __table_args__ = (Index("ix_activity_weeks_team_week_sums", "team_id", "week", "user_id", "wins_recorded",
+                            "wins_owned", "narratives", "minutes_recorded", "minutes_recorded_told"),)
 
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -1,4 +1,5 @@
-"""adoption: each person's active weeks as a 62-bit mask, so the figures read a row per person
+"""adoption: each person's active weeks as a 62-bit mask, so the figures read a row per person;
+one covering index for every team-wide sum over a range of weeks
 
 Revision ID: 0010_recent_weeks
 Revises: 0009_search_perf
@@ -7,6 +8,10 @@ Revises: 0009_search_perf
 (i < 62). Filled here from `activity_weeks`, a person at a time in person order, so memory stays
 flat however large the workspace (the same computation as `aiwins rollups rebuild`, written out
 so this revision does not change when the application does).
+
+`ix_activity_weeks_team_week_sums` adds wins_recorded and wins_owned to the (team, week) covering
+index, so App Home's weekly trend reads no table rows; the (team, user, week, narratives) index of
+0008 served the per-person pass the mask replaces, and goes (one index fewer to keep per win).
 """
 from collections.abc import Sequence
 from datetime import date
@@ -28,6 +33,11 @@ people_t = sa.table('activity_people', sa.column('team_id', sa.String), sa.colum
 
 
 def upgrade() -> None:
+    op.create_index('ix_activity_weeks_team_week_sums', 'activity_weeks',
+                    ['team_id', 'week', 'user_id', 'wins_recorded', 'wins_owned', 'narratives', 'minutes_recorded',
+                     'minutes_recorded_told'], unique=False)
+    op.drop_index('ix_activity_weeks_team_week_cover', table_name='activity_weeks')
+    op.drop_index('ix_activity_weeks_team_user_cover', table_name='activity_weeks')
     op.add_column('activity_people', sa.Column('recent', sa.BigInteger(), server_default='0', nullable=False))
     bind = op.get_bind()
     last = {(t, u): _day(w) for t, u, w in bind.execute(sa.select(people_t.c.team_id, people_t.c.user_id,
@@ -64,3 +74,9 @@ def _day(value: object) -> date:
 def downgrade() -> None:
     with op.batch_alter_table('activity_people') as batch:
         batch.drop_column('recent')
+    op.create_index('ix_activity_weeks_team_user_cover', 'activity_weeks', ['team_id', 'user_id', 'week', 'narratives'],
+                    unique=False)
+    op.create_index('ix_activity_weeks_team_week_cover', 'activity_weeks',
+                    ['team_id', 'week', 'user_id', 'narratives', 'minutes_recorded', 'minutes_recorded_told'],
+                    unique=False)
+    op.drop_index('ix_activity_weeks_team_week_sums', table_name='activity_weeks')
