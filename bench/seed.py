@@ -109,6 +109,7 @@ def ensure_seeded(url: str, pg_admin: str | None = None, *, big: int = 1_000_000
             ensure_workspace(session, team, None)
     # The rows above were written behind the services' back: roll them up once (as an operator's
     # `aiwins rollups rebuild` would), and again whenever the wins were re-seeded.
+    rebuilt = False
     for team in (BIG, SMALL, SAMEWEEK):
         with db.session(team) as session:
             rolled = session.scalar(select(func.count()).select_from(ActivityWeek.__table__)
@@ -116,5 +117,9 @@ def ensure_seeded(url: str, pg_admin: str | None = None, *, big: int = 1_000_000
             if not rolled or have != want:
                 started = time.perf_counter()
                 rebuild(session, team)
+                rebuilt = True
                 print(f"rolled up {team} in {time.perf_counter() - started:.0f} s ({db.dialect})", flush=True)
+    if rebuilt:  # statistics (and PostgreSQL's visibility map, for index-only scans) of the new roll-ups
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE" if db.dialect == "postgresql" else "ANALYZE"))
     return db

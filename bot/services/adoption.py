@@ -24,12 +24,12 @@ so the cost grows with members and weeks shown, not with the number of wins."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, case, delete, func, select
+from sqlalchemy import and_, case, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.db import Database
@@ -197,23 +197,24 @@ def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[st
         q = select(Member.user_id).where(human_member(team_id, guests=guests))
         return q.where(Member.user_id.in_(in_group)) if in_group is not None else q
 
+    def counted(column: Any, guests: bool = False) -> Any:
+        """`column` names one of the population: an EXISTS probe per row read, so a query reads its own
+        (few) rows and probes the members, instead of listing all the members to probe against."""
+        cond = exists().where(Member.user_id == column, human_member(team_id, guests=guests))
+        return and_(cond, column.in_(in_group)) if in_group is not None else cond
+
     pop = population()
     members = session.scalar(select(func.count()).select_from(pop.subquery())) or 0
     guests_pop = population(guests=True)
     guests = session.scalar(select(func.count()).select_from(guests_pop.subquery())) or 0
-    # From the (few) opt-outs to their member rows, not the 10,000 members into a list to probe.
-    hidden_q = (select(OptOut.user_id)
-                .join(Member, and_(Member.team_id == OptOut.team_id, Member.user_id == OptOut.user_id))
-                .where(OptOut.team_id == team_id, human_member(team_id)))
-    if in_group is not None:
-        hidden_q = hidden_q.where(Member.user_id.in_(in_group))
+    hidden_q = select(OptOut.user_id).where(OptOut.team_id == team_id, counted(OptOut.user_id))
     hidden = set(session.scalars(hidden_q))
 
-    # Every figure about people comes from one row per person active since `since`: their weeks as a
-    # mask aligned on the period's last week (bit i ⇔ active in week last − i).
+    # Every figure about people comes from one row per person active by the period's end: their weeks
+    # since `since` as a mask aligned on the period's last week (bit i ⇔ active in week last − i).
     dormant_before = week_of(as_of - timedelta(days=DORMANT_DAYS))
     since = min(prev_first, prev_first90, habit_first, last - timedelta(weeks=TREND_WEEKS - 1), dormant_before)
-    people = _active_since(session, team_id, pop, since, last)
+    people = _people(session, team_id, counted, since, last)
 
     def count(lo: date, hi: date, rows: dict[str, tuple[date, int]] = people) -> int:
         bits = _bits(last, lo, hi)
@@ -222,16 +223,13 @@ def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[st
     habit_bits = _bits(last, habit_first, last)
     habit = sum(1 for _, m in people.values() if (m & habit_bits).bit_count() >= HABIT_MIN)
     new_ids = sorted(u for u, (f, _) in people.items() if first <= f)
-    ever = session.scalar(select(func.count()).select_from(ActivityPerson).where(
-        ActivityPerson.team_id == team_id, ActivityPerson.first_week <= last, ActivityPerson.user_id.in_(pop))) or 0
+    ever = len(people)
     dormant = ever - count(dormant_before, last)
-    guests_active = count(first, last, _active_since(session, team_id, guests_pop, first, last))
+    guests_active = count(first, last, _people(session, team_id, lambda c: c.in_(guests_pop), first, last))
 
-    managers = set(manager_ids) | set(session.scalars(select(Manager.user_id).where(Manager.team_id == team_id)))
-    admins = session.scalars(select(Member.user_id).where(
-        human_member(team_id), (Member.is_admin.is_(True)) | (Member.is_owner.is_(True))))
-    managers |= set(admins)
-    managers = set(session.scalars(pop.where(Member.user_id.in_(managers)))) if managers else set()
+    listed = select(Manager.user_id).where(Manager.team_id == team_id)
+    managers = set(session.scalars(pop.where(or_(Member.is_admin.is_(True), Member.is_owner.is_(True),
+                                                 Member.user_id.in_(listed), Member.user_id.in_(set(manager_ids))))))
     modeling = sorted(session.scalars(
         select(ActivityWeek.user_id).distinct()
         .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= first, ActivityWeek.week <= last,
@@ -272,8 +270,10 @@ def _bits(last: date, lo: date, hi: date) -> int:
     return ((1 << (top + 1)) - 1) & ~((1 << bottom) - 1) if top >= bottom else 0
 
 
-def _active_since(session: Session, team_id: str, pop: Any, since: date, last: date) -> dict[str, tuple[date, int]]:
-    """The people of `pop` active in some week since … last: user → (first week, mask aligned on `last`).
+def _people(session: Session, team_id: str, counted: Callable[[Any], Any], since: date,
+            last: date) -> dict[str, tuple[date, int]]:
+    """Everyone `counted` accepts who was active by `last`: user → (first week, their weeks since … last
+    as a mask aligned on `last`, bit i ⇔ active in week last − i).
 
     One row per person (activity_people); a stored mask covers 62 weeks back from the person's own
     last week, so it reaches `since` unless they were active long after `last` (a period far in the
@@ -283,20 +283,21 @@ def _active_since(session: Session, team_id: str, pop: Any, since: date, last: d
     short: dict[str, date] = {}
     for u, f, lw, m in session.execute(
             select(ActivityPerson.user_id, ActivityPerson.first_week, ActivityPerson.last_week, ActivityPerson.recent)
-            .where(ActivityPerson.team_id == team_id, ActivityPerson.last_week >= since,
-                   ActivityPerson.first_week <= last, ActivityPerson.user_id.in_(pop))):
+            .where(ActivityPerson.team_id == team_id, ActivityPerson.first_week <= last,
+                   counted(ActivityPerson.user_id))):
         shift = (last - as_date(lw)).days // 7
         if RECENT_WEEKS + shift < span:
             short[u] = as_date(f)
         else:
             out[u] = (as_date(f), (m << shift if shift >= 0 else m >> -shift) & ((1 << span) - 1))
     if short:
+        out.update((u, (f, 0)) for u, f in short.items())
         for u, w in session.execute(
                 select(ActivityWeek.user_id, ActivityWeek.week)
                 .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= since, ActivityWeek.week <= last,
-                       ActivityWeek.user_id.in_(pop))):
+                       counted(ActivityWeek.user_id))):
             if u in short:
-                f, m = out.get(u, (short[u], 0))
+                f, m = out[u]
                 out[u] = (f, m | 1 << (last - as_date(w)).days // 7)
     return out
 
@@ -329,10 +330,15 @@ def _reinvestment(session: Session, team_id: str, first: date, last: date, in_gr
         dcond.append(ActivityWeekDestination.user_id.in_(in_group))
     minutes, told = session.execute(select(func.sum(ActivityWeek.minutes_recorded),
                                            func.sum(ActivityWeek.minutes_recorded_told)).where(*cond)).one()
-    split = session.execute(select(ActivityWeekDestination.destination,
-                                   func.sum(ActivityWeekDestination.minutes_recorded))
-                            .where(*dcond).group_by(ActivityWeekDestination.destination)).all()
-    ordered = dict(sorted(((d, int(m)) for d, m in split if m), key=lambda kv: (-kv[1], kv[0])))
+    # Grouped by week first, in the covering index's order: grouped by destination alone, the database
+    # sorted every person's row of the period first.
+    split: dict[str, int] = {}
+    for d, m in session.execute(select(ActivityWeekDestination.destination,
+                                       func.sum(ActivityWeekDestination.minutes_recorded))
+                                .where(*dcond)
+                                .group_by(ActivityWeekDestination.week, ActivityWeekDestination.destination)):
+        split[d] = split.get(d, 0) + int(m or 0)
+    ordered = dict(sorted(((d, m) for d, m in split.items() if m), key=lambda kv: (-kv[1], kv[0])))
     return Reinvestment(int(minutes or 0), int(told or 0), ordered)
 
 
