@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.models import Job, Member, Narrative, OptOut, Win, WinOwner, Workspace
@@ -243,3 +245,36 @@ def test_answer_for_a_deleted_win_changes_nothing(slack, fake_slack, db):
     r = slack.block_action(BOB, forged, channel_id="D0BOB", response_url=fake_slack.webhook_url("x"))
     assert r.status == 200
     assert wins(db, TEAM) == []
+
+
+COVERAGE_NOWS = (datetime(2026, 3, 11, 12, 0, tzinfo=UTC), datetime(2026, 3, 16, 0, 0, tzinfo=UTC),
+                 datetime(2026, 3, 15, 23, 59, 59, 999999, tzinfo=UTC), datetime(2026, 3, 22, 23, 59, tzinfo=UTC))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_coverage_equals_the_direct_count_at_any_instant(db, data):
+    """Coverage reads the weekly roll-ups for the whole weeks inside its 30 days and probes the wins only for
+    the rest: whatever the instant (a Monday's first microsecond, a Sunday's last) and wherever the wins fall
+    around the window's edges, it equals counting the members who own a win in it."""
+    import uuid
+
+    from bot.services.stats import COVERAGE_WINDOW, coverage
+
+    now = data.draw(st.sampled_from(COVERAGE_NOWS))
+    team = "T" + uuid.uuid4().hex[:10].upper()
+    people = [f"U0COV{i:05d}" for i in range(6)]
+    offsets = st.one_of(st.integers(-40 * 86400, 3 * 86400), st.sampled_from((-30 * 86400, -30 * 86400 - 1, 0, 1)))
+    owned = data.draw(st.lists(st.tuples(st.sampled_from(people), offsets), max_size=10))
+    with db.session(team) as s:
+        s.add(Workspace(team_id=team, members_synced_at=now))
+        for u in people:
+            s.add(Member(team_id=team, user_id=u, name=u.lower(), fetched_at=now))
+        for u, seconds in owned:
+            seed_win(s, owners=[u], created_at=now + timedelta(seconds=seconds), team=team)
+    with db.read(team) as s:
+        got = coverage(s, team, now, hidden=set())
+    start = now - COVERAGE_WINDOW
+    covered = {u for u, sec in owned if start <= now + timedelta(seconds=sec) <= now}
+    assert (got.active, got.covered) == (6, len(covered))

@@ -231,16 +231,24 @@ def coverage(session: Session, team_id: str, now: datetime, *, hidden: set[str] 
     if hidden:
         active = and_(active, Member.user_id.not_in(hidden))
     total = session.scalar(select(func.count()).select_from(Member).where(active)) or 0
-    # One index-only probe into (team_id, user_id, created_at) per member active in the window's weeks
-    # (activity_people.last_week: a superset of those with a win in it), not per member.
-    recent_win = exists().where(
-        WinOwner.team_id == team_id, WinOwner.user_id == Member.user_id,
-        WinOwner.created_at >= now - COVERAGE_WINDOW, WinOwner.created_at <= now,
-    )
-    lately = select(ActivityPerson.user_id).where(ActivityPerson.team_id == team_id,
-                                                  ActivityPerson.last_week >= rollups.week_of(now - COVERAGE_WINDOW))
-    covered = session.scalar(select(func.count()).select_from(Member)
-                             .where(active, Member.user_id.in_(lately), recent_win)) or 0
+    # From the people active in the window's weeks (activity_people.last_week: a superset of those with
+    # a win in it), not from every member: each is a member (a probe), and owned a win in a whole UTC
+    # week inside the window (a probe into the weekly roll-ups) or, failing that, in the window itself
+    # (an index-only probe into (team_id, user_id, created_at)).
+    start = now - COVERAGE_WINDOW
+    inner = [rollups.week_of(start - timedelta(microseconds=1)) + timedelta(weeks=1), rollups.week_of(now)]
+    if now - datetime(inner[1].year, inner[1].month, inner[1].day, tzinfo=UTC) >= timedelta(weeks=1):
+        inner[1] += timedelta(weeks=1)  # `now` is the very end of its week: that week is whole too
+    person = ActivityPerson.user_id
+    is_member = exists().where(Member.user_id == person, active)
+    owned_in_weeks = exists().where(ActivityWeek.team_id == team_id, ActivityWeek.user_id == person,
+                                    ActivityWeek.week >= inner[0], ActivityWeek.week < inner[1],
+                                    ActivityWeek.wins_owned > 0)
+    owned_in_window = exists().where(WinOwner.team_id == team_id, WinOwner.user_id == person,
+                                     WinOwner.created_at >= start, WinOwner.created_at <= now)
+    covered = session.scalar(select(func.count()).select_from(ActivityPerson).where(
+        ActivityPerson.team_id == team_id, ActivityPerson.last_week >= rollups.week_of(start), is_member,
+        or_(owned_in_weeks, owned_in_window))) or 0
     return Coverage(active=total, covered=covered)
 
 
