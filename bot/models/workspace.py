@@ -34,8 +34,10 @@ class Member(TenantMixin, Base):
     Slack stays the source of truth; rows are refreshed when older than a short expiry."""
 
     __tablename__ = "members"
-    # "Who is a member" (adoption's population, 10,000 people) read from the index alone.
-    __table_args__ = (Index("ix_members_human", "team_id", "is_guest", "is_bot", "deleted", "user_id"),)
+    # "Who is a member" (adoption's population, 10,000 people) and which of them are admins or owners
+    # (the managers), read from the index alone.
+    __table_args__ = (Index("ix_members_human", "team_id", "is_guest", "is_bot", "deleted", "user_id", "is_admin",
+                            "is_owner"),)
 
     team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)

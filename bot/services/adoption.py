@@ -216,16 +216,19 @@ def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[st
     since = min(prev_first, prev_first90, habit_first, last - timedelta(weeks=TREND_WEEKS - 1), dormant_before)
     people = _people(session, team_id, counted, since, last)
 
-    def count(lo: date, hi: date, rows: dict[str, tuple[date, int]] = people) -> int:
-        bits = _bits(last, lo, hi)
-        return sum(1 for _, m in rows.values() if m & bits)
+    masks = [m for _, m in people.values()]
+
+    def count(lo: date, hi: date, masks: list[int] = masks) -> int:
+        """People active in some week lo … hi (`map` keeps the loop in C: 17 passes over 10,000 people)."""
+        return len(masks) - list(map(_bits(last, lo, hi).__and__, masks)).count(0)
 
     habit_bits = _bits(last, habit_first, last)
-    habit = sum(1 for _, m in people.values() if (m & habit_bits).bit_count() >= HABIT_MIN)
+    habit = sum(1 for m in masks if (m & habit_bits).bit_count() >= HABIT_MIN)
     new_ids = sorted(u for u, (f, _) in people.items() if first <= f)
     ever = len(people)
     dormant = ever - count(dormant_before, last)
-    guests_active = count(first, last, _people(session, team_id, lambda c: c.in_(guests_pop), first, last))
+    guests_active = count(first, last, [m for _, m in _people(session, team_id, lambda c: c.in_(guests_pop), first,
+                                                                last).values()])
 
     listed = select(Manager.user_id).where(Manager.team_id == team_id)
     managers = set(session.scalars(pop.where(or_(Member.is_admin.is_(True), Member.is_owner.is_(True),

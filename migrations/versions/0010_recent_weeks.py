@@ -12,6 +12,7 @@ so this revision does not change when the application does).
 `ix_activity_weeks_team_week_sums` adds wins_recorded and wins_owned to the (team, week) covering
 index, so App Home's weekly trend reads no table rows; the (team, user, week, narratives) index of
 0008 served the per-person pass the mask replaces, and goes (one index fewer to keep per win).
+`ix_members_human` gains is_admin and is_owner, so finding the managers reads no table rows.
 """
 from collections.abc import Sequence
 from datetime import date
@@ -38,6 +39,9 @@ def upgrade() -> None:
                      'minutes_recorded_told'], unique=False)
     op.drop_index('ix_activity_weeks_team_week_cover', table_name='activity_weeks')
     op.drop_index('ix_activity_weeks_team_user_cover', table_name='activity_weeks')
+    op.drop_index('ix_members_human', table_name='members')
+    op.create_index('ix_members_human', 'members',
+                    ['team_id', 'is_guest', 'is_bot', 'deleted', 'user_id', 'is_admin', 'is_owner'], unique=False)
     op.add_column('activity_people', sa.Column('recent', sa.BigInteger(), server_default='0', nullable=False))
     bind = op.get_bind()
     last = {(t, u): _day(w) for t, u, w in bind.execute(sa.select(people_t.c.team_id, people_t.c.user_id,
@@ -80,3 +84,6 @@ def downgrade() -> None:
                     ['team_id', 'week', 'user_id', 'narratives', 'minutes_recorded', 'minutes_recorded_told'],
                     unique=False)
     op.drop_index('ix_activity_weeks_team_week_sums', table_name='activity_weeks')
+    op.drop_index('ix_members_human', table_name='members')
+    op.create_index('ix_members_human', 'members', ['team_id', 'is_guest', 'is_bot', 'deleted', 'user_id'],
+                    unique=False)
