@@ -282,17 +282,20 @@ def _people(session: Session, team_id: str, counted: Callable[[Any], Any], since
     last week, so it reaches `since` unless they were active long after `last` (a period far in the
     past). Those people's weeks are read from the weekly roll-ups instead."""
     span = (last - since).days // 7 + 1
+    in_span = (1 << span) - 1
     out: dict[str, tuple[date, int]] = {}
     short: dict[str, date] = {}
-    for u, f, lw, m in session.execute(
+    for u, f, lw, m in session.execute(  # DATE columns come back as dates on both databases
             select(ActivityPerson.user_id, ActivityPerson.first_week, ActivityPerson.last_week, ActivityPerson.recent)
             .where(ActivityPerson.team_id == team_id, ActivityPerson.first_week <= last,
                    counted(ActivityPerson.user_id))):
-        shift = (last - as_date(lw)).days // 7
-        if RECENT_WEEKS + shift < span:
-            short[u] = as_date(f)
+        shift = (last - lw).days // 7
+        if shift >= 0:
+            out[u] = (f, (m << shift) & in_span)
+        elif RECENT_WEEKS + shift >= span:
+            out[u] = (f, (m >> -shift) & in_span)
         else:
-            out[u] = (as_date(f), (m << shift if shift >= 0 else m >> -shift) & ((1 << span) - 1))
+            short[u] = f
     if short:
         out.update((u, (f, 0)) for u, f in short.items())
         for u, w in session.execute(
