@@ -43,7 +43,11 @@ def upgrade() -> None:
     op.create_index('ix_members_human', 'members',
                     ['team_id', 'is_guest', 'is_bot', 'deleted', 'user_id', 'is_admin', 'is_owner'], unique=False)
     op.add_column('activity_people', sa.Column('recent', sa.BigInteger(), server_default='0', nullable=False))
-    bind = op.get_bind()
+    _fill_masks(op.get_bind())
+    _analyze(op.get_bind())
+
+
+def _fill_masks(bind: sa.Connection) -> None:
     last = {(t, u): _day(w) for t, u, w in bind.execute(sa.select(people_t.c.team_id, people_t.c.user_id,
                                                                    people_t.c.last_week))}
     if not last:
@@ -69,6 +73,15 @@ def upgrade() -> None:
         batch.append({'t': current[0], 'u': current[1], 'm': mask})
     if batch:
         bind.execute(update, batch)
+
+
+def _analyze(bind: sa.Connection) -> None:
+    """SQLite plans with the statistics ANALYZE left (sqlite_stat1), which know nothing of an index made
+    since: with statistics for the old indexes and none for the new, it can pick the wrong one. Refresh
+    them for the tables changed here when a database has any (PostgreSQL's autovacuum does this)."""
+    if bind.dialect.name == 'sqlite' and sa.inspect(bind).has_table('sqlite_stat1'):
+        for table in ('activity_weeks', 'activity_people', 'members'):
+            bind.exec_driver_sql(f'ANALYZE {table}')
 
 
 def _day(value: object) -> date:
