@@ -8,8 +8,8 @@ Home and the monthly leadership report. Definitions (also in the README):
   the current week and the 3 before it (4 weeks), "90 days" the current week and the 12 before
   it (13 weeks); the previous period is the same number of weeks just before.
 * **Coverage**: active members ÷ members. **Habit**: active in at least 3 of the last 4 weeks.
-  **Dormant**: active before, but in none of the weeks touching the last 60 days. **New**: first
-  activity ever in the period.
+  **Dormant**: active before, but in none of the weeks touching the 60 days before the period's end
+  (as things stood then). **New**: first activity ever in the period.
 * **Leaders modeling**: managers (admins, the managers list and the managers user group) with a
   narrative in the period ÷ managers.
 * **Teach-back pipeline**: teach-backs nominated, accepted and delivered in the period.
