@@ -51,3 +51,15 @@ def all_text(blocks: list[dict]) -> str:
 
     walk(blocks)
     return "\n".join(out)
+
+
+def answer(slack, fake_slack, user: str, text: str, name: str) -> str:  # noqa: ANN001
+    """`/aiwin <text>`: the ack's answer, or (after an empty ack, while a check runs) the answer that
+    came on the response_url named `name`."""
+    r = slack.command("/aiwin", text, user_id=user, response_url=fake_slack.webhook_url(name))
+    assert r.status == 200
+    if r.body.strip():
+        return all_text(r.json())
+    [reply] = wait_until(lambda: [c for c in fake_slack.calls("response_url") if c.path.endswith("/" + name)],
+                         message=f"the answer to /aiwin {text}")
+    return all_text(reply.params)

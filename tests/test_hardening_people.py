@@ -11,20 +11,9 @@ from sqlalchemy import select
 from bot.models import Manager, Member, TeachBack, WinOwner, Workspace
 from bot.sandbox.requests import SlackSender
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, TEAM
-from tests.helpers import all_text, wait_until, wins
+from tests.helpers import all_text, answer, wait_until, wins
 
 ADMIN = "U0ADMIN0001"
-
-
-def answer(slack, fake_slack, user, text, name):
-    """The ack's answer, or the one that came on the response_url after an empty ack."""
-    r = slack.command("/aiwin", text, user_id=user, response_url=fake_slack.webhook_url(name))
-    assert r.status == 200
-    if r.body.strip():
-        return all_text(r.json())
-    [reply] = wait_until(lambda: [c for c in fake_slack.calls("response_url") if c.path.endswith("/" + name)],
-                         message=f"the answer to /aiwin {text}")
-    return all_text(reply.params)
 
 
 def policy(db):

@@ -8,7 +8,7 @@ import pytest
 from bot.models import Workspace
 from bot.services.policy import PolicyError, parse_command_policy, policy_summary
 from tests.conftest import BOB, TEAM
-from tests.helpers import all_text, wait_until
+from tests.helpers import answer
 
 ADMIN = "U0ADMIN0001"
 
@@ -17,18 +17,6 @@ ADMIN = "U0ADMIN0001"
 def admin(fake_slack):
     fake_slack.add_user(ADMIN, "ada", is_owner=True)
     return ADMIN
-
-
-def answer(slack, fake_slack, user, text, name):
-    """`/aiwin <text>`: the ack's answer, or (after an empty ack, while the admin check runs) the
-    answer that came on the response_url."""
-    r = slack.command("/aiwin", text, user_id=user, response_url=fake_slack.webhook_url(name))
-    assert r.status == 200
-    if r.body.strip():
-        return all_text(r.json())
-    [reply] = wait_until(lambda: [c for c in fake_slack.calls("response_url") if c.path.endswith("/" + name)],
-                         message=f"the answer to /aiwin {text}")
-    return all_text(reply.params)
 
 
 def stored(db):
