@@ -10,7 +10,6 @@ Run: `python bench/adoption.py [--only sqlite|postgresql]` (seeds like bench/hom
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -21,12 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select  # noqa: E402
 
 from bench.common import PY, ROOT, machine, save, timed  # noqa: E402
-from bench.seed import BIG, SMALL, WEEK_START, bench_urls, ensure_seeded  # noqa: E402
+from bench.seed import BIG, SMALL, WEEK_START, seeded  # noqa: E402
 from bot.models import Member, Workspace  # noqa: E402
 from bot.services.adoption import adoption_figures  # noqa: E402
 from bot.services.report import build_report  # noqa: E402
 
-PG_ADMIN = os.environ.get("AIWINS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 AT = WEEK_START + timedelta(days=7, minutes=-1)  # as bench/home.py: the end of the seeded week
 MONTH = "2026-10"
 
@@ -78,10 +76,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
     results = []
-    for backend, url in bench_urls(PG_ADMIN).items():
-        if args.only and backend != args.only:
-            continue
-        db = ensure_seeded(url, PG_ADMIN)
+    for backend, _url, db in seeded(args.only):
         ensure_members(db, BIG, 10_000)
         ensure_members(db, SMALL, 100)
         big_f, small_f = time_figures(db, BIG, args.repeat), time_figures(db, SMALL, args.repeat)

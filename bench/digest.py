@@ -7,7 +7,6 @@ Run: `python bench/digest.py [--repeat 20]` (the first run seeds, which takes a 
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import sys
 from pathlib import Path
@@ -15,11 +14,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import machine, save, timed  # noqa: E402
-from bench.seed import BIG, SAMEWEEK, SMALL, WEEK, bench_urls, ensure_seeded  # noqa: E402
+from bench.seed import BIG, SAMEWEEK, SMALL, WEEK, seeded  # noqa: E402
 from bot.blocks.digest import digest_blocks  # noqa: E402
 from bot.services.digest import build_digest  # noqa: E402
-
-PG_ADMIN = os.environ.get("AIWINS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def time_digest(db, team: str, repeat: int) -> tuple[float, float, int]:  # noqa: ANN001
@@ -38,10 +35,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
     results = []
-    for backend, url in bench_urls(PG_ADMIN).items():
-        if args.only and backend != args.only:
-            continue
-        db = ensure_seeded(url, PG_ADMIN)
+    for backend, _url, db in seeded(args.only):
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         row = {"backend": backend}
         for label, team in (("1M wins", BIG), ("1k wins", SMALL), ("10k wins, all this week", SAMEWEEK)):

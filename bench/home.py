@@ -22,12 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import PY, ROOT, machine, save, timed  # noqa: E402
-from bench.seed import BIG, HEAVY_USER, SMALL, WEEK_START, bench_urls, ensure_seeded  # noqa: E402
+from bench.seed import BIG, HEAVY_USER, SMALL, WEEK_START, seeded  # noqa: E402
 from bot.blocks.home import home_view  # noqa: E402
 from bot.services.home import build_home  # noqa: E402
-
-PG_ADMIN = os.environ.get("AIWINS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
 
 # As at the end of the seeded week: the seed spreads that week's wins over all seven days, and a real
 # workspace has no wins after "now" (measured at the wall clock, the rest of the week would be future wins).
@@ -68,10 +65,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
     results = []
-    for backend, url in bench_urls(PG_ADMIN).items():
-        if args.only and backend != args.only:
-            continue
-        db = ensure_seeded(url, PG_ADMIN)
+    for backend, url, db in seeded(args.only):
         big = time_home(db, BIG, HEAVY_USER, args.repeat)
         small = time_home(db, SMALL, "U00000001", args.repeat)
         db.dispose()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import os
 import random
 import sys
 import time
@@ -27,13 +26,12 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import bot.services.search as search_service  # noqa: E402
-from bench.common import machine, save, timed  # noqa: E402
+from bench.common import PG_ADMIN, machine, save, timed  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.migrate import upgrade  # noqa: E402
 from bot.models import Win, WinOwner  # noqa: E402
 from bot.services.wintext import KNOWN_TOOLS  # noqa: E402
 
-PG_ADMIN = os.environ.get("AIWINS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BIG, SMALL = "TSRCHBIG001", "TSRCHSMALL1"
 N_BIG, N_SMALL = 1_000_000, 1_000
 CHANNEL = "C0BENCH001"

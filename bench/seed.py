@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.common import PG_ADMIN  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.migrate import upgrade  # noqa: E402
 from bot.models import ActivityWeek, Win, WinOwner  # noqa: E402
@@ -75,6 +77,14 @@ def bench_urls(pg_admin: str) -> dict[str, str]:
     admin = make_url(pg_admin)
     return {"sqlite": f"sqlite:///{root / 'seed-1m.db'}",
             "postgresql": admin.set(database="aiwins_bench").render_as_string(hide_password=False)}
+
+
+def seeded(only: str | None) -> Iterator[tuple[str, str, Database]]:
+    """(backend, url, database) for each benchmark database, seeded on first use; only the backend
+    `--only` names when it names one."""
+    for backend, url in bench_urls(PG_ADMIN).items():
+        if only in (None, backend):
+            yield backend, url, ensure_seeded(url, PG_ADMIN)
 
 
 def ensure_seeded(url: str, pg_admin: str | None = None, *, big: int = 1_000_000) -> Database:
