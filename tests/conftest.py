@@ -4,16 +4,24 @@ the local Slack sandbox over HTTP, and the real app served on a loopback port.
 Every test that takes `db_url` (directly or through `server`) runs once on SQLite and once on
 PostgreSQL. PostgreSQL comes from AIWINS_TEST_POSTGRES_URL (default: the local server). When it
 is unreachable the PostgreSQL half is skipped with the reason, except under CI=true, where that
-is a failure."""
+is a failure.
+
+AIWINS_TEST_CLOCK_SHIFT_DAYS=N runs the whole session with the clock moved N days ahead (time-machine,
+ticking): a test that is only true near the day it was written fails then. `.ci/run` picks N at random
+and prints it, so a failure can be reproduced with the same N."""
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import time_machine
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -31,6 +39,44 @@ TEAM = "T0AB12CD3EF"
 ENTERPRISE = "E0AB12CD3EF"
 BOB, ALICE, CAROL, DAVE = "U05BOB12345", "U02ABCDEF", "U03GHIJKL", "U04MNOPQR"
 CHANNEL = "C05RPT12345"
+
+CLOCK_SHIFT_DAYS = int(os.environ.get("AIWINS_TEST_CLOCK_SHIFT_DAYS") or 0)
+
+
+def pytest_report_header() -> str | None:
+    if CLOCK_SHIFT_DAYS:
+        return f"clock moved {CLOCK_SHIFT_DAYS} days ahead (AIWINS_TEST_CLOCK_SHIFT_DAYS={CLOCK_SHIFT_DAYS})"
+    return None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shifted_clock() -> Iterator[None]:
+    """The session's clock, moved AIWINS_TEST_CLOCK_SHIFT_DAYS ahead when that is set (see the docstring)."""
+    if not CLOCK_SHIFT_DAYS:
+        yield
+        return
+    # Python subprocesses the tests start move their clock the same way (tests/clock/sitecustomize.py).
+    path = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path(__file__).parent / "clock"), path) if p)
+    try:
+        with time_machine.travel(datetime.now(UTC) + timedelta(days=CLOCK_SHIFT_DAYS), tick=True):
+            yield
+    finally:
+        if path is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = path
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """A test that runs the CLI gets its logging set up (a handler on pytest's captured stderr); put the
+    root logger back afterwards, so threads still running later never write to a closed stream."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def _postgres_database() -> Iterator[str]:

@@ -19,6 +19,8 @@ from tests.helpers import all_text
 from tests.test_stats import seed_win
 from tests.test_teachbacks import ask
 
+pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
+
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # Wednesday of the week starting Mon 2026-11-23
 A, B, C, D, E, F, H = "U0000000A", "U0000000B", "U0000000C", "U0000000D", "U0000000E", "U0000000F", "U0000000H"
 GUEST, BOT, GONE = "U0GUEST001", "U0BOT00001", "U0GONE0001"

@@ -15,6 +15,8 @@ from tests.conftest import ALICE, BOB, CAROL, CHANNEL, TEAM
 from tests.helpers import all_text, wait_until, wins
 from tests.test_teachbacks import MGR, nominations, settle
 
+pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
+
 OTHER = "C0RANDOM001"  # public, the bot is not in it
 SECRET = "C0SECRET001"  # private although its id starts with C; the bot was invited
 PUBLIC_TEXT = "<@U02ABCDEF|alice> drafted the launch FAQ with ChatGPT, saved 2h"

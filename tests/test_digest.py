@@ -24,6 +24,8 @@ from bot.slack_client import SlackClients
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
 from tests.helpers import all_text
 
+pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
+
 NY = "America/New_York"
 WEEK = "2026-W48"  # Monday 23 Nov 00:00 to Monday 30 Nov 00:00, New York time (EST, UTC-5)
 ERIN, FRANK = "U0ERIN0001", "U0FRANK001"

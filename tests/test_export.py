@@ -22,6 +22,8 @@ from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
 from tests.helpers import all_text, wait_until, wins
 from tests.test_stats import OTHER_TEAM, seed_win
 
+pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
+
 ADMIN = "U0ADMIN0001"
 
 
@@ -73,6 +75,9 @@ def seed_world(slack, db):
         s.add(Workspace(team_id=OTHER_TEAM))
         seed_win(s, owners=[CAROL], team=OTHER_TEAM, created_at=datetime.now(UTC), minutes=5, text="secret")
         s.add(Narrative(team_id=OTHER_TEAM, author_id=CAROL, text="other workspace story"))
+    # The three celebrations are posted before anything is exported: a win's message_ts is in the CSV, so
+    # an export racing a post would read whichever came first.
+    wait_until(lambda: all(w.message_ts for w in wins(db, TEAM)), timeout=15, message="celebrations posted")
 
 
 def exported(fake_slack, user, count=3):

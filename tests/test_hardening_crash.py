@@ -25,6 +25,8 @@ from bot.slack_client import make_clients
 from tests.conftest import BOB, CHANNEL, TEAM
 from tests.helpers import wait_until, wins
 
+pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
+
 
 def test_killed_after_slack_accepted_is_recorded_not_posted_again(settings, fake_slack, db, caplog):
     with db.session(TEAM) as s:

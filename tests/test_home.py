@@ -14,6 +14,8 @@ from bot.services.home import build_home, enqueue_home_refresh
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, TEAM
 from tests.helpers import all_text, wait_until
 
+pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
+
 ADMIN = "U0ADMIN0001"
 
 

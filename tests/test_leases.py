@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.jobs.handlers import post_win
@@ -16,6 +17,8 @@ from bot.services.wins import POST_WIN, record_win
 from bot.slack_client import SlackClients
 from tests.conftest import BOB, CHANNEL, TEAM
 from tests.helpers import wins
+
+pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
 
 T = timedelta(seconds=1)
 

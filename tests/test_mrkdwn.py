@@ -29,6 +29,8 @@ from bot.slack_client import SlackClients
 from tests.conftest import BOB, CHANNEL, DAVE, TEAM
 from tests.helpers import all_text
 
+pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
+
 BAD = "Share yours: `/aiwin narrate <how you used AI>`"
 
 

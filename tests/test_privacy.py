@@ -15,6 +15,8 @@ from tests.conftest import ALICE, BOB, CAROL, CHANNEL, TEAM
 from tests.helpers import all_text, wait_until, wins
 from tests.test_stats import OTHER_TEAM, seed_win
 
+pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
+
 ADMIN = "U0ADMIN0001"
 
 

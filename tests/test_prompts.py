@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 
 from bot.blocks.prompts import OPEN_NARRATIVE, prompt_blocks
@@ -17,6 +18,8 @@ from bot.services.subscriptions import Schedule, get_delivery
 from tests.conftest import TEAM
 from tests.helpers import all_text
 from tests.test_schedule import deliveries, make_sub
+
+pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
 
 KEYS = [p.key for p in PROMPTS]
 # Monday 7 Dec 2026, 09:00 in New York (EST): a prompts due instant.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,8 @@ from bot.cli import main as cli_main
 from bot.models import ActivityPerson, ActivityWeek
 from bot.services import narratives, privacy, reinvest, rollups, wins
 from bot.services.workspaces import ensure_workspace
+
+pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
 
 PEOPLE = ("U0000000A", "U0000000B", "U0000000C", "U0000000D")
 DESTINATIONS = (None, "customers", "learning", "rest")

@@ -39,6 +39,8 @@ from bot.slack_client import SlackClients
 from tests.conftest import BOB, CHANNEL, DAVE, TEAM
 from tests.helpers import all_text, wait_until
 
+pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
+
 
 def record_public_win(s, text: str) -> None:
     """A win said in a public channel (as conversations.info would say), so digests may show its text."""

@@ -17,6 +17,8 @@ from bot.services.stats import UNTOLD, stats_report, week_start, weeks_back
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
 from tests.helpers import all_text, wait_until, wins
 
+pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
+
 OTHER_TEAM = "T0OTHER0001"
 NOW = datetime(2026, 3, 11, 12, 0, tzinfo=UTC)  # a Wednesday
 

@@ -32,7 +32,7 @@ from bot.services.workspaces import ensure_workspace
 from tests.conftest import DAVE, ENTERPRISE, TEAM, _postgres_database
 from tests.helpers import wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.dates]
 
 ROOT = Path(__file__).resolve().parents[1]
 WINS = 300

@@ -25,6 +25,8 @@ from bot.settings import Settings
 from tests.conftest import BOB, CHANNEL, TEAM
 from tests.helpers import all_text, wait_until, wins
 
+pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
+
 NEW_TEAM = "T0NEWTEAM01"
 NEW_TOKEN = "xoxb-new-team-token"
 ADMIN = "U0ADMIN0001"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,6 +21,8 @@ from bot.services.wins import get_win, record_win
 from bot.services.wintext import readable_text
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, ENTERPRISE, TEAM
 from tests.helpers import all_text, wait_until, wins
+
+pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
 
 USERS = (ALICE, CAROL, "U0DAVE00001", "W0ENTUSER01", BOB)
 
