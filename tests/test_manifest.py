@@ -28,6 +28,7 @@ SCOPE_OF_METHOD = {
     "usergroups_users_list": {"usergroups:read"}, "conversations_open": {"im:write"},
     "conversations_info": {"channels:read", "groups:read", "im:read", "mpim:read"},
     "conversations_join": {"channels:join"}, "conversations_history": {"channels:history", "groups:history"},
+    "conversations_replies": {"channels:history", "groups:history"},
     "views_open": set(), "views_publish": set(),
     "views_update": set(), "views_push": set(), "files_upload_v2": {"files:write"}, "auth_test": set(),
 }

@@ -127,6 +127,7 @@ class FakeSlack(
             "conversations.info": self._conversations_info,
             "conversations.join": self._conversations_join,
             "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
             "views.open": self._views_open,
             "views.push": self._views_push,
             "views.update": self._views_update,
