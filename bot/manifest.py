@@ -15,7 +15,8 @@ from typing import Any
 # and prompts in public channels the bot has not joined) · channels:join (conversations.join, so 🎓
 # reactions reach us) · reactions:read (reaction_added/removed) · users:read (users.info/list) ·
 # usergroups:read (usergroups.users.list) · im:write (conversations.open) · channels:read, groups:read,
-# im:read, mpim:read (conversations.info: is a conversation private?) · files:write (export by DM).
+# im:read, mpim:read (conversations.info: is a conversation private?) · channels:history, groups:history
+# (conversations.history/replies, after a takeover: was this win already posted?) · files:write (export by DM).
 BOT_SCOPES: tuple[str, ...] = (
     "commands", "chat:write", "chat:write.public", "channels:join", "reactions:read", "users:read",
     "usergroups:read", "im:write", "channels:read", "groups:read", "im:read", "mpim:read", "channels:history",

@@ -14,6 +14,8 @@ from bot.app import BOT_SCOPES
 from bot.manifest import BOT_DISPLAY_NAME, BOT_EVENTS, MANIFEST_PATH, invite_hint
 from bot.sandbox.fake_slack import DEFAULT_SCOPES, FakeSlack
 from bot.sandbox.fake_slack.common import METHOD_SCOPES
+from bot.sandbox.fake_slack.functions import ManifestFormError, declared_functions
+from tests.manifest_schema import schema_errors
 
 REPO = Path(__file__).resolve().parents[1]
 MANIFEST = yaml.safe_load(MANIFEST_PATH.read_text())
@@ -26,6 +28,7 @@ SCOPE_OF_METHOD = {
     "usergroups_users_list": {"usergroups:read"}, "conversations_open": {"im:write"},
     "conversations_info": {"channels:read", "groups:read", "im:read", "mpim:read"},
     "conversations_join": {"channels:join"}, "conversations_history": {"channels:history", "groups:history"},
+    "conversations_replies": {"channels:history", "groups:history"},
     "views_open": set(), "views_publish": set(),
     "views_update": set(), "views_push": set(), "files_upload_v2": {"files:write"}, "auth_test": set(),
 }
@@ -68,6 +71,55 @@ def test_events_and_bot_name_match_the_manifest():
     shortcuts = {(s["type"], s["callback_id"]) for s in MANIFEST["features"]["shortcuts"]}
     assert shortcuts == {("message", "record_ai_win"), ("global", "log_ai_win")}
     assert set(MANIFEST["functions"]) == {"record_ai_win"}
+
+
+def test_manifest_is_valid_against_slacks_schema_of_its_declared_version():
+    errors = schema_errors(MANIFEST)
+    assert not errors, "manifest.yml against Slack's schema:\n" + "\n".join(errors)
+
+
+def test_the_schema_check_refuses_the_nested_parameter_form_in_a_version_1_manifest():
+    # Without _metadata Slack reads the manifest as version 1, where a parameter is a flat entry
+    # with is_required and "properties"/"required" are taken for parameter names.
+    v1 = {k: v for k, v in MANIFEST.items() if k != "_metadata"}
+    errors = schema_errors(v1)
+    assert len(errors) == 4 and all(e.startswith("functions/record_ai_win/") for e in errors), errors
+    assert schema_errors({**MANIFEST, "_metadata": {"major_version": 3}}) == [
+        "_metadata/major_version: 3 is not a version Slack publishes a schema for (1, 2)"]
+
+
+def _write(tmp_path: Path, manifest: dict) -> Path:
+    path = tmp_path / "manifest.yml"
+    path.write_text(yaml.safe_dump(manifest))
+    return path
+
+
+def test_sandbox_reads_the_version_2_parameter_form_of_the_manifest():
+    [spec] = declared_functions().values()
+    assert spec["input_parameters"]["required"] == ["author", "text"]
+    assert set(spec["input_parameters"]["properties"]) >= {"author", "text", "channel"}
+
+
+def test_sandbox_refuses_function_parameters_in_the_version_1_form(tmp_path):
+    flat = {"author": {"type": "slack#/types/user_id", "title": "Author", "is_required": True},
+            "text": {"type": "string", "title": "Text", "is_required": True}}
+    v1 = {"display_information": {"name": "x"}, "functions": {"record_ai_win": {
+        "title": "t", "description": "d", "input_parameters": flat,
+        "output_parameters": {"win_id": {"type": "integer", "title": "Win"}}}}}
+    assert schema_errors(v1) == []  # valid for Slack as version 1: only the sandbox refuses it
+    with pytest.raises(ManifestFormError, match=r"major version 1.*_metadata: \{major_version: 2\}"):
+        declared_functions(_write(tmp_path, v1))
+    # Declaring version 2 is not enough: the parameters must be in its nested form.
+    with pytest.raises(ManifestFormError, match=r"record_ai_win\.input_parameters.*properties"):
+        declared_functions(_write(tmp_path, {**v1, "_metadata": {"major_version": 2}}))
+    nested_with_flag = {"properties": {"author": {"type": "string", "is_required": True}}, "required": ["author"]}
+    with pytest.raises(ManifestFormError, match=r"is_required"):
+        declared_functions(_write(tmp_path, {**v1, "_metadata": {"major_version": 2}, "functions": {"f": {
+            "title": "t", "description": "d", "input_parameters": nested_with_flag,
+            "output_parameters": {"properties": {}}}}}))
+    # Today's mistake: the nested form in a manifest that declares no version.
+    with pytest.raises(ManifestFormError, match="major version 1"):
+        declared_functions(_write(tmp_path, {k: v for k, v in MANIFEST.items() if k != "_metadata"}))
 
 
 def test_no_message_names_the_bot_otherwise():

@@ -236,6 +236,80 @@ def test_conversations_info_join_and_usergroups(fake: FakeSlack, client: WebClie
     )
 
 
+def _thread(fake: FakeSlack, client: WebClient) -> tuple[str, list[str]]:
+    """#reporting with a top-level message, a thread (parent + two replies, one carrying metadata) and
+    another top-level message after it; returns (parent ts, reply ts in order)."""
+    fake.add_channel("C05RPT12345", "reporting", bot_member=True)
+    fake.add_user("U02ABCDEF", "alice")
+    fake.add_message("C05RPT12345", "U02ABCDEF", "before")
+    parent = fake.add_message("C05RPT12345", "U02ABCDEF", "parent")["ts"]
+    first = fake.add_message("C05RPT12345", "U02ABCDEF", "first reply", thread_ts=parent)["ts"]
+    meta = {"event_type": "aiwins_win", "event_payload": {"win_id": 7}}
+    second = client.chat_postMessage(channel="C05RPT12345", text="second reply", thread_ts=parent, metadata=meta)["ts"]
+    fake.add_message("C05RPT12345", "U02ABCDEF", "after")
+    return parent, [first, second]
+
+
+def test_history_lists_parent_messages_only(fake: FakeSlack, client: WebClient) -> None:
+    parent, replies = _thread(fake, client)
+    history = client.conversations_history(channel="C05RPT12345", include_all_metadata=True)
+    assert [m["text"] for m in history["messages"]] == ["after", "parent", "before"]  # newest first, no reply
+    listed_parent = history["messages"][1]
+    assert (listed_parent["thread_ts"], listed_parent["reply_count"], listed_parent["latest_reply"]) == (
+        parent, 2, replies[-1])
+    assert "thread_ts" not in history["messages"][0]
+
+
+def test_replies_lists_the_parent_then_its_replies(fake: FakeSlack, client: WebClient) -> None:
+    parent, replies = _thread(fake, client)
+    thread = client.conversations_replies(channel="C05RPT12345", ts=parent)
+    assert [m["ts"] for m in thread["messages"]] == [parent, *replies]
+    assert [m["text"] for m in thread["messages"]] == ["parent", "first reply", "second reply"]
+    assert "metadata" not in thread["messages"][2]  # only with include_all_metadata, as history
+    # The ts of a reply names the same thread.
+    thread = client.conversations_replies(channel="C05RPT12345", ts=replies[0], include_all_metadata=True)
+    assert [m["ts"] for m in thread["messages"]] == [parent, *replies]
+    assert thread["messages"][2]["metadata"]["event_payload"] == {"win_id": 7}
+    # A page of one: the parent leads the first page only; the cursor walks the replies in order.
+    seen, cursor = [], None
+    while True:
+        page = client.conversations_replies(channel="C05RPT12345", ts=parent, limit=1, cursor=cursor)
+        seen += [m["text"] for m in page["messages"]]
+        cursor = page["response_metadata"]["next_cursor"]
+        if not page["has_more"]:
+            break
+    assert seen == ["parent", "first reply", "second reply"]
+    # A time range narrows the replies; the parent still comes first.
+    narrowed = client.conversations_replies(channel="C05RPT12345", ts=parent, oldest=replies[0])
+    assert [m["text"] for m in narrowed["messages"]] == ["parent", "second reply"]
+    # A message without replies is a thread of one.
+    [alone] = client.conversations_replies(channel="C05RPT12345", ts=client.conversations_history(
+        channel="C05RPT12345", limit=1)["messages"][0]["ts"])["messages"]
+    assert alone["text"] == "after" and "reply_count" not in alone
+
+
+def test_replies_refuses_like_slack(fake: FakeSlack, client: WebClient) -> None:
+    parent, _ = _thread(fake, client)
+    assert api_error(lambda: client.conversations_replies(channel="C05RPT12345", ts="1.000001")).response[
+        "error"] == "thread_not_found"
+    assert api_error(lambda: client.conversations_replies(channel="C05RPT12345", ts=parent, cursor="%%")).response[
+        "error"] == "invalid_cursor"
+    # The read scope of the conversation's type, as history: groups:history for a private channel.
+    fake.add_channel("G0SECRET01", "secret", is_private=True, bot_member=True)
+    secret = client.chat_postMessage(channel="G0SECRET01", text="x")["ts"]
+    fake.add_token("xoxb-public-history", fake.team_id, scopes="chat:write,channels:history")
+    narrow = WebClient(token="xoxb-public-history", base_url=fake.api_url)
+    assert narrow.conversations_replies(channel="C05RPT12345", ts=parent)["ok"]
+    for method in (narrow.conversations_replies, narrow.conversations_history):
+        e = api_error(lambda m=method: m(channel="G0SECRET01", ts=secret))
+        assert (e.response["error"], e.response["needed"]) == ("missing_scope", "groups:history")
+    # A public channel the bot is not in: not_in_channel (it could post there, not read).
+    fake.add_channel("C0PUBLIC01", "general")
+    posted = client.chat_postMessage(channel="C0PUBLIC01", text="x")["ts"]
+    assert api_error(lambda: client.conversations_replies(channel="C0PUBLIC01", ts=posted)).response[
+        "error"] == "not_in_channel"
+
+
 def test_users_info_and_list_pagination_across_three_pages(fake: FakeSlack, client: WebClient) -> None:
     fake.add_user("U02ABCDEF", "alice", is_admin=True, title="VP Ops", tz="Europe/Paris")
     fake.add_user("U03GHIJKL", "carol", is_owner=True)
@@ -582,11 +656,21 @@ def test_response_url_refuses_a_body_without_text(fake: FakeSlack) -> None:
     assert fake.response_messages() == []
 
 
-def test_unknown_methods_are_ok_and_recorded(fake: FakeSlack, client: WebClient) -> None:
-    assert client.api_call("reactions.add", json={"channel": "C1", "name": "trophy", "timestamp": "1.2"})[
-        "ok"
-    ]
-    assert fake.calls("reactions.add", name="trophy")[0].params["channel"] == "C1"
+def test_a_misspelt_method_is_refused_unknown_method_and_recorded(fake: FakeSlack, client: WebClient) -> None:
+    # Slack: HTTP 200 {"ok": false, "error": "unknown_method", "req_method": "<the method>"}.
+    e = api_error(lambda: client.api_call("chat.postMesage", json={"channel": "C1", "text": "hi"}))
+    assert e.response.status_code == 200
+    assert e.response.data == {"ok": False, "error": "unknown_method", "req_method": "chat.postMesage"}
+    assert fake.messages("C1") == []
+    [call] = fake.calls("chat.postMesage")
+    assert (call.params["channel"], call.error) == ("C1", "unknown_method")
+    # Before the token is looked at, as Slack does. A real method the app never calls (reactions.add)
+    # is refused too: the sandbox models only what the app uses, so a new call needs a handler first.
+    anonymous = WebClient(base_url=fake.api_url)
+    assert api_error(lambda: anonymous.api_call("users.infoo")).response["error"] == "unknown_method"
+    assert api_error(lambda: client.api_call("reactions.add", json={"channel": "C1", "name": "trophy",
+                                                                    "timestamp": "1.2"})).response["error"] == (
+        "unknown_method")
 
 
 def test_bad_input_never_crashes_and_keep_alive_works(fake: FakeSlack) -> None:

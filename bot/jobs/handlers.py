@@ -123,13 +123,18 @@ def find_celebration(ctx: JobContext, job: Job, win: WinView, pages: int = 5) ->
     Slack has no idempotency key for chat.postMessage, so a worker killed between posting and
     recording would otherwise make its successor post twice. Only takeovers pay this read; when
     it cannot be done (no history scope, bot not in the channel) we post: a rare duplicate beats
-    a lost celebration."""
+    a lost celebration. A celebration in a thread is a reply, and conversations.history lists
+    parent messages only: a threaded one is read back with conversations.replies."""
     oldest = f"{win.created_at.timestamp() - 5:.6f}"
+    where = {"channel": win.channel_id, "oldest": oldest, "limit": 200, "include_all_metadata": True}
+    client = ctx.client(job)
     cursor = None
     try:
         for _ in range(pages):
-            r = ctx.client(job).conversations_history(channel=win.channel_id, oldest=oldest, limit=200,
-                                                      include_all_metadata=True, cursor=cursor)
+            if win.source_thread_ts:
+                r = client.conversations_replies(ts=win.source_thread_ts, cursor=cursor, **where)
+            else:
+                r = client.conversations_history(cursor=cursor, **where)
             for m in r.get("messages") or []:
                 meta = m.get("metadata") or {}
                 if meta.get("event_type") == CELEBRATED and (meta.get("event_payload") or {}).get("win_id") == win.id:

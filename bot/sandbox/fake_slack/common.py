@@ -68,8 +68,8 @@ _KNOWN_BLOCK_TYPES = frozenset({
 _SELECT_TYPES = frozenset({"static_select", "multi_static_select"})
 # Form-encoded requests carry these as JSON strings; decode them so tests see structures.
 _JSON_PARAMS = frozenset({"blocks", "attachments", "view", "files", "metadata", "unfurls", "user_auth_blocks"})
-# Methods that authenticate with client credentials instead of a bearer token.
-_NO_TOKEN_METHODS = frozenset({"oauth.v2.access", "oauth.access", "oauth.v2.exchange", "api.test"})
+# Modelled methods that authenticate with client credentials instead of a bearer token.
+_NO_TOKEN_METHODS = frozenset({"oauth.v2.access"})
 
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]+$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")

@@ -1,9 +1,11 @@
-"""Web API conversations.* methods: open, info, join, history."""
+"""Web API conversations.* methods: open, info, join, history, replies."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from bot.sandbox.fake_slack.common import (
@@ -80,45 +82,129 @@ class ConversationsMethods:
         body["channel"] = self._channel_obj(channel, ctx.ws)
         return body
 
-    def _conversations_history(self, ctx: _Ctx) -> dict[str, Any]:
-        """Newest first, between `oldest` and `latest` (exclusive unless `inclusive`), `limit` per page
-        (default 100, at most 999), an opaque cursor; message metadata only with include_all_metadata.
-        Like Slack: needs channels:history (groups:history, im:history, mpim:history for the others)
-        and, for a channel, the bot's membership (chat:write.public posts without it; reading does not)."""
-        p = ctx.params
-        channel = self._lookup_channel(p.get("channel"), allow_user=False)
+    def _readable(self, ctx: _Ctx) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The conversation whose messages the token may read, or Slack's error. Like Slack: the
+        history scope of its type (channels:, groups:, im:, mpim:history) and, for a channel, the
+        bot's membership (chat:write.public posts without it; reading does not)."""
+        channel = self._lookup_channel(ctx.params.get("channel"), allow_user=False)
         if channel is None or self._post_error(channel, ctx.ws) == "not_in_channel":
-            return _err("channel_not_found")
+            return None, _err("channel_not_found")
         kind = "im" if channel["is_im"] else "mpim" if channel["is_mpim"] else (
             "groups" if channel["is_private"] else "channels")
-        needed = f"{kind}:history"
-        if needed not in {s.strip() for s in self.scopes.split(",")}:
-            return _err("missing_scope", needed=needed, provided=self.scopes)
+        if ctx.lacks(f"{kind}:history"):
+            return None, _missing_scope(f"{kind}:history", ctx.scopes)
         if ctx.ws.bot_user_id not in channel["members"]:
-            return _err("not_in_channel")
-        try:
-            limit = int(p.get("limit") or 100)
-            oldest = float(p.get("oldest") or 0)
-            latest = float(p["latest"]) if p.get("latest") else float("inf")
-            offset = int(base64.b64decode(str(p["cursor"])).decode().removeprefix("offset:")) if p.get("cursor") else 0
-        except (TypeError, ValueError, binascii.Error):
-            return _err("invalid_arguments")
-        if limit < 1:
-            return _err("invalid_limit")
-        limit = min(limit, 999)
-        inclusive = str(p.get("inclusive", "")).lower() in ("1", "true")
+            return None, _err("not_in_channel")
+        return channel, None
 
-        def inside(ts: float) -> bool:
-            return (oldest <= ts <= latest) if inclusive else (oldest < ts < latest)
+    def _listed(self, channel_id: str, with_metadata: bool) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """How the read methods list a message: a thread parent carries its thread's summary, and
+        metadata is there only when include_all_metadata asked for it."""
+        threads = _threads(self._messages.get(channel_id, {}))
 
-        with_metadata = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
-        found = sorted((m for ts, m in self._messages.get(channel["id"], {}).items() if inside(float(ts))),
-                       key=lambda m: float(m["ts"]), reverse=True)
-        page = found[offset:offset + limit]
-        messages = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"} for m in page]
-        has_more = offset + limit < len(found)
-        cursor = base64.b64encode(f"offset:{offset + limit}".encode()).decode() if has_more else ""
-        return {"ok": True, "messages": messages, "has_more": has_more, "pin_count": 0,
-                "response_metadata": {"next_cursor": cursor}}
+        def listed(message: dict[str, Any]) -> dict[str, Any]:
+            shown = {k: v for k, v in message.items() if with_metadata or k != "metadata"}
+            replies = threads.get(message["ts"]) if not _is_reply(message) else None
+            if replies:
+                users = sorted({r.get("user", "") for r in replies})
+                shown.update(thread_ts=message["ts"], reply_count=len(replies), latest_reply=replies[-1]["ts"],
+                             reply_users=users, reply_users_count=len(users))
+            return shown
+
+        return listed
+
+    def _conversations_history(self, ctx: _Ctx) -> dict[str, Any]:
+        """Parent messages only, as Slack: top-level messages and thread parents, never a reply
+        (conversations.replies reads a thread). Newest first, between `oldest` and `latest`
+        (exclusive unless `inclusive`), `limit` per page (default 100, at most 999), an opaque
+        cursor; message metadata only with include_all_metadata."""
+        channel, error = self._readable(ctx)
+        if error:
+            return error
+        assert channel is not None
+        window = _window(ctx.params, default_limit=100, max_limit=999)
+        if isinstance(window, dict):
+            return window
+        found = sorted((m for m in self._messages.get(channel["id"], {}).values()
+                        if not _is_reply(m) and window.inside(m["ts"])), key=lambda m: float(m["ts"]), reverse=True)
+        return {**window.page(found, self._listed(channel["id"], window.metadata)), "pin_count": 0}
+
+    def _conversations_replies(self, ctx: _Ctx) -> dict[str, Any]:
+        """A thread: its parent first, then the replies oldest first. `ts` may name the parent or any
+        reply; an unknown ts is thread_not_found. `oldest`/`latest`/`inclusive` narrow the replies
+        (the parent still leads the first page); `limit` (default 1000, at most 1000) and an opaque
+        cursor page through it. Same scopes, membership and include_all_metadata as history."""
+        channel, error = self._readable(ctx)
+        if error:
+            return error
+        assert channel is not None
+        if not ctx.params.get("ts"):
+            return _err("invalid_arguments", response_metadata={"messages": ["[ERROR] missing required field: ts"]})
+        messages = self._messages.get(channel["id"], {})
+        named = messages.get(str(ctx.params["ts"]))
+        parent = messages.get(named.get("thread_ts") or named["ts"]) if named else None
+        if parent is None:
+            return _err("thread_not_found")
+        window = _window(ctx.params, default_limit=1000, max_limit=1000)
+        if isinstance(window, dict):
+            return window
+        replies = _threads(messages).get(parent["ts"], [])
+        thread = [parent, *(r for r in replies if window.inside(r["ts"]))]
+        return window.page(thread, self._listed(channel["id"], window.metadata))
 
     # views
+
+
+def _is_reply(message: dict[str, Any]) -> bool:
+    return bool(message.get("thread_ts")) and message["thread_ts"] != message["ts"]
+
+
+def _threads(messages: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Each thread parent's ts -> its replies, oldest first."""
+    threads: dict[str, list[dict[str, Any]]] = {}
+    for m in sorted(messages.values(), key=lambda m: float(m["ts"])):
+        if _is_reply(m):
+            threads.setdefault(m["thread_ts"], []).append(m)
+    return threads
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The time range and page a read method was asked for."""
+
+    oldest: float
+    latest: float
+    inclusive: bool
+    limit: int
+    offset: int
+    metadata: bool
+
+    def inside(self, ts: str) -> bool:
+        t = float(ts)
+        return (self.oldest <= t <= self.latest) if self.inclusive else (self.oldest < t < self.latest)
+
+    def page(self, found: list[dict[str, Any]], show: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+        has_more = self.offset + self.limit < len(found)
+        cursor = base64.b64encode(f"offset:{self.offset + self.limit}".encode()).decode() if has_more else ""
+        return {"ok": True, "messages": [show(m) for m in found[self.offset:self.offset + self.limit]],
+                "has_more": has_more, "response_metadata": {"next_cursor": cursor}}
+
+
+def _window(p: dict[str, Any], *, default_limit: int, max_limit: int) -> _Window | dict[str, Any]:
+    """The window the arguments ask for, or Slack's error for a bad one."""
+    def flag(name: str) -> bool:
+        return str(p.get(name, "")).lower() in ("1", "true")
+
+    try:
+        offset = int(base64.b64decode(str(p["cursor"])).decode().removeprefix("offset:")) if p.get("cursor") else 0
+    except (ValueError, binascii.Error):
+        return _err("invalid_cursor")
+    try:
+        limit = int(p.get("limit") or default_limit)
+        oldest = float(p.get("oldest") or 0)
+        latest = float(p["latest"]) if p.get("latest") else float("inf")
+    except (TypeError, ValueError):
+        return _err("invalid_arguments")
+    if limit < 1:
+        return _err("invalid_limit")
+    return _Window(oldest, latest, flag("inclusive"), min(limit, max_limit), offset, flag("include_all_metadata"))

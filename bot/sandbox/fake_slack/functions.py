@@ -23,10 +23,55 @@ _USER = re.compile(r"^[UW][A-Z0-9]+$")
 _CHANNEL = re.compile(r"^[CGD][A-Z0-9]+$")
 
 
+# The manifest's major version whose function parameters the sandbox reads: version 2 declares them
+# as {properties: {name: {type, title, ...}}, required: [names]}; version 1 (a manifest that names no
+# version) as flat {name: {type, ..., is_required}}. Slack validates each form against its own version,
+# so a manifest in the other form is refused here rather than read half-right.
+PARAMETER_FORM_VERSION = 2
+_V2_FORM = "version 2 declares parameters as properties: {name: {type: ...}} and required: [names]"
+
+
+class ManifestFormError(ValueError):
+    """The manifest declares its functions in a form the sandbox (and Slack, for that version) does not read."""
+
+
+def _parameters_problem(params: Any) -> str | None:
+    if not isinstance(params, dict) or not isinstance(params.get("properties"), dict):
+        return "no properties mapping"
+    if set(params) - {"properties", "required"}:
+        return f"unexpected keys {sorted(set(params) - {'properties', 'required'})}, beside properties and required"
+    for name, spec in params["properties"].items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
+            return f"parameter {name!r} has no type"
+        if "is_required" in spec:
+            return f"parameter {name!r} has is_required, the version 1 form; list it under required instead"
+    required = params.get("required", [])
+    if not isinstance(required, list) or any(r not in params["properties"] for r in required):
+        return f"required must list names from properties, not {required!r}"
+    return None
+
+
 def declared_functions(path: Path = MANIFEST) -> dict[str, dict[str, Any]]:
+    """The manifest's custom steps by callback_id; raises ManifestFormError unless they are in the
+    version 2 form in a manifest that declares `_metadata: {major_version: 2}`."""
     import yaml  # a dev dependency, like the sandbox itself
 
-    return dict((yaml.safe_load(path.read_text()) or {}).get("functions") or {})
+    manifest = yaml.safe_load(path.read_text()) or {}
+    functions = dict(manifest.get("functions") or {})
+    if not functions:
+        return functions
+    version = (manifest.get("_metadata") or {}).get("major_version", 1)
+    if version != PARAMETER_FORM_VERSION:
+        raise ManifestFormError(
+            f"{path.name} is manifest major version {version}, but the sandbox reads functions in the version "
+            f"{PARAMETER_FORM_VERSION} form: declare _metadata: {{major_version: {PARAMETER_FORM_VERSION}}} "
+            f"({_V2_FORM})")
+    for callback_id, spec in functions.items():
+        for key in ("input_parameters", "output_parameters"):
+            problem = _parameters_problem((spec or {}).get(key))
+            if problem:
+                raise ManifestFormError(f"{path.name}: functions.{callback_id}.{key}: {problem} ({_V2_FORM})")
+    return functions
 
 
 def _type_ok(spec: dict[str, Any], value: Any) -> bool:
