@@ -112,7 +112,7 @@ class SlackSender:
         by default they look like Slack's ``https://hooks.slack.com/...`` URLs.
 
         ``on_trigger`` (e.g. ``fake.issue_trigger``) hears every trigger_id a request carries as it is
-        sent: Slack's sandbox accepts a trigger in views.open only for a few seconds after that."""
+        sent: like Slack, the sandbox accepts a trigger in views.open only for 3 seconds after that."""
         url = urlsplit(base_url)
         if url.scheme not in ("http", "https") or not url.hostname:
             raise ValueError(f"base_url must be http(s)://host[:port], got {base_url!r}")

@@ -94,8 +94,8 @@ class ViewsMethods:
         """Slack sends `trigger_id` (a new one when None) to the app now: views.open/push accept it
         for `trigger_lifetime` seconds from now. SlackSender calls this for every request it sends
         with a trigger; a trigger sent again keeps its first time, as a click happens once."""
-        trigger_id = trigger_id or f"{7712345678900 + next(self._ids)}.4123456789012.{secrets.token_hex(16)}"
         with self._lock:
+            trigger_id = trigger_id or f"{7712345678900 + next(self._ids)}.4123456789012.{secrets.token_hex(16)}"
             self._triggers.setdefault(trigger_id, time.monotonic())
         return trigger_id
 
