@@ -80,7 +80,7 @@ def main() -> None:
         proc.drain()
         try:
             wait_http(f"http://127.0.0.1:{port}/healthz", 60)
-            slack = SlackSender(f"http://127.0.0.1:{port}", secret, team_id=TEAM)
+            slack = SlackSender(f"http://127.0.0.1:{port}", secret, team_id=TEAM, on_trigger=fake.issue_trigger)
             for i in range(20 + args.requests):
                 for kind in KINDS:
                     ms = send(kind, i, slack, fake, runs)

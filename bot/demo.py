@@ -96,7 +96,8 @@ def run_demo(out: Callable[[str], None] = print) -> int:
         server = Server(settings, host="127.0.0.1", port=0, scheduler=False, poll_interval=0.2)
         server.serve_in_thread()
         try:
-            sender = SlackSender(base_url=server.url, signing_secret=secret, team_id=TEAM, enterprise_id=None)
+            sender = SlackSender(base_url=server.url, signing_secret=secret, team_id=TEAM, enterprise_id=None,
+                                 on_trigger=fake.issue_trigger)
             fake.deliver_events(f"{server.url}/slack/events", secret)  # reactions reach the app like Slack's
             tour = Tour(fake, sender, out)
             tour.db = server.runtime.db

@@ -10,7 +10,7 @@ from __future__ import annotations
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.jobs import deliveries, export, handlers, home, narratives, reinvest, report, teachbacks
+from bot.jobs import deliveries, export, handlers, home, narratives, reinvest, report, steps, teachbacks
 from bot.jobs.worker import Handler
 from bot.listeners.commands import adoption, aiwin, leadership, managers, schedule, search
 from bot.listeners.commands import narratives as narrate
@@ -72,6 +72,7 @@ JOB_HANDLERS: dict[str, Handler] = {
     REINVEST_ASK: reinvest.send_reinvest_ask,
     **deliveries.HANDLERS,
     **report.HANDLERS,
+    **steps.HANDLERS,
 }
 
 # Periodic work, run by the one scheduler of a deployment (`aiwins serve` or `aiwins scheduler`).

@@ -186,4 +186,5 @@ def slack(server, signing_secret: str, fake_slack: FakeSlack) -> SlackSender:
     """Sends signed requests to the running app, exactly as Slack would. The sandbox delivers its own
     events (a person's reaction: fake_slack.react) to the same app."""
     fake_slack.deliver_events(f"{server.url}/slack/events", signing_secret)
-    return SlackSender(base_url=server.url, signing_secret=signing_secret, team_id=TEAM, enterprise_id=ENTERPRISE)
+    return SlackSender(base_url=server.url, signing_secret=signing_secret, team_id=TEAM, enterprise_id=ENTERPRISE,
+                       on_trigger=fake_slack.issue_trigger)

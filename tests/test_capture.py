@@ -19,6 +19,17 @@ def opened_view(fake_slack, count=1):
     return calls[count - 1].params["view"]
 
 
+def filled_form(fake_slack, count=1):
+    """The message's form as the person ends up with it: a loading view opens at once (the trigger
+    lasts 3 s), the form replaces it (views.update, with the opened view's hash) once looked up."""
+    opened = fake_slack.wait_for("views.open", count=count)[count - 1]
+    [update] = fake_slack.wait_for("views.update", view_id=opened.response["view"]["id"])
+    assert update.params["hash"] == opened.response["view"]["hash"]
+    assert opened.params["view"]["title"] == update.params["view"]["title"]
+    assert opened.params["view"]["callback_id"] == update.params["view"]["callback_id"]
+    return update.params["view"]
+
+
 def submit(slack, user, view, changes=None, current=None):
     state = submitted_state(view, changes, current_conversation=current)
     return slack.view_submission(user, {**view, "id": "V0SUBMIT01", "state": {"values": state}})
@@ -27,7 +38,7 @@ def submit(slack, user, view, changes=None, current=None):
 def record_message(slack, fake_slack, user, message, channel=CHANNEL, count=1, response_url=None):
     r = slack.message_shortcut(user, message, channel_id=channel, response_url=response_url)
     assert r.status == 200 and not r.body.strip()
-    return opened_view(fake_slack, count)
+    return filled_form(fake_slack, count)
 
 
 def test_someone_elses_message_becomes_a_shout_out_celebrated_in_its_thread(slack, fake_slack, db):
@@ -55,6 +66,31 @@ def test_someone_elses_message_becomes_a_shout_out_celebrated_in_its_thread(slac
     assert post.params["thread_ts"] == message["ts"] and not post.params.get("reply_broadcast")
     assert "@alice" in all_text(post.params["blocks"])
     wait_until(lambda: wins(db, TEAM)[0].message_ts, message="the celebration is recorded")
+
+
+def test_a_message_naming_20_people_gets_its_form_on_a_slow_slack(slack, fake_slack, db):
+    """20 users.info lookups and a chat.getPermalink take about 2 s here, twice the trigger's life:
+    the form must open at once (a loading view) and be filled in when they are done."""
+    people = [f"U0NAMED{i:04d}" for i in range(20)]
+    for i, uid in enumerate(people):
+        fake_slack.add_user(uid, f"person{i}")
+    message = fake_slack.add_message(CHANNEL, BOB, "Thanks " + ", ".join(f"<@{u}>" for u in people)
+                                     + " for the board deck we drafted with Claude")
+    fake_slack.trigger_lifetime = 1.0
+    fake_slack.latency(0.1)
+
+    view = record_message(slack, fake_slack, CAROL, message)
+
+    what = next(b for b in view["blocks"] if b.get("block_id") == "what")["element"]["initial_value"]
+    assert all(f"@person{i}," in what or f"@person{i} " in what for i in range(20)), what
+    assert {c.params["user"] for c in fake_slack.calls("users.info")} >= set(people)
+    [link] = [c.response["permalink"] for c in fake_slack.calls("chat.getPermalink")]
+    assert f"<{link}|the message>" in all_text(view["blocks"])
+    assert [c.error for c in fake_slack.calls("views.open")] == [None]
+    fake_slack.latency(0)
+    submit(slack, CAROL, view)
+    [win] = wins(db, TEAM)
+    assert (win.owner_ids, win.source_permalink) == ([BOB], link)
 
 
 def test_own_message_is_an_own_win(slack, fake_slack, db):
@@ -116,3 +152,32 @@ def test_global_shortcut_opens_the_form_with_a_channel_picker(slack, fake_slack,
     assert (win.author_id, win.channel_id, win.minutes_saved, win.source_ts) == (ALICE, CHANNEL, 15, None)
     [post] = fake_slack.wait_for("chat.postMessage", channel=CHANNEL)
     assert "thread_ts" not in post.params
+
+
+def test_a_shortcut_whose_form_cannot_open_says_so(slack, fake_slack, db):
+    """views.open refused: the message shortcut answers on its response_url, the global shortcut
+    (which has none) by DM; both with the one-line form of the command."""
+    message = fake_slack.add_message(CHANNEL, BOB, STORY)
+    fake_slack.fail("views.open", error="expired_trigger_id", times=2)
+    slack.message_shortcut(CAROL, message, channel_id=CHANNEL, response_url=fake_slack.webhook_url("too-late"))
+    [told] = wait_until(lambda: [c for c in fake_slack.calls("response_url") if c.path.endswith("/too-late")],
+                        message="the person is told on the response_url")
+    assert "couldn't open the win form" in all_text(told.params) and "/aiwin" in all_text(told.params)
+    assert told.params["response_type"] == "ephemeral"
+    slack.global_shortcut(ALICE)
+    [dm] = fake_slack.wait_for("chat.postMessage", channel=ALICE)
+    assert "couldn't open the win form" in all_text(dm.params)
+    assert fake_slack.calls("views.update") == []
+
+
+def test_a_form_that_cannot_be_filled_in_says_so_in_the_open_view(slack, fake_slack, db, caplog):
+    message = fake_slack.add_message(CHANNEL, BOB, STORY)
+    fake_slack.fail("views.update", error="internal_error")
+    slack.message_shortcut(CAROL, message, channel_id=CHANNEL)
+    opened = fake_slack.wait_for("views.open")[0]
+    failed, told = fake_slack.wait_for_calls("views.update", count=2)
+    assert failed.error == "internal_error" and told.ok
+    assert told.params["view_id"] == opened.response["view"]["id"]
+    assert told.params["hash"] == opened.response["view"]["hash"]  # still the opened version
+    assert "something went wrong while preparing the win form" in all_text(told.params["view"])
+    assert any("could not fill in the win modal" in r.getMessage() for r in caplog.records)

@@ -469,6 +469,50 @@ def modal(title: str = "Log an AI win", **extra: Any) -> dict[str, Any]:
     }
 
 
+def test_a_trigger_is_good_only_for_its_lifetime_after_slack_sent_it(fake: FakeSlack, client: WebClient) -> None:
+    """Slack's answers: a trigger it never sent is invalid_trigger_id; one sent more than the
+    lifetime (3 s) ago is expired_trigger_id, for views.open and views.push alike."""
+    never = "7712345678901.4123456789012.0123456789abcdef0123456789abcdef"
+    for method in (client.views_open, client.views_push):
+        assert api_error(lambda m=method: m(trigger_id=never, view=modal())).response["error"] == "invalid_trigger_id"
+    fresh = fake.issue_trigger()
+    assert client.views_open(trigger_id=fresh, view=modal())["ok"]
+    fake.expired_triggers.add(fresh)  # a click already too old, whatever the clock says
+    assert api_error(lambda: client.views_push(trigger_id=fresh, view=modal())).response["error"] == (
+        "expired_trigger_id")
+
+    fake.trigger_lifetime = 0.0  # any time at all after it was sent is too late
+    stale = fake.issue_trigger()
+    for method in (client.views_open, client.views_push):
+        assert api_error(lambda m=method: m(trigger_id=stale, view=modal())).response["error"] == "expired_trigger_id"
+    assert fake.calls("views.open", trigger_id=stale)[0].error == "expired_trigger_id"
+
+    # A sender in another process tells the fake over its control API; the lifetime is a knob there too.
+    assert raw(fake.base_url + "/_sandbox/config", json.dumps({"trigger_lifetime": 60}).encode())[0] == 200
+    assert raw(fake.base_url + "/_sandbox/triggers", json.dumps(["sent.elsewhere.1"]).encode())[0] == 200
+    assert client.views_open(trigger_id="sent.elsewhere.1", view=modal())["ok"]
+
+
+def test_sender_tells_the_fake_each_trigger_it_sends(fake: FakeSlack, client: WebClient, echo) -> None:
+    sent: list[str] = []
+    with SlackSender(sender_url(echo), "s3cret", on_trigger=lambda t: sent.append(fake.issue_trigger(t))) as s:
+        s.command("/aiwin", "")
+        s.message_shortcut("U05BOB12345", {"ts": "1.000001", "text": "hi"})
+        s.global_shortcut("U05BOB12345")
+        s.block_action("U05BOB12345", {"action_id": "a", "type": "button"}, view={"id": "VHOME", "type": "home"})
+        s.view_submission("U05BOB12345", {"callback_id": "x", "state": {"values": {}}})
+        s.command("/aiwin", "", trigger_id="given.by.test")
+    assert len(set(sent)) == 6 and sent[-1] == "given.by.test"
+    carried = [_carried_trigger(r["body"]) for r in echo.received]
+    assert carried == sent
+    assert all(client.views_open(trigger_id=t, view=modal())["ok"] for t in sent)
+
+
+def _carried_trigger(body: bytes) -> str:
+    form = parse_qs(body.decode())
+    return form["trigger_id"][0] if "trigger_id" in form else json.loads(form["payload"][0])["trigger_id"]
+
+
 def test_views_open_push_update_publish(fake: FakeSlack, client: WebClient) -> None:
     assert api_error(lambda: client.views_open(trigger_id="", view=modal())).response["error"] == (
         "invalid_trigger_id"
@@ -479,10 +523,8 @@ def test_views_open_push_update_publish(fake: FakeSlack, client: WebClient) -> N
         {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"},
     )
     assert body["error"] == "invalid_trigger_id"
-    fake.expired_triggers.add("expired.1")
-    assert api_error(lambda: client.views_open(trigger_id="expired.1", view=modal())).response["error"] == (
-        "invalid_trigger_id"
-    )
+    fake.issue_trigger("t.1")
+    fake.issue_trigger("t.2")
     err = api_error(lambda: client.views_open(trigger_id="t.1", view=modal("x" * 25)))
     assert err.response["error"] == "invalid_arguments"
     assert any("/view/title" in e for e in err.response["errors"])

@@ -16,7 +16,7 @@ from bot.services.channels import set_private
 from bot.services.narratives import record_narrative
 from bot.services.privacy import delete_win, opt_out
 from bot.services.search import parse_query, search
-from bot.services.wins import record_win, update_win
+from bot.services.wins import mark_posted, record_win, update_win
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, TEAM
 from tests.helpers import all_text, wait_until, wins
 
@@ -236,11 +236,54 @@ def test_app_home_search_box(slack, fake_slack, db):
     slack.event({"type": "app_home_opened", "user": BOB, "channel": "D07AIWINDM1", "tab": "home"})
     home = wait_until(lambda: fake_slack.home_view(BOB), message="the Home view")
     assert any(b.get("block_id") == "home_search" for b in home["blocks"])
-    slack.block_action(BOB, {"type": "plain_text_input", "action_id": "home_search_input", "block_id": "home_search",
-                             "value": "interview"}, view={"id": "VHOME0001", "type": "home"})
-    [opened] = fake_slack.wait_for("views.open")
-    text = all_text(opened.params["view"])
+    home_search(slack, "interview")
+    text = all_text(results_view(fake_slack))
     assert "interview notes" in text and "Search AI wins" in text
+
+
+def home_search(slack, words, user=BOB):
+    slack.block_action(user, {"type": "plain_text_input", "action_id": "home_search_input", "block_id": "home_search",
+                              "value": words}, view={"id": "VHOME0001", "type": "home"})
+
+
+def results_view(fake_slack):
+    """A "Searching…" view opens at once (a trigger lasts 3 s); the results replace it (views.update,
+    with the opened view's hash) once found and linked."""
+    [opened] = fake_slack.wait_for("views.open")
+    assert "Searching for" in all_text(opened.params["view"])
+    [update] = fake_slack.wait_for("views.update", view_id=opened.response["view"]["id"])
+    assert update.params["hash"] == opened.response["view"]["hash"]
+    return update.params["view"]
+
+
+def test_app_home_search_on_a_slow_slack_still_shows_linked_results(slack, fake_slack, db):
+    """Ten chat.getPermalink calls take 1.5 s here, past the trigger's life (1 s in this test)."""
+    links = {}
+    for i in range(10):
+        win_id = record(db, f"turned interview notes {i} into a deck with Claude", author=ALICE)
+        posted = fake_slack.add_message(CHANNEL, "U07AIWINBOT", f"win {i}")
+        with db.session(TEAM) as s:
+            mark_posted(s, win_id, CHANNEL, posted["ts"])
+        links[win_id] = posted["ts"].replace(".", "")
+    fake_slack.trigger_lifetime = 1.0
+    fake_slack.latency(0.15)
+
+    home_search(slack, "interview")
+
+    text = all_text(results_view(fake_slack))
+    assert len(fake_slack.calls("chat.getPermalink")) == 10
+    for win_id, ts in links.items():
+        assert f"*Win #{win_id}*" in text and f"/archives/{CHANNEL}/p{ts}|open>" in text
+    assert [c.error for c in fake_slack.calls("views.open")] == [None]
+
+
+def test_app_home_search_that_cannot_open_says_so_by_dm(slack, fake_slack, db):
+    record(db, "turned interview notes into a deck with Claude", author=ALICE)
+    fake_slack.fail("views.open", error="expired_trigger_id")
+    home_search(slack, "interview")
+    [dm] = fake_slack.wait_for("chat.postMessage", channel=BOB)
+    assert "couldn't open the search form" in all_text(dm.params) and "/aiwin search" in all_text(dm.params)
+    assert fake_slack.calls("views.update") == []
 
 
 def test_big_workspace_path_finds_the_same(db, monkeypatch):

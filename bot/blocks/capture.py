@@ -8,12 +8,14 @@ import json
 from typing import Any
 
 from bot.blocks.common import context
+from bot.blocks.modals import loading_modal
 from bot.blocks.text import escape
-from bot.blocks.win import OTHER_TOOL, win_modal
+from bot.blocks.win import OTHER_TOOL, WIN_MODAL, win_modal
 from bot.services.capture import Draft
 from bot.services.wintext import KNOWN_TOOLS
 
 SOURCE_KEY = "source"  # in private_metadata: the message a win is recorded from
+RECORD_TITLE = "Record as AI win"
 
 
 def _element(view: dict[str, Any], block_id: str) -> dict[str, Any] | None:
@@ -49,8 +51,13 @@ def message_win_modal(draft: Draft, *, permalink: str | None, response_url: str 
         SOURCE_KEY: {"channel": draft.source_channel, "ts": draft.source_ts, "thread_ts": draft.source_thread_ts,
                      "permalink": permalink, "response_url": response_url},
     })
-    view["title"] = {"type": "plain_text", "text": "Record as AI win"}
+    view["title"] = {"type": "plain_text", "text": RECORD_TITLE}
     return view
+
+
+def message_win_loading() -> dict[str, Any]:
+    """Opened at once by the message shortcut, while the names and the link are looked up."""
+    return loading_modal(RECORD_TITLE, "Reading the message…", callback_id=WIN_MODAL)
 
 
 def global_win_modal(*, policy_url: str | None = None) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.common import context, ephemeral, mentions, section, user_text
+from bot.blocks.modals import loading_modal
 from bot.blocks.text import escape
 from bot.blocks.words import hours
 from bot.services.search import Hit, Query
@@ -12,6 +13,8 @@ from bot.services.search import Hit, Query
 SEARCH_ACTION = "home_search"  # the App Home search box's button
 SEARCH_INPUT = "home_search_input"
 SEARCH_BLOCK = "home_search"
+SEARCH_TITLE = "Search AI wins"
+SEARCH_ONE_LINE = "`/aiwin search deck interviews`"
 
 USAGE = ("Search the wins and stories you may see: `/aiwin search deck interviews`. "
          "Narrow it with `tool:Claude`, a `#tag` or an `@person`.")
@@ -80,8 +83,13 @@ def results_modal(q: Query, hits: list[Hit], links: dict[tuple[str, int], str],
         blocks = [section(USAGE.replace("/aiwin search ", ""))]
     else:
         blocks = results(q, hits, links) if hits else nothing_found(q, suggestion)
-    return {"type": "modal", "title": {"type": "plain_text", "text": "Search AI wins"},
+    return {"type": "modal", "title": {"type": "plain_text", "text": SEARCH_TITLE},
             "close": {"type": "plain_text", "text": "Close"}, "blocks": blocks[:100]}
+
+
+def searching_modal(q: Query) -> dict[str, Any]:
+    """Opened at once from App Home while the search runs and its links are looked up."""
+    return loading_modal(SEARCH_TITLE, f"Searching for *{describe(q)}*…")
 
 
 def search_box() -> list[dict[str, Any]]:

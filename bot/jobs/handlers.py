@@ -15,7 +15,7 @@ from bot.conversations import Conversations
 from bot.directory import Directory
 from bot.jobs.worker import JobContext, Permanent
 from bot.models import Job, Win, Workspace
-from bot.services import channels, owners, people, wins
+from bot.services import channels, owners, people, steps, wins
 from bot.services.wins import WinView
 from bot.services.workspaces import ensure_workspace
 
@@ -31,13 +31,22 @@ def _emoji(session, team_id: str) -> str:  # noqa: ANN001
     return ws.teachback_emoji if ws else "mortar_board"
 
 
+def step_done(session: Session, job: Job) -> None:
+    """A win from a Workflow Builder step: its celebration is settled (posted or not), so the step
+    can be completed (bot/jobs/steps.py). Once per execution, whichever way the post job ends."""
+    if job.payload.get("step"):
+        steps.enqueue_completion(session, team_id=job.team_id, enterprise_id=job.enterprise_id,
+                                 win_id=job.payload["win_id"], step=job.payload["step"])
+
+
 def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
     win_id = job.payload["win_id"]
     with ctx.db.read(job.team_id) as session:
         win = wins.get_win(session, win_id)
         emoji = _emoji(session, job.team_id)
     if win is None or win.message_ts or not win.channel_id:
-        return None  # deleted meanwhile, or already posted by an earlier attempt
+        # Deleted meanwhile, or already posted by an earlier attempt.
+        return (lambda session: step_done(session, job)) if job.payload.get("step") else None
     # Join a public channel first, so managers' 🎓 reactions reach us; learn whether it is private.
     where = channels.ensure_member(ctx.db, Conversations(ctx.client(job)), job.team_id, win.channel_id)
     posted = find_celebration(ctx, job, win) if job.taken_over else None
@@ -48,6 +57,7 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
         def record(session: Session) -> None:
             wins.mark_posted(session, win_id, channel, ts)
             channels.set_private(session, Win, win_id, where.is_private)
+            step_done(session, job)
 
         return record
     win = humans_only(ctx, job, win)
@@ -64,6 +74,8 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
             with ctx.db.session(job.team_id) as session:
                 wins.mark_post_failed(session, win_id)
                 channels.set_private(session, Win, win_id, where.is_private)
+                step_done(session, job)
+            ctx.enqueue_hook()
             log.info("win %s could not be posted (team=%s channel=%s): %s; the author is told",
                      win_id, job.team_id, win.channel_id, error)
             tell_author(ctx, job, win, error)
@@ -77,6 +89,7 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
         channels.set_private(session, Win, win_id, where.is_private)
         # Off the ack path: the first win of a workspace creates its settings row here.
         ensure_workspace(session, job.team_id, job.enterprise_id)
+        step_done(session, job)
 
     return complete
 
@@ -152,6 +165,8 @@ def post_win_gave_up(ctx: JobContext, job: Job) -> None:
     with ctx.db.session(job.team_id) as session:
         wins.mark_post_failed(session, job.payload["win_id"])
         win = wins.get_win(session, job.payload["win_id"])
+        step_done(session, job)  # with the win's number only: there is no celebration to link to
+    ctx.enqueue_hook()
     log.info("win %s could not be posted (team=%s): gave up after %s attempts", job.payload["win_id"],
              job.team_id, job.attempts)
     if win is not None:

@@ -16,6 +16,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -105,9 +106,13 @@ class SlackSender:
         verification_token: str = VERIFICATION_TOKEN,
         response_url_base: str | None = None,
         timeout: float = 30.0,
+        on_trigger: Callable[[str], object] | None = None,
     ) -> None:
         """``response_url_base``: where generated response_urls point (e.g. ``fake.webhook_url("r")``);
-        by default they look like Slack's ``https://hooks.slack.com/...`` URLs."""
+        by default they look like Slack's ``https://hooks.slack.com/...`` URLs.
+
+        ``on_trigger`` (e.g. ``fake.issue_trigger``) hears every trigger_id a request carries as it is
+        sent: like Slack, the sandbox accepts a trigger in views.open only for 3 seconds after that."""
         url = urlsplit(base_url)
         if url.scheme not in ("http", "https") or not url.hostname:
             raise ValueError(f"base_url must be http(s)://host[:port], got {base_url!r}")
@@ -127,6 +132,7 @@ class SlackSender:
         self.verification_token = verification_token
         self.response_url_base = response_url_base.rstrip("/") if response_url_base else None
         self.timeout = timeout
+        self.on_trigger = on_trigger
         self._local = threading.local()
         self._connections: list[http.client.HTTPConnection] = []
         self._connections_lock = threading.Lock()
@@ -164,7 +170,7 @@ class SlackSender:
             ("api_app_id", self.api_app_id),
             ("is_enterprise_install", "false"),
             ("response_url", response_url or self._response_url("commands")),
-            ("trigger_id", trigger_id or self.new_trigger_id()),
+            ("trigger_id", self._issue(trigger_id)),
         ]
         reply = self.post(urlencode(fields).encode(), FORM)
         problems = command_reply_errors(reply)
@@ -264,7 +270,7 @@ class SlackSender:
             "api_app_id": self.api_app_id,
             "token": self.verification_token,
             "container": container,
-            "trigger_id": trigger_id or self.new_trigger_id(),
+            "trigger_id": self._issue(trigger_id),
             "team": self._team(),
             "enterprise": self._enterprise(),
             "is_enterprise_install": False,
@@ -308,7 +314,7 @@ class SlackSender:
             "is_enterprise_install": False,
             "enterprise": self._enterprise(),
             "callback_id": callback_id,
-            "trigger_id": trigger_id or self.new_trigger_id(),
+            "trigger_id": self._issue(trigger_id),
             "response_url": response_url or self._response_url("app"),
             "message_ts": message.get("ts", ""),
             "message": message,
@@ -334,7 +340,7 @@ class SlackSender:
             "is_enterprise_install": False,
             "enterprise": self._enterprise(),
             "callback_id": callback_id,
-            "trigger_id": trigger_id or self.new_trigger_id(),
+            "trigger_id": self._issue(trigger_id),
         }
         return self._interactive(payload)
 
@@ -356,7 +362,7 @@ class SlackSender:
             "user": self._user(user_id, user_name),
             "api_app_id": self.api_app_id,
             "token": self.verification_token,
-            "trigger_id": trigger_id or self.new_trigger_id(),
+            "trigger_id": self._issue(trigger_id),
             "view": self._full_view(view),
             "response_urls": [],
             "is_enterprise_install": False,
@@ -405,6 +411,13 @@ class SlackSender:
 
     def new_trigger_id(self) -> str:
         return f"7712345678901.4123456789012.{secrets.token_hex(16)}"
+
+    def _issue(self, trigger_id: str | None) -> str:
+        """The trigger a request carries (a new one unless given), told to ``on_trigger`` as it goes out."""
+        trigger_id = trigger_id or self.new_trigger_id()
+        if self.on_trigger is not None:
+            self.on_trigger(trigger_id)
+        return trigger_id
 
     def new_event_id(self) -> str:
         return "Ev" + secrets.token_hex(5).upper()

@@ -1,13 +1,27 @@
 """The Workflow Builder step "Record an AI win": its inputs read and checked, with a sentence a
-workflow author understands when they are wrong. Plain values; recording is bot/services/wins.py."""
+workflow author understands when they are wrong, and its run made durable.
+
+A workflow waits until the app completes its step, so nothing acknowledged may be lost and nothing
+may wait on the request path: the ack only stores a job keyed by the execution id (`accept`; a
+redelivered execution adds nothing). The job (bot/jobs/steps.py) asks Slack whether the author is
+a person, records the win (`record_step_win`) and, once it is celebrated (or has nowhere to be),
+another job completes the step with the win's number and link.
+
+The jobs carry the execution's workflow token (`xwfp-…`, from the event's `bot_access_token`):
+Slack accepts functions.completeSuccess / completeError for an execution with its own token, which
+is good only while the execution runs. Finished jobs are purged (bot/scheduler.py)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from bot.services.wins import MAX_MINUTES_SAVED
+from sqlalchemy.orm import Session
+
+from bot.models.queue import enqueue
+from bot.models.win import POST_PENDING
+from bot.services.wins import MAX_MINUTES_SAVED, RecordResult, record_win
 
 MAX_TEXT = 3000
 _USER_RE = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -20,6 +34,16 @@ NO_AUTHOR = ("The “Author” input must be a person in this workspace. Set it 
 BOT_AUTHOR = ("The “Author” input is a bot or app, and AI wins belong to people. Set it to the person who "
               "runs the workflow, e.g. the “Person who used this workflow” variable.")
 TOO_LONG = f"The “What was done with AI” input is too long: keep it under {MAX_TEXT} characters."
+NOT_CHECKED = ("Slack could not be reached to check the “Author” input, so no win was recorded. Run the "
+               "workflow again in a few minutes.")
+NOT_FINISHED = ("Win #{win_id} was recorded, but Slack could not be reached to finish this step. The win is "
+                "saved: there is no need to record it again.")
+OUTPUTS_REFUSED = ("Win #{win_id} was recorded, but Slack refused this step's outputs ({error}): the app's "
+                   "step definition may be out of date. Ask a Slack admin to reinstall AI Wins, then remove and "
+                   "re-add the “Record an AI win” step. The win is saved: there is no need to record it again.")
+
+RUN_STEP = "workflow_step"  # job: check the author, record the win
+COMPLETE_STEP = "workflow_step_done"  # job: functions.completeSuccess with the win's number and link
 
 
 def minutes_problem(raw: object) -> str:
@@ -75,3 +99,49 @@ def read_inputs(inputs: dict[str, Any]) -> StepInput | str:
     channel = channel if isinstance(channel, str) and _CHANNEL_RE.fullmatch(channel) else None
     return StepInput(author=author, text=text, recipients=recipients, tool=tool, minutes_saved=minutes,
                      channel=channel)
+
+
+def accept(session: Session, *, team_id: str, enterprise_id: str | None, execution_id: str, token: str | None,
+           inputs: dict[str, Any]) -> bool:
+    """The ack's whole work: the execution's job, keyed by its id, with the inputs already read (or
+    the sentence that fails the step). False when Slack delivered this execution before."""
+    step = read_inputs(inputs)
+    payload: dict[str, Any] = {"execution_id": execution_id, "token": token}
+    if isinstance(step, str):
+        payload["error"] = step
+    else:
+        payload["step"] = asdict(step)
+    return enqueue(session, team_id=team_id, enterprise_id=enterprise_id, kind=RUN_STEP, payload=payload,
+                   dedupe_key=f"step:{execution_id}") is not None
+
+
+def step_input(payload: dict[str, Any]) -> StepInput:
+    """The StepInput `accept` stored in a job's payload."""
+    fields = dict(payload["step"])
+    if fields.get("recipients") is not None:
+        fields["recipients"] = tuple(fields["recipients"])
+    return StepInput(**fields)
+
+
+def record_step_win(session: Session, *, team_id: str, enterprise_id: str | None, execution_id: str,
+                    token: str | None, step: StepInput) -> RecordResult:
+    """Record the step's win (once per execution). Its celebration job completes the step; a win
+    with nothing to celebrate (no channel, or already done before) is completed by a job of its own."""
+    execution = {"execution_id": execution_id, "token": token}
+    result = record_win(
+        session, team_id=team_id, enterprise_id=enterprise_id, author_id=step.author, channel_id=step.channel,
+        text=step.text, recipients=step.recipients, tool=step.tool, minutes_saved=step.minutes_saved,
+        trigger_id=execution_trigger(execution_id), source="workflow", step=execution,
+    )
+    if result.win.post_status != POST_PENDING:
+        enqueue_completion(session, team_id=team_id, enterprise_id=enterprise_id, win_id=result.win.id,
+                           step=execution)
+    return result
+
+
+def enqueue_completion(session: Session, *, team_id: str, enterprise_id: str | None, win_id: int,
+                       step: dict[str, Any]) -> None:
+    """Complete the step with `win_id` (and the celebration's link if it has one by then): once per
+    execution, however many times the celebration job ends."""
+    enqueue(session, team_id=team_id, enterprise_id=enterprise_id, kind=COMPLETE_STEP,
+            payload={"win_id": win_id, **step}, dedupe_key=f"step_done:{step['execution_id']}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -153,12 +154,15 @@ def record_win(
     source_ts: str | None = None,
     source_thread_ts: str | None = None,
     source_permalink: str | None = None,
+    step: dict[str, Any] | None = None,
 ) -> RecordResult:
     """Store a win and, in the same transaction, the job that will celebrate it in `channel_id`.
 
     For command text, whatever the caller does not give is parsed from the text. A repeated
     `trigger_id` returns the win recorded the first time (two racing at once: the unique
-    constraint makes one of them fail, and the caller looks the first one up)."""
+    constraint makes one of them fail, and the caller looks the first one up). `step`: the
+    Workflow Builder step execution the win comes from (bot/services/steps.py), which the
+    celebration job completes once it is done."""
     if source_channel and source_ts:  # the same message recorded twice by the same person is one win
         existing = find_by_source(session, author_id, source_channel, source_ts)
         if existing is not None:
@@ -202,7 +206,7 @@ def record_win(
     rollups.win_added(session, team_id, rollups.facts(author_id, owners, minutes_saved, reinvested_in, now, tool))
     if post_status == POST_PENDING:
         enqueue_post(session, team_id=team_id, enterprise_id=enterprise_id, win_id=win_id, channel_id=channel_id,
-                     response_url=response_url)
+                     response_url=response_url, step=step)
     elif owners != (author_id,):  # no post job to check that the owners are people: a job of its own
         enqueue(session, team_id=team_id, enterprise_id=enterprise_id, kind=CHECK_OWNERS,
                 payload={"win_id": win_id, "response_url": response_url})
@@ -222,14 +226,17 @@ def record_win(
 
 
 def enqueue_post(session: Session, *, team_id: str, enterprise_id: str | None, win_id: int, channel_id: str,
-                 response_url: str | None, attempt: int = 0) -> None:
+                 response_url: str | None, attempt: int = 0, step: dict[str, Any] | None = None) -> None:
+    payload: dict[str, Any] = {"win_id": win_id, "response_url": response_url, "pace_channel": channel_id}
+    if step:
+        payload["step"] = step
     enqueue(
         session,
         team_id=team_id,
         enterprise_id=enterprise_id,
         kind=POST_WIN,
         dedupe_key=f"post_win:{win_id}:{attempt}",
-        payload={"win_id": win_id, "response_url": response_url, "pace_channel": channel_id},
+        payload=payload,
     )
 
 

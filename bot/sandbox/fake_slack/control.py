@@ -57,12 +57,17 @@ class ControlMixin:
             elif action == "tokens":
                 for kwargs in data or []:
                     self.add_token(**kwargs)
+            elif action == "triggers":  # a sender in another process tells when it sent these
+                for trigger_id in data or []:
+                    self.issue_trigger(str(trigger_id))
             elif action == "config":
                 data = data or {}
                 if "latency" in data:
                     self.latency(data["latency"])
                 if "rate_limit_per_channel" in data:
                     self.rate_limit_per_channel(data["rate_limit_per_channel"])
+                if "trigger_lifetime" in data:
+                    self.trigger_lifetime = float(data["trigger_lifetime"])
             else:
                 return _Reply(404, _err("unknown_control"))
         except (TypeError, AttributeError, ValueError) as exc:

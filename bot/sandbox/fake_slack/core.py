@@ -67,6 +67,7 @@ class FakeSlack(
         app_id: str = "A07AIWIN9QZ",
         bot_name: str = "aiwins",
         scopes: str = DEFAULT_SCOPES,
+        trigger_lifetime: float = 3.0,
     ) -> None:
         self.team_id = team_id
         self.enterprise_id = enterprise_id
@@ -80,7 +81,11 @@ class FakeSlack(
         self.scopes = scopes
         # Tests may add to these sets directly.
         self.tokens: set[str] = {token}
+        # Triggers that answer expired_trigger_id whatever their age (a click already too old).
         self.expired_triggers: set[str] = set()
+        # Seconds a trigger_id stays good after the request that carried it (Slack's: 3); tests shorten it.
+        self.trigger_lifetime = float(trigger_lifetime)
+        self._triggers: dict[str, float] = {}  # trigger_id -> when Slack sent it (time.monotonic())
         self._revoked: set[str] = set()
         self._install_codes: dict[str, tuple[str, str | None]] = {}  # code -> (token, installer)
 

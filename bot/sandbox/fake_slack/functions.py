@@ -155,13 +155,15 @@ class FunctionsMethods:
             return dict(self._executions[execution_id])
 
     def _run_for(self, ctx: _Ctx) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """Slack's method docs: an execution it cannot find is function_execution_not_found; one
+        already completed or failed "is no longer in a state to be completed"."""
         run = self._executions.get(str(ctx.params.get("function_execution_id") or ""))
         if run is None:
             return None, _err("function_execution_not_found")
         if str(ctx.token or "").startswith("xwfp-") and ctx.token != run["token"]:
             return None, _err("invalid_auth")  # another execution's workflow token
         if run["status"] != "pending":
-            return None, _err("function_execution_already_completed")
+            return None, _err("execution_not_in_running_state")
         return run, None
 
     def _functions_complete_success(self, ctx: _Ctx) -> dict[str, Any]:
@@ -175,8 +177,9 @@ class FunctionsMethods:
             return _err("invalid_arguments", response_metadata={"messages": ["[ERROR] outputs: not JSON"]})
         spec = declared_functions()[run["callback_id"]]
         errors = parameter_errors(spec.get("output_parameters") or {}, outputs, "outputs")
-        if errors:
-            return _err("invalid_arguments", response_metadata={"messages": [f"[ERROR] {e}" for e in errors]})
+        if errors:  # Slack: "problems when validating the outputs against the Function parameters"
+            return _err("parameter_validation_failed",
+                        response_metadata={"messages": [f"[ERROR] {e}" for e in errors]})
         run.update(status="completed", outputs=outputs)
         return {"ok": True}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
@@ -89,9 +90,26 @@ class ViewsMethods:
             self._views_by_external[stored["external_id"]] = new_id
         return stored
 
+    def issue_trigger(self, trigger_id: str | None = None) -> str:
+        """Slack sends `trigger_id` (a new one when None) to the app now: views.open/push accept it
+        for `trigger_lifetime` seconds from now. SlackSender calls this for every request it sends
+        with a trigger; a trigger sent again keeps its first time, as a click happens once."""
+        with self._lock:
+            trigger_id = trigger_id or f"{7712345678900 + next(self._ids)}.4123456789012.{secrets.token_hex(16)}"
+            self._triggers.setdefault(trigger_id, time.monotonic())
+        return trigger_id
+
     def _trigger_error(self, trigger_id: Any) -> dict[str, Any] | None:
-        if not trigger_id or not isinstance(trigger_id, str) or trigger_id in self.expired_triggers:
+        """Slack's answers for a trigger it never sent (invalid_trigger_id) or sent too long ago."""
+        if not trigger_id or not isinstance(trigger_id, str):
             return _err("invalid_trigger_id")
+        if trigger_id in self.expired_triggers:
+            return _err("expired_trigger_id")
+        issued = self._triggers.get(trigger_id)
+        if issued is None:
+            return _err("invalid_trigger_id")
+        if time.monotonic() - issued > self.trigger_lifetime:
+            return _err("expired_trigger_id")
         return None
 
     def _views_open(self, ctx: _Ctx, *, push: bool = False) -> dict[str, Any]:
