@@ -184,7 +184,8 @@ def server(settings: Settings) -> Iterator:
 @pytest.fixture
 def slack(server, signing_secret: str, fake_slack: FakeSlack) -> SlackSender:
     """Sends signed requests to the running app, exactly as Slack would. The sandbox delivers its own
-    events (a person's reaction: fake_slack.react) to the same app."""
+    events (a person's reaction: fake_slack.react) to the same app, and its response_urls point at the
+    sandbox, which checks what is sent to them as Slack does (never at a real Slack address)."""
     fake_slack.deliver_events(f"{server.url}/slack/events", signing_secret)
     return SlackSender(base_url=server.url, signing_secret=signing_secret, team_id=TEAM, enterprise_id=ENTERPRISE,
-                       on_trigger=fake_slack.issue_trigger)
+                       on_trigger=fake_slack.issue_trigger, response_url_base=fake_slack.webhook_url("r"))
