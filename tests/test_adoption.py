@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from bot.models import Manager, Member, Narrative, OptOut, TeachBack, Workspace
 from bot.services import adoption, rollups
 from bot.services.adoption import month_weeks
-from tests.conftest import ALICE, BOB, CAROL, DAVE, TEAM
+from tests.conftest import ALICE, BOB, CAROL, DAVE, ENTERPRISE, TEAM
 from tests.helpers import all_text, copy_members
 from tests.test_stats import seed_win
 from tests.test_teachbacks import ask
@@ -183,7 +183,7 @@ def people_in_slack(server, fake_slack, db):
     fake_slack.add_user(GUEST, "guest", is_restricted=True)
     fake_slack.add_user(GONE, "gone", deleted=True)
     fake_slack.add_usergroup(DESIGN, [ALICE, CAROL])
-    copy_members(server, db, TEAM)
+    copy_members(server, db, TEAM, ENTERPRISE)
     return "U0ADMIN0001"
 
 
