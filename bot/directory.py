@@ -1,5 +1,6 @@
-"""Who people are, according to Slack: a thin adapter over users.info / usergroups.users.list
-so services can ask without knowing about Slack clients (and tests can hand in their own)."""
+"""Who people are, according to Slack: a thin adapter over users.info / users.list /
+usergroups.users.list so services can ask without knowing about Slack clients (and tests can hand
+in their own)."""
 
 from __future__ import annotations
 
@@ -34,9 +35,9 @@ class Directory:
                 return None
             raise
 
-    def all_users(self) -> list[dict[str, Any]]:
-        """Every member of the workspace (users.list, paginated)."""
-        users: list[dict[str, Any]] = []
-        for page in self.client.users_list(limit=200):
-            users.extend(page.get("members") or [])
-        return users
+    def member_page(self, cursor: str | None, *, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of users.list: its members and the cursor of the next page (None after the last).
+        One call, so the caller decides what a 429 or an error in the middle of a walk means."""
+        page = self.client.users_list(limit=limit, cursor=cursor or None)
+        next_cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        return list(page.get("members") or []), next_cursor

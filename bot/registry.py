@@ -10,7 +10,7 @@ from __future__ import annotations
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.jobs import deliveries, export, handlers, home, narratives, reinvest, report, steps, teachbacks
+from bot.jobs import deliveries, export, handlers, home, members, narratives, reinvest, report, steps, teachbacks
 from bot.jobs.worker import Handler
 from bot.listeners.commands import adoption, aiwin, leadership, managers, schedule, search
 from bot.listeners.commands import narratives as narrate
@@ -21,6 +21,7 @@ from bot.scheduler import Periodic, purge_jobs
 from bot.services import teachbacks as tb
 from bot.services.export import EXPORT
 from bot.services.home import HOME_REFRESH
+from bot.services.members import COPY_MEMBERS
 from bot.services.narratives import POST_NARRATIVE
 from bot.services.owners import CHECK_OWNERS
 from bot.services.privacy import WIN_REMOVED
@@ -66,6 +67,7 @@ JOB_HANDLERS: dict[str, Handler] = {
     tb.MANAGER_NOTE: teachbacks.notify_manager,
     "app_home_opened": home.home_opened,
     HOME_REFRESH: home.home_refresh,
+    COPY_MEMBERS: members.copy_members,
     EXPORT: export.send_export,
     f"{EXPORT}:failed": export.export_gave_up,
     WIN_REMOVED: export.show_win_removed,

@@ -63,3 +63,19 @@ def answer(slack, fake_slack, user: str, text: str, name: str) -> str:  # noqa: 
     [reply] = wait_until(lambda: [c for c in fake_slack.calls("response_url") if c.path.endswith("/" + name)],
                          message=f"the answer to /aiwin {text}")
     return all_text(reply.params)
+
+
+def members_synced_at(db: Database, team_id: str):  # noqa: ANN201 - a datetime or None
+    from bot.models import Workspace
+
+    with db.read(team_id) as s:
+        return s.scalar(select(Workspace.members_synced_at).where(Workspace.team_id == team_id))
+
+
+def copy_members(server, db: Database, team_id: str, enterprise_id: str | None = None) -> None:  # noqa: ANN001
+    """Copy users.list into `members` through the app's own job, and wait until the copy is whole."""
+    from bot.services.members import refresh_members
+
+    refresh_members(db, team_id, enterprise_id)
+    server.runtime.worker.notify()
+    wait_until(lambda: members_synced_at(db, team_id), timeout=30, message="the member list copied")

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from bot.models import Manager, Member, Narrative, OptOut, TeachBack, Workspace
 from bot.services import adoption, rollups
 from bot.services.adoption import month_weeks
-from tests.conftest import ALICE, BOB, CAROL, DAVE, TEAM
-from tests.helpers import all_text
+from tests.conftest import ALICE, BOB, CAROL, DAVE, ENTERPRISE, TEAM
+from tests.helpers import all_text, copy_members
 from tests.test_stats import seed_win
 from tests.test_teachbacks import ask
 
@@ -178,11 +178,14 @@ def _at(week: date) -> datetime:
 
 
 @pytest.fixture
-def people_in_slack(fake_slack, db):
+def people_in_slack(server, fake_slack, db):
+    """Slack's people, with the member list already copied (as it is after the first day: the copy
+    runs in the background, and figures say "not known yet" until it has)."""
     fake_slack.add_user("U0ADMIN0001", "ada", is_admin=True)
     fake_slack.add_user(GUEST, "guest", is_restricted=True)
     fake_slack.add_user(GONE, "gone", deleted=True)
     fake_slack.add_usergroup(DESIGN, [ALICE, CAROL])
+    copy_members(server, db, TEAM, ENTERPRISE)
     return "U0ADMIN0001"
 
 

@@ -1,12 +1,14 @@
 """The monthly leadership report: when it falls due, exactly once per recipient and month (the tick,
-replays and `aiwins report --post`), the chart shared in the DM and shown by slack_file, the text
-fallback when the upload fails, catch-up after downtime. SQLite and PostgreSQL."""
+replays and `aiwins report --post`), its chart shown once, inside the report (by slack_file), also
+when a post is retried or Slack is still processing the file, the text fallback when the upload
+fails, catch-up after downtime. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from bot.jobs import report as report_job
@@ -34,11 +36,20 @@ def test_first_working_day_and_the_due_instant_in_each_zone():
     assert last_due(datetime(2026, 12, 1, 14, 0, tzinfo=UTC), NY)[1] == "2026-11"
 
 
+@pytest.fixture(autouse=True)
+def december_first():
+    """Today is 1 December 2026, 05:00 UTC (the clock runs on from there): the November report is due
+    in Tokyo."""
+    with time_machine.travel(datetime(2026, 12, 1, 5, tzinfo=UTC), tick=True):
+        yield
+
+
 @pytest.fixture
 def workspace(db, fake_slack):
     fake_slack.add_user(ADMIN, "ada", is_admin=True, tz=NY)
     with db.session(TEAM) as s:
-        s.add(Workspace(team_id=TEAM, members_synced_at=datetime(2026, 11, 30, tzinfo=UTC)))
+        s.add(Workspace(team_id=TEAM, members_synced_at=datetime(2026, 11, 30, tzinfo=UTC),
+                        created_at=datetime(2026, 11, 15, tzinfo=UTC)))  # after October's report was due
         for u, tz in ((ADMIN, NY), (DAVE, TOKYO), (BOB, NY), (ALICE, NY)):
             s.add(Member(team_id=TEAM, user_id=u, name=u.lower(), tz=tz, is_admin=(u == ADMIN),
                          fetched_at=datetime(2026, 11, 30, tzinfo=UTC)))
@@ -64,8 +75,10 @@ def test_report_is_sent_once_per_recipient_with_its_chart(server, fake_slack, db
     dm = fake_slack.dm_channel_id(DAVE)
     [post] = fake_slack.wait_for("chat.postMessage", channel=dm, timeout=60)
     [image] = [b for b in post.params["blocks"] if b["type"] == "image"]
-    [upload] = [u for u in fake_slack.uploads() if u["file_id"] == image["slack_file"]["id"]]
-    assert upload["channel_id"] == dm and upload["content"].startswith(b"\x89PNG")
+    [upload] = fake_slack.uploads()
+    assert upload["file_id"] == image["slack_file"]["id"] and upload["content"].startswith(b"\x89PNG")
+    assert upload["channel_id"] is None  # kept private: shared into the DM, it would be a message of its own
+    assert_one_message_shows_the_chart(fake_slack, DAVE)
     text = all_text(post.params["blocks"])
     assert "November 2026" in text and "Against October 2026" in text
     assert "Three things to do this month" in text and text.count("\n1. ") + text.count("*\n1. ") >= 1
@@ -87,6 +100,42 @@ def test_report_is_sent_once_per_recipient_with_its_chart(server, fake_slack, db
     assert len(fake_slack.calls("chat.postMessage")) == 2
 
 
+def chart_appearances(message: dict) -> int:
+    """How many times a message shows a file: as a file share, or as an image block naming one."""
+    images = [b for b in message.get("blocks") or [] if b.get("type") == "image" and b.get("slack_file")]
+    return len(message.get("files") or []) + len(images)
+
+
+def assert_one_message_shows_the_chart(fake_slack, user: str) -> None:
+    """The recipient's DM holds the report, once, and the chart in it, once."""
+    messages = fake_slack.messages(user)
+    assert len(messages) == 1, [m.get("text") for m in messages]
+    assert chart_appearances(messages[0]) == 1
+    assert "Three things to do this month" in all_text(messages[0]["blocks"])
+
+
+def test_a_retried_post_shows_the_same_chart_once(server, fake_slack, db, workspace):
+    # Slack answers the first chat.postMessage with an error the worker retries (with backoff).
+    fake_slack.fail("chat.postMessage", error="internal_error")
+    report_job.run_tick(db, now=datetime(2026, 12, 1, 5, tzinfo=UTC), notify=server.runtime.worker.notify)
+    wait_until(lambda: [d[2] for d in deliveries(db)] == ["posted"], timeout=60)
+    posts = fake_slack.calls("chat.postMessage")
+    assert [p.ok for p in posts] == [False, True]
+    assert len(fake_slack.uploads()) == 1  # the retry reused the upload
+    assert_one_message_shows_the_chart(fake_slack, DAVE)
+
+
+def test_the_chart_is_shown_once_slack_has_processed_it(server, fake_slack, db, workspace):
+    # Slack takes a moment to process an upload; an image block naming it is refused until then.
+    fake_slack.file_processing(1.5)
+    report_job.run_tick(db, now=datetime(2026, 12, 1, 5, tzinfo=UTC), notify=server.runtime.worker.notify)
+    wait_until(lambda: [d[2] for d in deliveries(db)] == ["posted"], timeout=60)
+    refused, *_, posted = fake_slack.calls("chat.postMessage")
+    assert "invalid slack file" in str(refused.response.get("errors")) and posted.ok
+    assert len(fake_slack.uploads()) == 1
+    assert_one_message_shows_the_chart(fake_slack, DAVE)
+
+
 def test_text_trend_when_the_upload_fails(server, fake_slack, db, workspace):
     fake_slack.fail("files.getUploadURLExternal", error="internal_error", times=None)
     report_job.run_tick(db, now=datetime(2026, 12, 1, 5, tzinfo=UTC), notify=server.runtime.worker.notify)
@@ -105,17 +154,45 @@ def test_missed_past_the_grace_window_is_skipped_once(db, workspace):
     assert len(report_job.run_tick(db, now=datetime(2026, 12, 2, 10, tzinfo=UTC))) == 2
 
 
-def test_sandbox_refuses_a_slack_file_the_channel_cannot_see(fake_slack):
+def test_sandbox_shares_files_and_refuses_a_slack_file_as_slack_does(fake_slack):
     from slack_sdk import WebClient
     from slack_sdk.errors import SlackApiError
 
     client = WebClient(token=fake_slack.token, base_url=fake_slack.api_url)
-    file_id = client.files_upload_v2(content=b"\x89PNG", filename="x.png")["files"][0]["id"]  # no channel
     dm = client.conversations_open(users=BOB)["channel"]["id"]
-    with pytest.raises(SlackApiError) as e:
-        client.chat_postMessage(channel=dm, text="x", blocks=[
-            {"type": "image", "slack_file": {"id": file_id}, "alt_text": "chart"}])
-    assert "invalid slack file" in str(e.value.response["errors"])
+
+    def image(ref):
+        return [{"type": "image", "slack_file": ref, "alt_text": "chart"}]
+
+    def refusal(blocks):
+        with pytest.raises(SlackApiError) as e:
+            client.chat_postMessage(channel=dm, text="x", blocks=blocks)
+        return str(e.value.response["errors"])
+
+    # With a channel, completeUploadExternal posts the file into it as a message of its own.
+    shared = client.files_upload_v2(content=b"\x89PNG", filename="a.png", channel=dm, initial_comment="here")
+    [share] = fake_slack.messages(BOB)
+    assert share["files"][0]["id"] == shared["files"][0]["id"] and share["text"] == "here"
+
+    # Without one, the file stays private: no message, but the app that uploaded it may show it.
+    fake_slack.file_processing(30)
+    private = client.files_upload_v2(content=b"\x89PNG", filename="b.png")["files"][0]
+    assert len(fake_slack.messages(BOB)) == 1
+    assert "invalid slack file" in refusal(image({"id": private["id"]}))  # Slack is still processing it
+    fake_slack.file_processing(0)
+    ready = client.files_upload_v2(content=b"\x89PNG", filename="c.png")["files"][0]
+    client.chat_postMessage(channel=dm, text="chart", blocks=image({"id": ready["id"]}))
+    client.chat_postMessage(channel=dm, text="chart", blocks=image({"url": ready["url_private"]}))
+
+    # Refused: an unknown file, id and url together, a file that is not an image, another app's file.
+    assert "invalid slack file" in refusal(image({"id": "F0NOSUCHFILE"}))
+    assert "invalid slack file" in refusal(image({"id": ready["id"], "url": ready["url_private"]}))
+    text = client.files_upload_v2(content=b"a,b", filename="d.csv")["files"][0]
+    assert "invalid slack file" in refusal(image({"id": text["id"]}))
+    fake_slack.add_token("xoxb-other-app", TEAM, bot_user_id="U0OTHERBOT", bot_id="B0OTHERBOT")
+    other = WebClient(token="xoxb-other-app", base_url=fake_slack.api_url)
+    theirs = other.files_upload_v2(content=b"\x89PNG", filename="e.png")["files"][0]
+    assert "invalid slack file" in refusal(image({"id": theirs["id"]}))
 
 
 @pytest.mark.usefixtures("cli_env")

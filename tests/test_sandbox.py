@@ -336,6 +336,30 @@ def test_users_info_and_list_pagination_across_three_pages(fake: FakeSlack, clie
     assert api_error(lambda: client.users_list(cursor="not-a-cursor")).response["error"] == "invalid_cursor"
 
 
+def test_users_list_pages_as_slack_does_and_can_be_rate_limited_midway(fake: FakeSlack, client: WebClient) -> None:
+    import base64
+
+    for i in range(1500):
+        fake.add_user(f"U9{i:08d}", f"member{i}")
+    # No limit asks for everything: refused for a big workspace, as Slack may. Above 1,000 is cut to 1,000.
+    assert api_error(lambda: client.users_list()).response["error"] == "limit_required"
+    first = client.users_list(limit=5000)
+    assert len(first["members"]) == 1000
+    cursor = first["response_metadata"]["next_cursor"]
+    assert base64.b64decode(cursor).decode() == "user:U900000999"  # like Slack's: the next member's id
+    second = client.users_list(limit=1000, cursor=cursor)
+    assert len(second["members"]) == 501 and second["response_metadata"]["next_cursor"] == ""
+    assert not {m["id"] for m in first["members"]} & {m["id"] for m in second["members"]}
+    gone = base64.b64encode(b"user:U0NOBODY01").decode()
+    assert api_error(lambda: client.users_list(limit=10, cursor=gone)).response["error"] == "invalid_cursor"
+
+    # A rate limit on one page of the walk: that page answers 429 once, then as before.
+    fake.fail("users.list", status=429, retry_after=2, match={"cursor": cursor})
+    refused = api_error(lambda: client.users_list(limit=1000, cursor=cursor)).response
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "2"
+    assert client.users_list(limit=1000, cursor=cursor)["members"] == second["members"]
+
+
 # --------------------------------------------------------------------------- failure injection
 
 

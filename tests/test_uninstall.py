@@ -171,7 +171,7 @@ def test_purge_removes_every_row_of_one_workspace_only(slack, fake_slack, db, db
     assert slack.command("/aiwin", "drafted the memo with ChatGPT, saved 1h", user_id=BOB).status == 200
     wait_until(lambda: [w for w in wins(db, TEAM) if w.message_ts], message="posted")
     with db.session("T0KEEPME001") as s:
-        enqueue(s, team_id="T0KEEPME001", kind="home_refresh", payload={"user_id": BOB})
+        kept = enqueue(s, team_id="T0KEEPME001", kind="home_refresh", payload={"user_id": BOB})
     env = {"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)}
 
     dry = subprocess.run([sys.executable, "-m", "bot", "purge", "--team", TEAM], env=env, capture_output=True,
@@ -188,4 +188,5 @@ def test_purge_removes_every_row_of_one_workspace_only(slack, fake_slack, db, db
         for table in _tenant_tables():
             assert conn.scalar(select(func.count()).select_from(table).where(table.c.team_id == TEAM)) == 0
     with db.read() as s:
-        assert s.scalar(select(func.count()).select_from(Job).where(Job.team_id == "T0KEEPME001")) == 1
+        # (Running it may have queued more work for that workspace, such as copying its member list.)
+        assert s.get(Job, kept) is not None

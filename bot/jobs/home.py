@@ -12,7 +12,7 @@ from bot.jobs.worker import JobContext, Permanent
 from bot.models import Job
 from bot.services import people
 from bot.services.home import build_home
-from bot.services.stats import refresh_members
+from bot.services.members import refresh_members
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +27,10 @@ def publish_home(ctx: JobContext, job: Job, user_id: str) -> None:
     person = people.person(ctx.db, directory, team_id, user_id)  # also caches their time zone
     if person is None or person.is_bot or person.deleted:
         return
-    try:  # at most daily: the member list behind coverage; a stale one is better than no Home
-        refresh_members(ctx.db, directory, team_id, job.enterprise_id)
-    except SlackApiError as e:
-        log.warning("users.list failed for %s (%s); coverage uses the last member list",
-                    team_id, e.response.get("error") or e.response.status_code)
+    # At most daily, in the background: the member list behind coverage. Home shows the last whole
+    # copy (or "not known yet") now, and is republished when a first copy lands.
+    if refresh_members(ctx.db, team_id, job.enterprise_id, home_for=user_id):
+        ctx.enqueue_hook()
     manager_ids = None
     if people.is_manager(ctx.db, directory, team_id, user_id):  # managers and admins see adoption figures
         manager_ids = people.managers_group_members(ctx.db, directory, team_id)

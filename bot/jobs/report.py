@@ -6,9 +6,17 @@ so schedulers, replicas and `aiwins report --post` runs race for one unique row.
 digests' (bot/jobs/deliveries.py): due within GRACE → sent when the tick next runs; later →
 recorded as skipped and logged once.
 
-The chart is drawn (matplotlib, loaded on first use), uploaded to the recipient's DM with
-files_upload_v2 and shown in an image block by `slack_file`; if drawing or uploading fails, the
-report goes out with its text trend line instead."""
+The chart appears once, inside the report. It is drawn (matplotlib, loaded on first use) and
+uploaded *without* a channel: files.completeUploadExternal with `channel_id` would share the file
+into the DM as a message of its own, so the manager would see the chart twice. Kept private, it is
+the app's own file, which the report's image block may show by `slack_file` (Slack's rule: "the user
+posting these blocks must have access to this file"). The file's id is kept in the job's payload as
+soon as it exists, so a retried post shows the same upload instead of uploading another.
+
+Slack processes an upload for a moment after completeUploadExternal answers, and refuses an image
+block naming it until then ("invalid slack file"): the job then tries again shortly, through the job
+queue (no thread waits), for up to CHART_PATIENCE after the upload, and after that sends the report
+with its text trend line instead, as it does when drawing or uploading fails."""
 
 from __future__ import annotations
 
@@ -23,17 +31,27 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.blocks.adoption import trend_text
 from bot.blocks.render import blocks_to_text
 from bot.blocks.report import month_name, report_blocks
 from bot.db import Database
 from bot.directory import Directory
-from bot.jobs.worker import JobContext, Permanent
+from bot.jobs.worker import JobContext, Permanent, RetryLater
 from bot.models import DELIVERY_CLAIMED, DELIVERY_POSTED, Job, Member, Workspace, utcnow
-from bot.models.queue import enqueue
+from bot.models.queue import enqueue, keep_payload
 from bot.services import people
 from bot.services import subscriptions as subs
 from bot.services.chart import trend_png
-from bot.services.report import KIND_REPORT, Recipient, build_report, last_due, month_of, parse_month, recipients
+from bot.services.report import (
+    KIND_REPORT,
+    Recipient,
+    Report,
+    build_report,
+    last_due,
+    month_of,
+    parse_month,
+    recipients,
+)
 from bot.services.subscriptions import GRACE
 from bot.settings import ConfigError, Settings
 from bot.slack_client import NotInstalled, make_clients
@@ -41,6 +59,7 @@ from bot.slack_client import NotInstalled, make_clients
 log = logging.getLogger(__name__)
 
 POST_REPORT = "post_report"
+CHART_PATIENCE = timedelta(minutes=2)  # after the upload: then the report goes out with its text trend
 PERMANENT = {"user_not_found", "account_inactive", "cannot_dm_bot", "invalid_auth", "not_authed",
              "token_revoked", "missing_scope", "channel_not_found", "user_disabled"}
 
@@ -151,17 +170,26 @@ def post_report(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
     except NotInstalled as e:
         raise Permanent(str(e)) from e
     managers = people.managers_group_members(ctx.db, Directory(client), job.team_id)
-    with ctx.db.read(job.team_id) as session:
-        report, png = render(session, job.team_id, month, managers, chart=True)
+    payload = dict(job.payload)
+    file_id: str | None = payload.get("file_id")
+    with ctx.db.read(job.team_id) as session:  # drawn only until it has been uploaded once
+        report, png = render(session, job.team_id, month, managers, chart=file_id is None)
     try:
         channel = client.conversations_open(users=user_id)["channel"]["id"]
-        file_id = _upload(client, channel, png, month) if png else None
+        if file_id is None and png:
+            file_id = _upload(client, png, report)
+            if file_id:
+                payload.update(file_id=file_id, uploaded_at=utcnow().isoformat())
+                with ctx.db.session() as session:
+                    if not keep_payload(session, job, payload):
+                        return None  # another worker holds the job now: it posts
         text, blocks = report_blocks(report, image_file_id=file_id)
         try:
             response = client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
         except SlackApiError as e:
             if not file_id or e.response.get("error") != "invalid_blocks":
                 raise
+            _wait_for_the_chart(e, payload)
             log.warning("Slack refused the report chart (%s); sending the text trend", e.response.get("errors"))
             text, blocks = report_blocks(report, image_file_id=None)
             response = client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
@@ -173,15 +201,31 @@ def post_report(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
     return lambda session: subs.mark_posted(session, delivery_id, ts)
 
 
-def _upload(client: Any, channel: str, png: bytes, month: str) -> str | None:
-    """Share the chart in the DM (a file the recipient can see) and return its id; None on failure."""
+def _upload(client: Any, png: bytes, report: Report) -> str | None:
+    """Upload the chart, kept private to the app (no channel), and return its id; None on failure."""
     try:
-        result = client.files_upload_v2(channel=channel, content=png, filename=f"ai-adoption-{month}.png",
-                                        title=f"AI adoption, 12 weeks to {month_name(month)}")
+        result = client.files_upload_v2(content=png, filename=f"ai-adoption-{report.month}.png",
+                                        title=f"AI adoption, 12 weeks to {month_name(report.month)}",
+                                        alt_txt=trend_text(report.figures).replace("*", "")[:1000])
         return result["files"][0]["id"] if result.get("files") else result["file"]["id"]
     except (SlackApiError, KeyError, IndexError, TypeError) as e:
         log.warning("uploading the report chart failed (%s); sending the text trend", e)
         return None
+
+
+def _wait_for_the_chart(e: SlackApiError, payload: dict[str, Any]) -> None:
+    """Slack refused the image block. When it refused the file itself and the upload is recent,
+    Slack is most likely still processing it: try again after a while (growing, as the upload ages).
+    Otherwise return, and the report goes out with its text trend."""
+    if not any("slack_file" in str(error) for error in e.response.get("errors") or []):
+        return
+    try:
+        waited = (utcnow() - datetime.fromisoformat(payload["uploaded_at"])).total_seconds()
+    except (KeyError, TypeError, ValueError):
+        return
+    if waited < CHART_PATIENCE.total_seconds():
+        raise RetryLater(min(30.0, max(2.0, waited)), "Slack is still processing the report chart",
+                         counts=False) from e
 
 
 def post_report_gave_up(ctx: JobContext, job: Job) -> None:

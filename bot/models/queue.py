@@ -160,6 +160,26 @@ def reschedule(session: Session, job_id: int, *, run_at: datetime, error: str | 
     return bool(result.rowcount)
 
 
+def keep_payload(session: Session, job: Job, payload: dict[str, Any], *, progressed: bool = False) -> bool:
+    """Store how far a long job got (a cursor, an uploaded file's id) on the job itself, in the
+    caller's transaction with the work it did: a retry, here or on another worker after a crash,
+    starts from there. With `progressed`, the job's attempt budget starts again (a job that moves
+    forward is not failing, however many 429s it met). Only while `job.locked_by` still holds it;
+    False otherwise (the caller must then roll back). Updates `job` in memory too."""
+    values: dict[str, Any] = {"payload": payload}
+    if progressed:
+        values["attempts"] = 1  # this run
+    result = session.execute(
+        update(Job).where(_held(job.id, job.locked_by)).values(**values).execution_options(synchronize_session=False)
+    )
+    if not result.rowcount:
+        return False
+    job.payload = payload
+    if progressed:
+        job.attempts = 1
+    return True
+
+
 def purge_finished(session: Session, *, older_than: timedelta) -> int:
     """Delete finished jobs past the window in which Slack could still redeliver their event."""
     cutoff = utcnow() - older_than

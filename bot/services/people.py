@@ -74,15 +74,27 @@ def remember_member(session: Session, team_id: str, user: dict[str, Any]) -> Per
     """Store (or refresh) Slack's user object in the cache. An upsert: two requests meeting a new
     person at the same moment both succeed (a plain INSERT made one of them fail)."""
     values = _member_values(team_id, user)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(Member).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Member.team_id, Member.user_id],
-        set_={k: stmt.excluded[k] for k in values if k not in ("team_id", "user_id")},
-    )
-    session.execute(stmt)
+    _upsert_members(session, [values])
     return Person(values["user_id"], values["name"], values["tz"], values["is_admin"] or values["is_owner"],
                   values["is_bot"], values["deleted"])
+
+
+def remember_members(session: Session, team_id: str, users: Iterable[dict[str, Any]]) -> int:
+    """Store (or refresh) many user objects (a page of users.list) in one statement. Returns how many."""
+    rows = list({v["user_id"]: v for v in (_member_values(team_id, u) for u in users if u.get("id"))}.values())
+    if rows:
+        _upsert_members(session, rows)
+    return len(rows)
+
+
+def _upsert_members(session: Session, rows: list[dict[str, Any]]) -> None:
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(Member).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Member.team_id, Member.user_id],
+        set_={k: stmt.excluded[k] for k in rows[0] if k not in ("team_id", "user_id")},
+    )
+    session.execute(stmt)
 
 
 def person(db: Database, directory: DirectoryLike, team_id: str, user_id: str, *,

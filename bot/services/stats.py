@@ -16,16 +16,14 @@ Counting rules (the same everywhere):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, union_all, update
+from sqlalchemy import and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from bot.db import Database
 from bot.models import (
     ActivityPerson,
     ActivityWeek,
@@ -39,11 +37,9 @@ from bot.models import (
     utcnow,
 )
 from bot.services import rollups
-from bot.services.people import DEFAULT_TZ, opted_out_ids, remember_member
-from bot.services.workspaces import ensure_workspace
+from bot.services.people import DEFAULT_TZ, opted_out_ids
 
 COVERAGE_WINDOW = timedelta(days=30)
-MEMBERS_SYNC_EVERY = timedelta(days=1)
 TOP_TOOLS = 3
 UNTOLD = "untold"  # minutes saved whose destination nobody gave
 
@@ -363,51 +359,6 @@ def stats_report(session: Session, team_id: str, user_id: str, now: datetime | N
         coverage=coverage(session, team_id, now, hidden=hidden),
         opted_out=user_id in hidden,
     )
-
-
-# -- the member list behind coverage ----------------------------------------------------------------------
-
-
-class MemberDirectory(Protocol):
-    def all_users(self) -> list[dict[str, Any]]: ...
-
-
-def refresh_members(db: Database, directory: MemberDirectory, team_id: str, enterprise_id: str | None = None,
-                    *, now: datetime | None = None) -> bool:
-    """Copy users.list into `members` when the last copy is a day old. Returns True if it ran.
-
-    The claim is a compare-and-set on `members_synced_at`, so concurrent callers (several App
-    Home opens, several replicas) make one users.list pass; a failed pass releases the claim."""
-    now = now or utcnow()
-    with db.session(team_id) as session:
-        ensure_workspace(session, team_id, enterprise_id)
-        previous = session.scalar(select(Workspace.members_synced_at).where(Workspace.team_id == team_id))
-        claimed = session.execute(
-            update(Workspace)
-            .where(Workspace.team_id == team_id,
-                   or_(Workspace.members_synced_at.is_(None),
-                       Workspace.members_synced_at < now - MEMBERS_SYNC_EVERY))
-            .values(members_synced_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    if not claimed:
-        return False
-    try:
-        users = directory.all_users()
-    except Exception:
-        with db.session(team_id) as session:
-            session.execute(update(Workspace).where(Workspace.team_id == team_id)
-                            .values(members_synced_at=previous).execution_options(synchronize_session=False))
-        raise
-    store_members(db, team_id, users)
-    return True
-
-
-def store_members(db: Database, team_id: str, users: Iterable[dict[str, Any]]) -> None:
-    with db.session(team_id) as session:
-        for user in users:
-            if user.get("id"):
-                remember_member(session, team_id, user)
 
 
 # -- team figures from the roll-ups --------------------------------------------------------------------------

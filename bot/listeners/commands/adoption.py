@@ -16,7 +16,7 @@ from bot.directory import Directory
 from bot.listeners.commands.leadership import friendly
 from bot.listeners.commands.router import Call
 from bot.services import adoption, people
-from bot.services.stats import refresh_members
+from bot.services.members import refresh_members
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,10 @@ def lazy_adoption(call: Call, deps: Deps, client: WebClient, respond: Respond) -
     if ask.kind in ("add", "remove"):
         respond(**ephemeral(_change_team(call, deps, directory, ask)))
         return
-    # At most daily; first, so that a refusal can name admins too.
-    refresh_members(deps.db, directory, call.team_id, call.enterprise_id)
+    # At most daily, by a job (users.list takes many calls in a big workspace): the figures below use
+    # the last whole copy, and say "not known yet" before the first one lands.
+    if refresh_members(deps.db, call.team_id, call.enterprise_id):
+        deps.notify_jobs()
     if not people.is_manager(deps.db, directory, call.team_id, call.user_id):
         with deps.db.read(call.team_id) as session:
             respond(**refusal(adoption.may_see(session, call.team_id)))

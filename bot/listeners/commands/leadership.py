@@ -22,9 +22,10 @@ from bot.models.queue import enqueue
 from bot.services import people
 from bot.services.export import EXPORT
 from bot.services.home import enqueue_home_refresh
+from bot.services.members import refresh_members
 from bot.services.policy import EXAMPLE, PolicyError, parse_command_policy, policy_summary, set_policy
 from bot.services.privacy import delete_win, opt_out, parse_win_id, win_author
-from bot.services.stats import refresh_members, stats_report
+from bot.services.stats import stats_report
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +63,13 @@ def stats_ack(call: Call, deps: Deps) -> dict:
 
 
 def stats_lazy(call: Call, deps: Deps, client: WebClient, respond: Respond) -> None:
-    """Freshen the caller's time zone and, at most daily, the member list behind coverage."""
+    """Freshen the caller's time zone and, at most daily, the member list behind coverage (copied by
+    a job: users.list takes many calls in a big workspace)."""
     directory = Directory(client)
     try:
         people.person(deps.db, directory, call.team_id, call.user_id)
-        refresh_members(deps.db, directory, call.team_id, call.enterprise_id)
+        if refresh_members(deps.db, call.team_id, call.enterprise_id):
+            deps.notify_jobs()
     except Exception:
         log.warning("refreshing people for stats failed (team=%s user=%s)", call.team_id, call.user_id,
                     exc_info=True)

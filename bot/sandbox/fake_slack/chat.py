@@ -50,7 +50,7 @@ class ChatMethods:
         post_error = self._post_error(channel, ctx.ws) or self._public_post_error(channel, ctx)
         if post_error:
             return _err(post_error)
-        file_error = self._slack_file_error(p.get("blocks"), channel["id"])
+        file_error = self._slack_file_error(p.get("blocks"), channel["id"], ctx)
         if file_error:
             return file_error
         if self._rate_interval:

@@ -109,6 +109,7 @@ class FakeSlack(
         self._home_views: dict[str, str] = {}
         self._pending_files: dict[str, dict[str, Any]] = {}
         self._uploads: list[dict[str, Any]] = []
+        self._file_processing = 0.0  # seconds Slack takes to process an uploaded file
         self._ids = itertools.count(1)
         self._last_ts_us = 0
         self._latency = 0.0
@@ -386,6 +387,13 @@ class FakeSlack(
             self._rate_interval = interval_seconds or None
             self._last_post.clear()
 
+    def file_processing(self, seconds: float) -> None:
+        """Slack processes an uploaded file for a moment after files.completeUploadExternal answers
+        (its shares and metadata appear later): files completed from now on can be referenced from an
+        image block only ``seconds`` after their upload ("invalid slack file" before). 0 turns it off."""
+        with self._lock:
+            self._file_processing = max(0.0, float(seconds))
+
     def latency(self, seconds: float) -> None:
         """Delay every API call by ``seconds`` (real Slack takes ~100 ms)."""
         with self._lock:
@@ -442,9 +450,10 @@ class FakeSlack(
             return copy.deepcopy(list(self._views.values()))
 
     def uploads(self) -> list[dict[str, Any]]:
-        """Completed uploads: {file_id, filename, title, channel_id, initial_comment, thread_ts, content}."""
+        """Completed uploads: {file_id, filename, title, channel_id, initial_comment, thread_ts, content};
+        channel_id is None for a file kept private to the app."""
         with self._lock:
-            return [dict(u) for u in self._uploads]
+            return [{k: v for k, v in u.items() if not k.startswith("_")} for u in self._uploads]
 
     def user(self, user_id: str) -> dict[str, Any] | None:
         """The stored user object, as users.info would return it."""

@@ -11,6 +11,9 @@ from bot.sandbox.fake_slack.common import (
     _err,
 )
 
+# users.list: Slack's largest page ("The limit parameter maximum is 1000").
+MAX_PAGE = 1000
+
 
 class UsersMethods:
     """Mixed into FakeSlack; runs with the fake's lock held."""
@@ -22,26 +25,36 @@ class UsersMethods:
         return {"ok": True, "user": user}
 
     def _users_list(self, ctx: _Ctx) -> dict[str, Any]:
+        """Slack's cursor pagination (docs.slack.dev/apis/web-api/pagination, reference/methods/users.list):
+        `limit` at most 1,000 (more is cut to 1,000); no limit asks for everything, which Slack refuses
+        for a big workspace (`limit_required`, here above 1,000 members); the cursor is opaque (here,
+        like Slack's, the base64 of "user:<id of the next member>"); `next_cursor` is "" on the last
+        page; a cursor that does not decode, or names no member, is `invalid_cursor`."""
         p = ctx.params
         try:
-            limit = int(p.get("limit") or 200)
+            limit = int(p.get("limit") or 0)
         except (TypeError, ValueError):
-            limit = 200
-        limit = min(max(limit, 1), 1000)
+            limit = 0
+        members = [u for u in self._users.values() if u["team_id"] == ctx.ws.team_id]
+        if limit <= 0:
+            if len(members) > MAX_PAGE:
+                return _err("limit_required")
+            limit = MAX_PAGE
+        limit = min(limit, MAX_PAGE)
         cursor = str(p.get("cursor") or "")
         offset = 0
         if cursor:
+            ids = [u["id"] for u in members]
             try:
-                kind, _, number = base64.b64decode(cursor, validate=True).decode().partition(":")
-                offset = int(number)
-                if kind != "offset" or offset < 0:
+                kind, _, user_id = base64.b64decode(cursor, validate=True).decode().partition(":")
+                if kind != "user" or user_id not in ids:
                     raise ValueError(cursor)
-            except ValueError:
+            except ValueError:  # also binascii.Error and UnicodeDecodeError
                 return _err("invalid_cursor")
-        members = [u for u in self._users.values() if u["team_id"] == ctx.ws.team_id]
+            offset = ids.index(user_id)
         page = members[offset : offset + limit]
         end = offset + len(page)
-        next_cursor = base64.b64encode(f"offset:{end}".encode()).decode() if end < len(members) else ""
+        next_cursor = base64.b64encode(f"user:{members[end]['id']}".encode()).decode() if end < len(members) else ""
         return {
             "ok": True,
             "members": page,
