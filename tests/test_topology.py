@@ -106,7 +106,8 @@ def test_three_replicas_two_schedulers_and_a_kill(fresh_pg_url, fake_slack, sign
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_") and k != "DATABASE_URL"}
     env = {**clean, "DATABASE_URL": fresh_pg_url, "SLACK_BOT_TOKEN": fake_slack.token,
            "SLACK_SIGNING_SECRET": signing_secret, "SLACK_API_URL": fake_slack.api_url, "LOG_LEVEL": "INFO",
-           "PYTHONPATH": str(ROOT), "AIWINS_RATE_BURST": "10000"}  # one sender, hundreds of wins
+           "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), clean.get("PYTHONPATH")))),
+           "AIWINS_RATE_BURST": "10000"}  # one sender, hundreds of wins
     fleet = Fleet(env, tmp_path)
     replicas = ["web0", "web1", "web2"]
     try:
