@@ -25,7 +25,7 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -55,6 +55,7 @@ from bot.models import (
     utcnow,
 )
 from bot.models.queue import enqueue
+from bot.services import people
 from bot.services import subscriptions as subs
 from bot.services.digest import build_digest
 from bot.services.prompts import BY_KEY, PROMPTS, prompt_for_channel
@@ -99,7 +100,7 @@ def run_tick(db: Database, *, now: datetime | None = None,
             log.exception("subscription %s (team %s) has an unusable schedule", sub.id, sub.team_id)
             continue
         if at >= sub.active_since:  # only instants after it was turned on (or last changed)
-            due.append((sub, at, subs.iso_week(at, sub.tz)))
+            due.append((sub, at, subs.iso_week(at)))
     if not due:
         return result
     with db.read() as session:
@@ -167,13 +168,13 @@ def deliveries_tick(runtime: Any) -> None:
 # -- the post job --------------------------------------------------------------------------------------
 
 
-def render_delivery(session: Session, delivery: DeliveryView, *, tz: str,
-                    now: datetime | None = None, base_url: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+def render_delivery(session: Session, delivery: DeliveryView, *, base_url: str | None = None,
+                    group_members: Iterable[str] = ()) -> tuple[str, list[dict[str, Any]]]:
     """The message for a delivery: the week's digest, or the prompt it claimed. `base_url`: the workspace's
-    address, for message links (bot/jobs/links.py)."""
+    address, for message links (bot/jobs/links.py); `group_members`: the managers user group's members."""
     if delivery.kind == KIND_DIGEST:
-        return digest_blocks(build_digest(session, delivery.team_id, delivery.period, tz, now,
-                                          channel_id=delivery.channel_id, base_url=base_url))
+        return digest_blocks(build_digest(session, delivery.team_id, delivery.period, channel_id=delivery.channel_id,
+                                          base_url=base_url, group_members=group_members))
     prompt = BY_KEY.get(delivery.prompt_key or "", PROMPTS[0])
     ws = session.get(Workspace, delivery.team_id)
     return prompt_blocks(prompt, period=delivery.period, channel_id=delivery.channel_id,
@@ -191,9 +192,12 @@ def post_delivery(ctx: JobContext, job: Job) -> Callable[[Session], None] | None
         client = ctx.client(job)
     except NotInstalled as e:
         raise Permanent(str(e)) from e
-    base_url = workspace_url(client, job.team_id) if delivery.kind == KIND_DIGEST else None
+    base_url = group = None
+    if delivery.kind == KIND_DIGEST:
+        base_url = workspace_url(client, job.team_id)
+        group = _managers_group(ctx.db, client, job.team_id)
     with ctx.db.read(job.team_id) as session:
-        text, blocks = render_delivery(session, delivery, tz=subs.valid_tz(job.payload.get("tz")), base_url=base_url)
+        text, blocks = render_delivery(session, delivery, base_url=base_url, group_members=group or ())
     try:
         response = client.chat_postMessage(channel=delivery.channel_id, text=text, blocks=blocks,
                                            unfurl_links=False, unfurl_media=False)
@@ -205,6 +209,16 @@ def post_delivery(ctx: JobContext, job: Job) -> Callable[[Session], None] | None
     ts = response["ts"]
     # Recorded in the transaction that marks the job done.
     return lambda session: subs.mark_posted(session, delivery_id, ts)
+
+
+def _managers_group(db: Database, client: Any, team_id: str) -> frozenset[str]:
+    """The managers user group's members, for the digest's "leaders modeling" (admins and the managers list
+    count without it, so a failure costs only the group)."""
+    try:
+        return people.managers_group_members(db, Directory(client), team_id)
+    except Exception:  # noqa: BLE001 - a bonus, as above
+        log.warning("managers group of %s could not be read for the digest", team_id, exc_info=True)
+        return frozenset()
 
 
 def post_delivery_gave_up(ctx: JobContext, job: Job) -> None:
@@ -286,7 +300,7 @@ def _cli(kind: str, args: argparse.Namespace, settings: Settings) -> int:
 
         code = 0
         for channel, tz, sub_id in targets or [(None, "UTC", None)]:
-            period = week or subs.iso_week(utcnow(), tz)
+            period = week or subs.iso_week(utcnow())
             _print(db, kind, team_id, channel, period, tz, name_of, base_url)
             if args.post and clients is not None and channel:
                 code = max(code, _post(db, clients, team_id, known[team_id], kind, channel, period, tz,
@@ -320,7 +334,7 @@ def _print(db: Database, kind: str, team_id: str, channel: str | None, period: s
     with db.read(team_id) as session:
         existing = subs.find_delivery(session, team_id, kind, channel, period) if channel else None
         if kind == KIND_DIGEST:
-            _, blocks = digest_blocks(build_digest(session, team_id, period, tz, channel_id=channel, base_url=base_url))
+            _, blocks = digest_blocks(build_digest(session, team_id, period, channel_id=channel, base_url=base_url))
         else:
             if existing and existing.prompt_key:
                 prompt = BY_KEY.get(existing.prompt_key, PROMPTS[0])

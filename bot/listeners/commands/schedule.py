@@ -151,13 +151,13 @@ def _preview(kind: str, call: Call, deps: Deps, client: WebClient) -> dict[str, 
     channel = call.channel_id or ""
     with deps.db.read(call.team_id) as session:
         sub = subs.get_subscription(session, call.team_id, kind, channel) if channel else None
-    tz = sub.tz if sub else people.user_tz(deps.db, Directory(client), call.team_id, call.user_id)
-    period = subs.iso_week(utcnow(), tz)
+    period = subs.iso_week(utcnow())
     base_url = workspace_url(client, call.team_id) if kind == KIND_DIGEST else None  # before the session opens
+    group = people.managers_group_members(deps.db, Directory(client), call.team_id) if kind == KIND_DIGEST else ()
     with deps.db.read(call.team_id) as session:
         if kind == KIND_DIGEST:
-            text, blocks = digest_blocks(build_digest(session, call.team_id, period, tz, channel_id=channel or None,
-                                                      base_url=base_url))
+            text, blocks = digest_blocks(build_digest(session, call.team_id, period, channel_id=channel or None,
+                                                      base_url=base_url, group_members=group))
         else:
             ws = session.get(Workspace, call.team_id)
             prompt = prompt_for_channel(session, call.team_id, channel, before=period)
