@@ -38,7 +38,10 @@ def test_first_working_day_and_the_due_instant_in_each_zone():
 def workspace(db, fake_slack):
     fake_slack.add_user(ADMIN, "ada", is_admin=True, tz=NY)
     with db.session(TEAM) as s:
-        s.add(Workspace(team_id=TEAM, members_synced_at=datetime(2026, 11, 30, tzinfo=UTC)))
+        # Installed in late November, whatever today is: November's report is the first to fall due (reports
+        # go out only for instants after the install).
+        s.add(Workspace(team_id=TEAM, members_synced_at=datetime(2026, 11, 30, tzinfo=UTC),
+                        created_at=datetime(2026, 11, 20, tzinfo=UTC)))
         for u, tz in ((ADMIN, NY), (DAVE, TOKYO), (BOB, NY), (ALICE, NY)):
             s.add(Member(team_id=TEAM, user_id=u, name=u.lower(), tz=tz, is_admin=(u == ADMIN),
                          fetched_at=datetime(2026, 11, 30, tzinfo=UTC)))

@@ -140,6 +140,18 @@ def test_week_parsing():
     assert subs.parse_week("2026-W53") == "2026-W53"  # 2026 has 53 ISO weeks
 
 
+def test_a_deliverys_week_is_the_utc_week_of_its_due_instant():
+    """The week every figure uses, whatever the zone the instant is written in."""
+    from zoneinfo import ZoneInfo
+
+    assert subs.iso_week(datetime(2026, 11, 29, 23, 59, 59, tzinfo=UTC)) == "2026-W48"
+    assert subs.iso_week(datetime(2026, 11, 30, 0, 0, tzinfo=UTC)) == "2026-W49"
+    # Monday 00:30 in Berlin is still Sunday in UTC; Sunday 20:00 in New York is already Monday.
+    assert subs.iso_week(datetime(2026, 11, 30, 0, 30, tzinfo=ZoneInfo("Europe/Berlin"))) == "2026-W48"
+    assert subs.iso_week(datetime(2026, 11, 29, 20, 0, tzinfo=ZoneInfo(NY))) == "2026-W49"
+    assert subs.week_monday("2026-W49").isoformat() == "2026-11-30"
+
+
 # -- due instants across daylight saving (pure) ------------------------------------------------------------
 
 
@@ -164,7 +176,7 @@ def test_one_due_instant_per_week_across_dst(start, schedule, expected):
     while t < start + timedelta(days=21):  # every 5 minutes for three weeks
         due = subs.last_due(schedule, NY, t)
         assert due <= t < due + timedelta(days=7, hours=1)
-        period = subs.iso_week(due, NY)
+        period = subs.iso_week(due)
         assert seen.setdefault(period, due) == due, f"{period} has two due instants"
         t += timedelta(minutes=5)
     got = sorted(f"{d:%Y-%m-%d %H:%M}" for d in seen.values() if d >= start)
@@ -190,7 +202,7 @@ def test_ticks_across_dst_claim_each_week_once(db, first_sunday, label):
     by_channel: dict[str, list[str]] = {}
     for d in deliveries(db):
         by_channel.setdefault(d.channel_id, []).append(d.period)
-    weeks = [subs.iso_week(first_sunday + timedelta(days=7 * i), NY) for i in range(3)]
+    weeks = [subs.iso_week(first_sunday + timedelta(days=7 * i)) for i in range(3)]
     for channel, periods in by_channel.items():
         assert periods == weeks, (label, channel, periods)
     assert len(by_channel) == 3
@@ -556,7 +568,7 @@ def test_cli_digest_post_twice_posts_once(cli_env, db, fake_slack, capsys):
     make_sub(db, CHANNEL)
     with db.session(TEAM) as s:
         record_public_win(s, "summarised 40 interviews with Claude, saved 5h")
-    week = subs.iso_week(datetime.now(UTC), NY)
+    week = subs.iso_week(datetime.now(UTC))
     assert main(["digest", "--channel", CHANNEL, "--week", week, "--post"]) == 0
     first = capsys.readouterr().out
     assert "summarised 40 interviews" in first and "posted (ts " in first

@@ -22,6 +22,7 @@ that is never sent would be worse."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import time
@@ -59,6 +60,7 @@ from bot.services import people
 from bot.services import subscriptions as subs
 from bot.services.digest import build_digest
 from bot.services.prompts import BY_KEY, PROMPTS, prompt_for_channel
+from bot.services.stats import refresh_members
 from bot.services.subscriptions import GRACE, DeliveryView, SubscriptionView
 from bot.settings import ConfigError, Settings
 from bot.slack_client import NotInstalled, make_clients
@@ -195,7 +197,7 @@ def post_delivery(ctx: JobContext, job: Job) -> Callable[[Session], None] | None
     base_url = group = None
     if delivery.kind == KIND_DIGEST:
         base_url = workspace_url(client, job.team_id)
-        group = _managers_group(ctx.db, client, job.team_id)
+        group = _before_digest(ctx.db, client, job.team_id, job.enterprise_id)
     with ctx.db.read(job.team_id) as session:
         text, blocks = render_delivery(session, delivery, base_url=base_url, group_members=group or ())
     try:
@@ -211,9 +213,16 @@ def post_delivery(ctx: JobContext, job: Job) -> Callable[[Session], None] | None
     return lambda session: subs.mark_posted(session, delivery_id, ts)
 
 
-def _managers_group(db: Database, client: Any, team_id: str) -> frozenset[str]:
-    """The managers user group's members, for the digest's "leaders modeling" (admins and the managers list
-    count without it, so a failure costs only the group)."""
+def _before_digest(db: Database, client: Any, team_id: str, enterprise_id: str | None) -> frozenset[str]:
+    """What a digest reads from Slack besides the database. The member list, copied at most daily as for
+    `/aiwin stats` and App Home: the digest's people are the members active in the week, so before a first
+    copy it would count only the few members met one by one. And the managers user group's members, for
+    "leaders modeling" (admins and the managers list count without it). Both are best effort: a failure
+    costs the list's freshness or the group, never the digest."""
+    try:
+        refresh_members(db, Directory(client), team_id, enterprise_id)
+    except Exception:  # noqa: BLE001 - the last list copied is used instead
+        log.warning("users.list failed for %s; the digest uses the last member list", team_id, exc_info=True)
     try:
         return people.managers_group_members(db, Directory(client), team_id)
     except Exception:  # noqa: BLE001 - a bonus, as above
@@ -291,6 +300,10 @@ def _cli(kind: str, args: argparse.Namespace, settings: Settings) -> int:
         if args.post or settings.slack_bot_token or settings.oauth_enabled:
             clients = make_clients(settings, db)
         base_url = _workspace_url(clients, team_id, known[team_id]) if kind == KIND_DIGEST else None
+        group: frozenset[str] = frozenset()
+        if kind == KIND_DIGEST and clients is not None:  # the same people and managers as the posted digest
+            with contextlib.suppress(NotInstalled):
+                group = _before_digest(db, clients.for_team(team_id, known[team_id]), team_id, known[team_id])
 
         def name_of(user_id: str) -> str:
             # People the bot never looked up have no cached name: ask Slack once, when we can.
@@ -301,7 +314,7 @@ def _cli(kind: str, args: argparse.Namespace, settings: Settings) -> int:
         code = 0
         for channel, tz, sub_id in targets or [(None, "UTC", None)]:
             period = week or subs.iso_week(utcnow())
-            _print(db, kind, team_id, channel, period, tz, name_of, base_url)
+            _print(db, kind, team_id, channel, period, name_of, base_url, group)
             if args.post and clients is not None and channel:
                 code = max(code, _post(db, clients, team_id, known[team_id], kind, channel, period, tz,
                                        sub_id))
@@ -329,12 +342,13 @@ def _slack_name(clients: Any, team_id: str, enterprise_id: str | None, user_id: 
     return profile.get("display_name") or profile.get("real_name") or user.get("name")
 
 
-def _print(db: Database, kind: str, team_id: str, channel: str | None, period: str, tz: str,
-           name_of: Callable[[str], str], base_url: str | None = None) -> None:
+def _print(db: Database, kind: str, team_id: str, channel: str | None, period: str,
+           name_of: Callable[[str], str], base_url: str | None = None, group: Iterable[str] = ()) -> None:
     with db.read(team_id) as session:
         existing = subs.find_delivery(session, team_id, kind, channel, period) if channel else None
         if kind == KIND_DIGEST:
-            _, blocks = digest_blocks(build_digest(session, team_id, period, channel_id=channel, base_url=base_url))
+            _, blocks = digest_blocks(build_digest(session, team_id, period, channel_id=channel, base_url=base_url,
+                                                   group_members=group))
         else:
             if existing and existing.prompt_key:
                 prompt = BY_KEY.get(existing.prompt_key, PROMPTS[0])
@@ -344,7 +358,7 @@ def _print(db: Database, kind: str, team_id: str, channel: str | None, period: s
                 prompt = PROMPTS[0]
             _, blocks = prompt_blocks(prompt, period=period, channel_id=channel or "")
     where = f"channel {channel}" if channel else f"workspace {team_id} (no channel)"
-    print(f"# {'Digest' if kind == KIND_DIGEST else 'Leadership prompt'} for {where} · {period} ({tz})")
+    print(f"# {'Digest' if kind == KIND_DIGEST else 'Leadership prompt'} for {where} · {period} (a UTC week)")
     print(blocks_to_text(blocks, name_of, style=sys.stdout.isatty()))
     print(f"# status: {_status(existing)}\n")
 

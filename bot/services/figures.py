@@ -315,14 +315,15 @@ class Totals:
 
 
 def _fold_tools(rows: Iterable[tuple[str, int]]) -> dict[str, int]:
-    """Wins per tool with names compared without case, each shown as most wins spell it."""
+    """Wins per tool with names compared without case, each shown as most wins spell it (on a tie, the
+    spelling that sorts first: "ChatGPT" before "chatgpt")."""
     counts: dict[str, dict[str, int]] = {}
     for tool, n in rows:
         name = (tool or "").strip()
         if name and n:
             spellings = counts.setdefault(name.lower(), {})
             spellings[name] = spellings.get(name, 0) + int(n)
-    return {max(s.items(), key=lambda kv: (kv[1], kv[0]))[0]: sum(s.values()) for s in counts.values()}
+    return {min(s.items(), key=lambda kv: (-kv[1], kv[0]))[0]: sum(s.values()) for s in counts.values()}
 
 
 def totals(session: Session, team_id: str, periods: Sequence[Weeks], *,

@@ -27,6 +27,7 @@ from bot.services import people
 from bot.services import subscriptions as subs
 from bot.services.digest import build_digest
 from bot.services.prompts import prompt_for_channel
+from bot.services.stats import refresh_members
 from bot.services.workspaces import ensure_workspace
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,14 @@ def _preview(kind: str, call: Call, deps: Deps, client: WebClient) -> dict[str, 
         sub = subs.get_subscription(session, call.team_id, kind, channel) if channel else None
     period = subs.iso_week(utcnow())
     base_url = workspace_url(client, call.team_id) if kind == KIND_DIGEST else None  # before the session opens
-    group = people.managers_group_members(deps.db, Directory(client), call.team_id) if kind == KIND_DIGEST else ()
+    group: Any = ()
+    if kind == KIND_DIGEST:
+        try:  # the digest's people are members active in the week: the member list, copied at most daily
+            refresh_members(deps.db, Directory(client), call.team_id, call.enterprise_id)
+        except Exception:
+            log.warning("users.list failed for %s; the preview uses the last member list", call.team_id,
+                        exc_info=True)
+        group = people.managers_group_members(deps.db, Directory(client), call.team_id)
     with deps.db.read(call.team_id) as session:
         if kind == KIND_DIGEST:
             text, blocks = digest_blocks(build_digest(session, call.team_id, period, channel_id=channel or None,
