@@ -36,7 +36,7 @@ from bot.services.subscriptions import Schedule, ScheduleError, parse_schedule
 from bot.services.wins import record_win
 from bot.services.workspaces import ensure_workspace
 from bot.slack_client import SlackClients
-from tests.conftest import BOB, CHANNEL, DAVE, TEAM
+from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
 from tests.helpers import all_text, wait_until
 
 pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
@@ -247,6 +247,30 @@ def test_digest_links_use_the_workspace_domain(db, fake_slack):
     link = f"https://acme-corp.slack.com/archives/{CHANNEL}/p1764000000000100"
     assert f"<{link}|see the win>" in text and "https://slack.com/archives" not in text
     assert len(fake_slack.calls("auth.test")) == 1  # asked once, then remembered
+
+
+def test_a_posted_digest_counts_the_members_from_users_list(db, fake_slack):
+    """The digest's people are the members active in its week: before posting it copies users.list (at most
+    daily, as `/aiwin stats` and App Home do), so a first digest counts everyone active, not only the few
+    members the app happened to meet one by one."""
+    from bot.services.home import HOME_REFRESH
+    from tests.test_digest import add_win
+
+    make_sub(db, CHANNEL)
+    add_win(db, FRIDAY_DUE - timedelta(days=2), (ALICE,), f"<@{ALICE}> drafted the FAQ", author=BOB, minutes=120)
+    add_win(db, FRIDAY_DUE - timedelta(days=1), (CAROL,), "summarised the interviews", minutes=30)
+    with db.session(TEAM) as s:  # nobody has App Home open: its refresh would copy users.list before the digest
+        s.execute(Job.__table__.delete().where(Job.__table__.c.kind == HOME_REFRESH))
+    assert len(run_tick(db, now=FRIDAY_DUE + timedelta(seconds=30)).claimed) == 1
+    worker = start_worker(db, fake_slack)
+    try:
+        settled(db)
+    finally:
+        worker.stop()
+    [call] = ok_posts(fake_slack, channel=CHANNEL)
+    # bob recorded a shout-out, alice received it, carol recorded her own: three members active.
+    assert "*2 AI wins* · *3 people* active · *2 h 30 min saved*" in all_text(call.params["blocks"])
+    assert len(fake_slack.calls("users.list")) == 1
 
 
 def test_catch_up_after_downtime_posts_once(db, fake_slack):
@@ -524,6 +548,8 @@ def test_anyone_can_preview_the_digest(slack, fake_slack, db):
     assert body["response_type"] == "ephemeral"
     text = all_text(body["blocks"])
     assert "Preview, only visible to you" in text and "wrote the launch FAQ" in text and "2 h saved" in text
+    # People are members active in the week: the preview copies users.list first, as the posted digest does.
+    assert "*1 AI win* · *1 person* active" in text
     assert ok_posts(fake_slack) == []  # nothing was posted in the channel
 
 
