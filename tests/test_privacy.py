@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from bot.blocks.home import home_view
 from bot.models import TB_NOMINATED, Manager, Narrative, Nomination, OptOut, TeachBack, Win, WinOwner
 from bot.services import rollups
 from bot.services.home import build_home
@@ -127,6 +128,7 @@ def test_opted_out_people_are_counted_never_named_and_opt_in_names_them_again(sl
 
     r = slack.command("/aiwin", "optout", user_id=CAROL)
     assert "You're opted out" in all_text(r.json())
+    assert "Your wins still count in the team's figures, without your name" in all_text(r.json())
     assert "already opted out" in all_text(slack.command("/aiwin", "opt-out", user_id=CAROL).json())
     assert count(db, OptOut) == 1
 
@@ -142,10 +144,12 @@ def test_opted_out_people_are_counted_never_named_and_opt_in_names_them_again(sl
     assert bobs.trend.top_tools == (("ChatGPT", 1), ("Claude", 1), ("Cursor", 1))
     # Her own view stays: her wins, with a note; the team figures are everyone's, hers too.
     assert carols.opted_out and carols.personal.wins == 2 and carols.weeks[-1].wins == 3
+    assert "you're counted in the team figures but never named" in all_text(home_view(carols)["blocks"])
     text = all_text(slack.command("/aiwin", "stats", user_id=CAROL).json())
     assert "*2 wins* in all" in text and "*2 h 30 min* all time" in text and "You've opted out" in text
 
-    assert "Welcome back" in all_text(slack.command("/aiwin", "optin", user_id=CAROL).json())
+    welcome = all_text(slack.command("/aiwin", "optin", user_id=CAROL).json())
+    assert "Welcome back" in welcome and "Digests and lists name you again" in welcome
     assert count(db, OptOut) == 0
     text = all_text(slack.command("/aiwin", "stats", user_id=BOB).json())
     assert "3 wins · 3 people active · 3 h 30 min saved" in text

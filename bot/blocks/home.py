@@ -50,7 +50,7 @@ def _personal(data: HomeData) -> list[dict[str, Any]]:
     else:
         blocks.append(section("\n".join(personal_lines(me))))
     if data.opted_out:
-        blocks.append(context("You've opted out: you're left out of digests, rankings and team figures "
+        blocks.append(context("You've opted out: you're counted in the team figures but never named "
                               "(this view is just for you). `/aiwin optin` to rejoin."))
     if data.recent_wins:
         blocks.append(section("*Your latest wins*"))
