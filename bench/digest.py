@@ -22,7 +22,7 @@ from bot.services.digest import build_digest  # noqa: E402
 def time_digest(db, team: str, repeat: int) -> tuple[float, float, int]:  # noqa: ANN001
     def one() -> int:
         with db.read(team) as session:
-            data = build_digest(session, team, WEEK, "UTC")
+            data = build_digest(session, team, WEEK)
         digest_blocks(data)
         return data.wins
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bot.models import Manager, Member, Narrative, OptOut, TeachBack, Workspace
 from bot.services import adoption, rollups
-from bot.services.adoption import month_weeks
+from bot.services.figures import Weeks, month_weeks
 from tests.conftest import ALICE, BOB, CAROL, DAVE, ENTERPRISE, TEAM
 from tests.helpers import all_text, copy_members
 from tests.test_stats import seed_win
@@ -85,10 +85,10 @@ def figures(db, group=None, **kw):
 
 def test_workspace_figures_match_the_hand_computed_history(db, history):
     f = figures(db)
-    assert (f.first_week, f.last_week) == (date(2026, 11, 2), date(2026, 11, 23))
+    assert f.period == Weeks(date(2026, 11, 2), date(2026, 11, 23))
     assert (f.members, f.guests, f.guests_active, f.opted_out) == (7, 1, 1, 1)  # not the bot, Slackbot, gone
-    assert (f.coverage30.now.count, f.coverage30.before.count) == (3, 2)  # A B C now; E H before
-    assert f.coverage30.points == pytest.approx(14.3)
+    assert (f.coverage.now.count, f.coverage.before.count) == (3, 2)  # A B C now; E H before
+    assert f.coverage.points == pytest.approx(14.3)
     assert f.habit.count == 1  # A
     assert f.new == 2 and f.new_named == (C,)  # B is new too, but opted out: counted, never named
     assert (f.dormant.count, f.dormant.of) == (1, 6)  # D, of the six members ever active
@@ -97,7 +97,7 @@ def test_workspace_figures_match_the_hand_computed_history(db, history):
     assert (p.nominated, p.accepted, p.delivered, p.delivered_by) == (3, 2, 2, (C,))
     # Each win once, credited to its writer; the deactivated account's time is still time saved.
     r = f.reinvestment
-    assert (r.minutes, r.minutes_told, r.split) == (60 + 60 + 30 + 15, 90, {"learning": 60, "customers": 30})
+    assert (r.minutes, r.split.minutes_told, r.split.told) == (60 + 60 + 30 + 15, 90, {"learning": 60, "customers": 30})
     assert [w.active for w in f.trend][-4:] == [0, 1, 1, 3]  # weeks of 2, 9, 16 and 23 November
 
 
@@ -108,25 +108,25 @@ def test_managers_from_slack_count_and_teams_cut_every_figure(db, history):
     assert f.leaders.of == 3  # D through the managers group; the guest and the bot are not members
 
     design = figures(db, DESIGN)
-    assert (design.members, design.guests, design.coverage30.now.count) == (2, 1, 2)  # A and C (+ the guest)
+    assert (design.members, design.guests, design.coverage.now.count) == (2, 1, 2)  # A and C (+ the guest)
     assert (design.new, design.new_named, design.habit.count, design.leaders.of) == (1, (C,), 1, 1)
     assert design.pipeline.delivered_by == (C,) and design.pipeline.delivered == 1
     assert design.reinvestment.minutes == 150  # wins A and C recorded (A wrote C's shout-out)
     ops = figures(db, OPS)  # shares A with design
-    assert (ops.members, ops.coverage30.now.count, ops.dormant.count) == (2, 1, 1)
+    assert (ops.members, ops.coverage.now.count, ops.dormant.count) == (2, 1, 1)
 
 
 def test_a_month_is_its_iso_weeks():
-    assert month_weeks("2026-11") == (date(2026, 11, 2), date(2026, 11, 23))
-    assert month_weeks("2026-10") == (date(2026, 9, 28), date(2026, 10, 26))
-    assert month_weeks("2027-01") == (date(2027, 1, 4), date(2027, 1, 25))  # 1 Jan 2027 is in 2026-W53
+    assert month_weeks("2026-11") == Weeks(date(2026, 11, 2), date(2026, 11, 23))
+    assert month_weeks("2026-10") == Weeks(date(2026, 9, 28), date(2026, 10, 26))
+    assert month_weeks("2027-01") == Weeks(date(2027, 1, 4), date(2027, 1, 25))  # 1 Jan 2027 is in 2026-W53
 
 
 def test_guests_and_deactivated_accounts_are_not_members_until_members_are_known(db):
     with db.session(TEAM) as s:
         s.add(Workspace(team_id=TEAM))
     f = figures(db)
-    assert not f.members_known and f.members == 0 and f.coverage30.now.share is None
+    assert not f.members_known and f.members == 0 and f.coverage.now.share is None
 
 
 PEOPLE6 = ("U0PROP0001", "U0PROP0002", "U0PROP0003", "U0PROP0004", "U0PROP0005", "U0PROP0006")
@@ -154,7 +154,7 @@ def test_figures_equal_a_direct_count_from_the_weeks(db, history, ends):
         last = this_week - timedelta(weeks=end)
         with db.read(team) as s:
             f = adoption.adoption_figures(s, team, manager_ids=(), now=NOW,
-                                          period=(last - timedelta(weeks=3), last))
+                                          period=Weeks(last - timedelta(weeks=3), last))
 
         def active(lo: int, hi: int, end: int = end) -> set[str]:  # weeks end+lo … end+hi back from now
             return {u for u, offs in history.items() if any(end + lo <= o <= end + hi for o in offs)}
@@ -162,8 +162,8 @@ def test_figures_equal_a_direct_count_from_the_weeks(db, history, ends):
         as_of = min(NOW, _at(last) + timedelta(weeks=1))
         quiet_from = (last - rollups.week_of(as_of - timedelta(days=60))).days // 7
         ever = {u for u, offs in history.items() if max(offs) >= end}
-        assert (f.coverage30.now.count, f.coverage30.before.count) == (len(active(0, 3)), len(active(4, 7)))
-        assert (f.coverage90.now.count, f.coverage90.before.count) == (len(active(0, 12)), len(active(13, 25)))
+        assert (f.coverage.now.count, f.coverage.before.count) == (len(active(0, 3)), len(active(4, 7)))
+        assert (f.coverage_long.now.count, f.coverage_long.before.count) == (len(active(0, 12)), len(active(13, 25)))
         assert f.habit.count == sum(1 for offs in history.values() if sum(end <= o <= end + 3 for o in offs) >= 3)
         assert f.new == sum(1 for offs in history.values() if end <= max(offs) <= end + 3)
         assert (f.dormant.count, f.dormant.of) == (len(ever - active(0, quiet_from)), len(ever))

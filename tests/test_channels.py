@@ -96,11 +96,11 @@ def test_privacy_comes_from_conversations_info_not_the_id(slack, fake_slack, db,
 def test_a_private_win_is_in_totals_but_its_text_only_in_its_own_channel(slack, fake_slack, db, world):
     record(slack, db, PUBLIC_TEXT, CHANNEL)
     record(slack, db, SECRET_TEXT, SECRET)
-    week = iso_week(utcnow(), "UTC")
+    week = iso_week(utcnow())
     with db.read(TEAM) as s:
-        public = build_digest(s, TEAM, week, "UTC", channel_id=CHANNEL)
-        own = build_digest(s, TEAM, week, "UTC", channel_id=SECRET)
-        nowhere = build_digest(s, TEAM, week, "UTC")
+        public = build_digest(s, TEAM, week, channel_id=CHANNEL)
+        own = build_digest(s, TEAM, week, channel_id=SECRET)
+        nowhere = build_digest(s, TEAM, week)
     for data in (public, own, nowhere):
         assert (data.wins, data.minutes_saved) == (2, 300)  # hours and counts include the private win
     assert [w.text for w in public.best_wins] == [PUBLIC_TEXT]

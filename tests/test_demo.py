@@ -32,7 +32,10 @@ def test_demo_output_reads_like_slack(tmp_path):
     # The digest is the command's own output, with workspace-domain links and names.
     assert "$ aiwins digest --team" in out and "# Digest for channel C05RPT12345" in out
     assert "see the win (https://acme-corp.slack.com/archives/C05RPT12345/p" in out
-    assert "welcome @alice, @carol and @dave!" in out
+    # First-timers are people whose first activity ever is this week: bob too (he recorded alice's shout-out).
+    assert "welcome @alice, @carol, @dave and @bob!" in out
+    # People are the members active in the week (the digest copies the member list first): all four.
+    assert "4 AI wins · 4 people active" in out
     # The modal with its title and buttons.
     assert "Log an AI win\n  │ =============" in out and "[Cancel]  [Save]" in out
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from urllib.error import HTTPError
 
 import pytest
@@ -23,6 +23,7 @@ from bot.sandbox.fake_slack import block_errors
 from bot.sandbox.fake_slack.blockkit import mrkdwn_errors
 from bot.sandbox.requests import InvalidReply
 from bot.services.digest import DigestData
+from bot.services.figures import Split, Totals, Weeks
 from bot.services.prompts import PROMPTS
 from bot.services.wins import WinView
 from bot.slack_client import SlackClients
@@ -152,11 +153,11 @@ def _win() -> WinView:
 
 
 def _every_message() -> list[tuple[str, list[dict]]]:
-    digest = DigestData(team_id=TEAM, week="2026-W48", tz="UTC", start=datetime(2026, 11, 23, tzinfo=UTC),
-                        end=datetime(2026, 11, 30, tzinfo=UTC), wins=0, people=0, minutes_saved=0, reinvested=(),
-                        top_tools=(), best_wins=(), more_wins=0, narratives=(), more_narratives=0,
-                        leaders_sharing=0, nominated=(), accepted=(), done=(), first_timers=(), has_policy=True,
-                        policy_url="https://intranet.example/ai")
+    week = Weeks(date(2026, 11, 23), date(2026, 11, 23))
+    digest = DigestData(team_id=TEAM, week="2026-W48", period=week,
+                        totals=Totals(week, wins=0, people=0, minutes=0, split=Split(), tools={}), best_wins=(),
+                        more_wins=0, narratives=(), more_narratives=0, leaders_modeling=0, nominated=(), accepted=(),
+                        done=(), first_timers=(), has_policy=True, policy_url="https://intranet.example/ai")
     out = [
         (help_message()["text"], help_message()["blocks"]),
         quiet_blocks(digest, "Quiet"),

@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import TB_NOMINATED, Narrative, Nomination, OptOut, TeachBack, Win, WinOwner
+from bot.blocks.home import home_view
+from bot.models import TB_NOMINATED, Manager, Narrative, Nomination, OptOut, TeachBack, Win, WinOwner
+from bot.services import rollups
 from bot.services.home import build_home
 from bot.services.stats import stats_report
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, TEAM
 from tests.helpers import all_text, wait_until, wins
-from tests.test_stats import OTHER_TEAM, seed_win
+from tests.test_stats import OTHER_TEAM, members, seed_win
 
 pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
 
@@ -113,34 +115,43 @@ def test_another_workspaces_win_cannot_be_deleted(slack, fake_slack, db, admin):
     assert count(db, Win, OTHER_TEAM) == 1
 
 
-def test_opt_out_is_respected_everywhere_and_opt_in_restores(slack, fake_slack, db):
+def test_opted_out_people_are_counted_never_named_and_opt_in_names_them_again(slack, fake_slack, db):
     slack.command("/aiwin", "built the forecast with Claude, saved 2h", user_id=CAROL)
     slack.command("/aiwin", "wrote the FAQ with ChatGPT, saved 1h", user_id=BOB)
     slack.command("/aiwin", "<@U03GHIJKL|carol> and <@U02ABCDEF|alice> paired with Cursor, saved 30m", user_id=BOB)
-    with db.session(TEAM) as s:
+    with db.session(TEAM) as s:  # carol is a manager and shares how she uses AI
+        s.add(Manager(team_id=TEAM, user_id=CAROL, added_by=BOB))
         s.add(Narrative(team_id=TEAM, author_id=CAROL, text="how I lead with AI", is_leader=True))
+        rollups.narrative_added(s, TEAM, CAROL, datetime.now(UTC))
+    slack.command("/aiwin", "stats", user_id=BOB)  # after its ack, users.list is copied: people are members
+    wait_until(lambda: len(members(db)) == 5, message="users.list stored")
 
     r = slack.command("/aiwin", "optout", user_id=CAROL)
     assert "You're opted out" in all_text(r.json())
+    assert "Your wins still count in the team's figures, without your name" in all_text(r.json())
     assert "already opted out" in all_text(slack.command("/aiwin", "opt-out", user_id=CAROL).json())
     assert count(db, OptOut) == 1
 
     text = all_text(slack.command("/aiwin", "stats", user_id=BOB).json())
-    # Wins naming carol are left out entirely (as in the digest): hers, and the one she shares with alice.
-    assert "1 win · 1 person · 1 h saved" in text and "Claude" not in text and "Cursor" not in text
+    # Opting out changes no figure (every win, carol among the people, her tools) and names her nowhere.
+    assert "3 wins · 3 people active · 3 h 30 min saved" in text
+    assert "ChatGPT (1) · Claude (1) · Cursor (1)" in text and CAROL not in text
     with db.read(TEAM) as s:
         bobs = build_home(s, TEAM, BOB, False)
         carols = build_home(s, TEAM, CAROL, False)
-    assert (bobs.weeks[-1].wins, bobs.weeks[-1].people, bobs.leaders) == (1, 1, ())
-    assert bobs.trend_tools == (("ChatGPT", 1),)
-    # Her own view stays: her wins, with a note; the team part leaves her out for her too.
-    assert carols.opted_out and carols.personal.wins == 2 and carols.weeks[-1].wins == 1
+    # Her narrative still makes her active, but the leaders list, which names people, leaves her out.
+    assert (bobs.weeks[-1].wins, bobs.weeks[-1].people, bobs.leaders) == (3, 3, ())
+    assert bobs.trend.top_tools == (("ChatGPT", 1), ("Claude", 1), ("Cursor", 1))
+    # Her own view stays: her wins, with a note; the team figures are everyone's, hers too.
+    assert carols.opted_out and carols.personal.wins == 2 and carols.weeks[-1].wins == 3
+    assert "you're counted in the team figures but never named" in all_text(home_view(carols)["blocks"])
     text = all_text(slack.command("/aiwin", "stats", user_id=CAROL).json())
     assert "*2 wins* in all" in text and "*2 h 30 min* all time" in text and "You've opted out" in text
 
-    assert "Welcome back" in all_text(slack.command("/aiwin", "optin", user_id=CAROL).json())
+    welcome = all_text(slack.command("/aiwin", "optin", user_id=CAROL).json())
+    assert "Welcome back" in welcome and "Digests and lists name you again" in welcome
     assert count(db, OptOut) == 0
     text = all_text(slack.command("/aiwin", "stats", user_id=BOB).json())
-    assert "3 wins · 3 people · 3 h 30 min saved" in text
+    assert "3 wins · 3 people active · 3 h 30 min saved" in text
     with db.read(TEAM) as s:
         assert build_home(s, TEAM, BOB, False).leaders == (CAROL,)

@@ -79,7 +79,7 @@ def test_each_channel_rotates_on_its_own_without_repeats(db):
     # What each delivery posts is the prompt it claimed.
     with db.read(TEAM) as s:
         for d in deliveries(db)[:5]:
-            _, blocks = render_delivery(s, get_delivery(s, d.id), tz="UTC")
+            _, blocks = render_delivery(s, get_delivery(s, d.id))
             assert PROMPTS[KEYS.index(d.prompt_key)].text in all_text(blocks)
             assert json.loads(blocks[3]["elements"][0]["value"])["prompt_period"] == d.period
 

@@ -36,7 +36,7 @@ from bot.services.subscriptions import Schedule, ScheduleError, parse_schedule
 from bot.services.wins import record_win
 from bot.services.workspaces import ensure_workspace
 from bot.slack_client import SlackClients
-from tests.conftest import BOB, CHANNEL, DAVE, TEAM
+from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
 from tests.helpers import all_text, wait_until
 
 pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
@@ -140,6 +140,18 @@ def test_week_parsing():
     assert subs.parse_week("2026-W53") == "2026-W53"  # 2026 has 53 ISO weeks
 
 
+def test_a_deliverys_week_is_the_utc_week_of_its_due_instant():
+    """The week every figure uses, whatever the zone the instant is written in."""
+    from zoneinfo import ZoneInfo
+
+    assert subs.iso_week(datetime(2026, 11, 29, 23, 59, 59, tzinfo=UTC)) == "2026-W48"
+    assert subs.iso_week(datetime(2026, 11, 30, 0, 0, tzinfo=UTC)) == "2026-W49"
+    # Monday 00:30 in Berlin is still Sunday in UTC; Sunday 20:00 in New York is already Monday.
+    assert subs.iso_week(datetime(2026, 11, 30, 0, 30, tzinfo=ZoneInfo("Europe/Berlin"))) == "2026-W48"
+    assert subs.iso_week(datetime(2026, 11, 29, 20, 0, tzinfo=ZoneInfo(NY))) == "2026-W49"
+    assert subs.week_monday("2026-W49").isoformat() == "2026-11-30"
+
+
 # -- due instants across daylight saving (pure) ------------------------------------------------------------
 
 
@@ -164,7 +176,7 @@ def test_one_due_instant_per_week_across_dst(start, schedule, expected):
     while t < start + timedelta(days=21):  # every 5 minutes for three weeks
         due = subs.last_due(schedule, NY, t)
         assert due <= t < due + timedelta(days=7, hours=1)
-        period = subs.iso_week(due, NY)
+        period = subs.iso_week(due)
         assert seen.setdefault(period, due) == due, f"{period} has two due instants"
         t += timedelta(minutes=5)
     got = sorted(f"{d:%Y-%m-%d %H:%M}" for d in seen.values() if d >= start)
@@ -190,7 +202,7 @@ def test_ticks_across_dst_claim_each_week_once(db, first_sunday, label):
     by_channel: dict[str, list[str]] = {}
     for d in deliveries(db):
         by_channel.setdefault(d.channel_id, []).append(d.period)
-    weeks = [subs.iso_week(first_sunday + timedelta(days=7 * i), NY) for i in range(3)]
+    weeks = [subs.iso_week(first_sunday + timedelta(days=7 * i)) for i in range(3)]
     for channel, periods in by_channel.items():
         assert periods == weeks, (label, channel, periods)
     assert len(by_channel) == 3
@@ -235,6 +247,30 @@ def test_digest_links_use_the_workspace_domain(db, fake_slack):
     link = f"https://acme-corp.slack.com/archives/{CHANNEL}/p1764000000000100"
     assert f"<{link}|see the win>" in text and "https://slack.com/archives" not in text
     assert len(fake_slack.calls("auth.test")) == 1  # asked once, then remembered
+
+
+def test_a_posted_digest_counts_the_members_from_users_list(db, fake_slack):
+    """The digest's people are the members active in its week: before posting it copies users.list (at most
+    daily, as `/aiwin stats` and App Home do), so a first digest counts everyone active, not only the few
+    members the app happened to meet one by one."""
+    from bot.services.home import HOME_REFRESH
+    from tests.test_digest import add_win
+
+    make_sub(db, CHANNEL)
+    add_win(db, FRIDAY_DUE - timedelta(days=2), (ALICE,), f"<@{ALICE}> drafted the FAQ", author=BOB, minutes=120)
+    add_win(db, FRIDAY_DUE - timedelta(days=1), (CAROL,), "summarised the interviews", minutes=30)
+    with db.session(TEAM) as s:  # nobody has App Home open: its refresh would copy users.list before the digest
+        s.execute(Job.__table__.delete().where(Job.__table__.c.kind == HOME_REFRESH))
+    assert len(run_tick(db, now=FRIDAY_DUE + timedelta(seconds=30)).claimed) == 1
+    worker = start_worker(db, fake_slack)
+    try:
+        settled(db)
+    finally:
+        worker.stop()
+    [call] = ok_posts(fake_slack, channel=CHANNEL)
+    # bob recorded a shout-out, alice received it, carol recorded her own: three members active.
+    assert "*2 AI wins* · *3 people* active · *2 h 30 min saved*" in all_text(call.params["blocks"])
+    assert len(fake_slack.calls("users.list")) == 1
 
 
 def test_catch_up_after_downtime_posts_once(db, fake_slack):
@@ -512,6 +548,8 @@ def test_anyone_can_preview_the_digest(slack, fake_slack, db):
     assert body["response_type"] == "ephemeral"
     text = all_text(body["blocks"])
     assert "Preview, only visible to you" in text and "wrote the launch FAQ" in text and "2 h saved" in text
+    # People are members active in the week: the preview copies users.list first, as the posted digest does.
+    assert "*1 AI win* · *1 person* active" in text
     assert ok_posts(fake_slack) == []  # nothing was posted in the channel
 
 
@@ -556,7 +594,7 @@ def test_cli_digest_post_twice_posts_once(cli_env, db, fake_slack, capsys):
     make_sub(db, CHANNEL)
     with db.session(TEAM) as s:
         record_public_win(s, "summarised 40 interviews with Claude, saved 5h")
-    week = subs.iso_week(datetime.now(UTC), NY)
+    week = subs.iso_week(datetime.now(UTC))
     assert main(["digest", "--channel", CHANNEL, "--week", week, "--post"]) == 0
     first = capsys.readouterr().out
     assert "summarised 40 interviews" in first and "posted (ts " in first

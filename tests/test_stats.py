@@ -10,10 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.models import Job, Member, Narrative, OptOut, Win, WinOwner, Workspace
-from bot.services import rollups
+from bot.models import Job, Manager, Member, Narrative, OptOut, Win, WinOwner, Workspace
+from bot.services import figures, rollups
+from bot.services.figures import NOT_SAID, Weeks
 from bot.services.home import build_home
-from bot.services.stats import UNTOLD, stats_report, week_start, weeks_back
+from bot.services.stats import stats_report
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
 from tests.helpers import all_text, wait_until, wins
 
@@ -48,23 +49,25 @@ def seed_member(session, user_id, *, tz="Europe/Paris", is_bot=False, deleted=Fa
 
 @pytest.fixture
 def world(db):
-    """The hand-computed scenario (bob's zone: Europe/Paris, so his week starts Sunday 23:00 UTC)."""
+    """The hand-computed scenario. Weeks are UTC weeks whatever the viewer's zone (bob's is Paris)."""
     with db.session(TEAM) as s:
-        s.add(Workspace(team_id=TEAM, members_synced_at=NOW))
+        s.add(Workspace(team_id=TEAM, members_synced_at=NOW, created_at=at("2025-01-01 00:00")))
         for user in (BOB, ALICE, CAROL, DAVE):
             seed_member(s, user)
+        s.add(Manager(team_id=TEAM, user_id=ALICE, added_by=BOB))
+        s.add(Manager(team_id=TEAM, user_id=CAROL, added_by=BOB))
         seed_member(s, "U0BOT000001", is_bot=True)
         seed_member(s, "U0GONE00001", deleted=True)
         s.add(OptOut(team_id=TEAM, user_id=CAROL))
         ids = {
             "w1": seed_win(s, owners=[BOB], created_at=at("2026-03-10 09:00"), minutes=60, tool="ChatGPT",
                            reinvested="customers"),
-            # Monday 00:30 in Paris, still Sunday in UTC: this week for bob.
+            # Monday 00:30 in Paris, still Sunday in UTC: last week, for bob as for everyone.
             "w2": seed_win(s, owners=[BOB, ALICE], author=CAROL, created_at=at("2026-03-08 23:30"),
                            minutes=120, tool="Claude"),
             "w3": seed_win(s, owners=[BOB], created_at=at("2026-03-05 10:00"), minutes=30, tool="ChatGPT",
                            reinvested="learning"),
-            # March 1st in Paris.
+            # March 1st in Paris, a Saturday in UTC: the week of Thursday 26 February, so February's.
             "w4": seed_win(s, owners=[BOB], created_at=at("2026-02-28 23:30"), minutes=45),
             "w5": seed_win(s, owners=[BOB], created_at=at("2026-02-20 10:00"), minutes=90, tool="Copilot",
                            reinvested="rest"),
@@ -76,6 +79,7 @@ def world(db):
                                      (DAVE, False, "2026-03-04 10:00"), (DAVE, True, "2026-02-20 10:00")):
             s.add(Narrative(team_id=TEAM, author_id=author, text="how I used AI", is_leader=leader,
                             created_at=at(when)))
+            rollups.narrative_added(s, TEAM, author, at(when))
     with db.session(OTHER_TEAM) as s:  # another workspace, same people ids: must never count
         s.add(Workspace(team_id=OTHER_TEAM))
         seed_member(s, "U0STRANGER1", team=OTHER_TEAM)
@@ -86,50 +90,60 @@ def world(db):
     return ids
 
 
-def test_week_and_month_start_in_the_viewers_zone():
-    assert week_start(NOW, "Europe/Paris") == at("2026-03-08 23:00")
-    assert week_start(NOW, "UTC") == at("2026-03-09 00:00")
-    assert week_start(NOW, "Not/AZone") == at("2026-03-09 00:00")  # unknown zones fall back to UTC
-    weeks = weeks_back(NOW, "Europe/Paris", 5)
-    assert weeks[-1] == (at("2026-03-08 23:00"), NOW)
-    # Across the end of DST (US: 2026-11-01) weeks still start on local Mondays.
-    weeks = weeks_back(at("2026-11-04 12:00"), "America/New_York", 2)
-    assert [w[0].isoformat() for w in weeks] == ["2026-10-26T00:00:00-04:00", "2026-11-02T00:00:00-05:00"]
+def test_weeks_and_months_are_utc_weeks():
+    assert figures.week_of(NOW) == at("2026-03-09 00:00").date()
+    assert figures.week_of(at("2026-03-08 23:59")) == at("2026-03-02 00:00").date()  # Sunday in UTC
+    # A month is the weeks whose Thursday falls in it: March 2026 starts on Monday 2 March (Thursday the 5th)
+    # and ends with the week of Monday 30 March (Thursday 2 April is April's).
+    assert figures.month_weeks("2026-03") == Weeks(at("2026-03-02 00:00").date(), at("2026-03-23 00:00").date())
+    assert figures.month_of(at("2026-03-30 00:00").date()) == "2026-04"
+    assert figures.this_month(NOW) == Weeks(at("2026-03-02 00:00").date(), at("2026-03-09 00:00").date())
+    assert figures.last_weeks(NOW, 4) == Weeks(at("2026-02-16 00:00").date(), at("2026-03-09 00:00").date())
+    # 2026 has an ISO week 53; the year's last week is December's (its Thursday is 31 December).
+    assert figures.month_weeks("2026-12").last == at("2026-12-28 00:00").date()
+    assert figures.month_weeks("2027-01").first == at("2027-01-04 00:00").date()
 
 
 def test_stats_match_hand_computed_figures(db, world):
     with db.read(TEAM) as s:
         report = stats_report(s, TEAM, BOB, now=NOW)
     me = report.personal
-    assert (me.wins, me.wins_week, me.wins_month) == (5, 2, 4)
-    assert (me.minutes, me.minutes_week, me.minutes_month) == (345, 180, 255)
-    assert me.split.minutes == {"customers": 60, UNTOLD: 165, "learning": 30, "rest": 90}
+    # bob owns w1 (this week), w2 and w3 (March's first week), w4 (February's last) and w5.
+    assert (me.wins, me.wins_week, me.wins_month) == (5, 1, 3)
+    assert (me.minutes, me.minutes_week, me.minutes_month) == (345, 60, 210)
+    assert me.split.minutes == {"customers": 60, NOT_SAID: 165, "learning": 30, "rest": 90}
 
     week, month = report.week, report.month
-    assert week.start == at("2026-03-08 23:00")
-    # w1, w2, w6; carol (opted out) and the other workspace are left out.
-    assert (week.wins, week.people, week.minutes) == (3, 2, 180)
-    assert week.top_tools == (("ChatGPT", 2), ("Claude", 1))
-    assert week.split.minutes == {"customers": 60, UNTOLD: 120}
-    assert (month.wins, month.people, month.minutes) == (5, 2, 255)
-    assert month.top_tools == (("ChatGPT", 3), ("Claude", 1))
-    # Active: bob, alice, dave (carol opted out; the bot and the deleted user never count).
-    assert (report.coverage.active, report.coverage.covered) == (3, 2)
+    assert week.period == Weeks(at("2026-03-09 00:00").date(), at("2026-03-09 00:00").date())
+    # w1, w6 and w8 (carol opted out: counted, never named); not the other workspace's.
+    assert (week.wins, week.people, week.minutes) == (3, 3, 110)
+    assert week.top_tools == (("ChatGPT", 2), ("Gemini", 1))
+    assert week.split.minutes == {"customers": 60, NOT_SAID: 50}
+    # March so far: w1, w2, w3, w6, w8; active: bob, alice, carol and dave (a narrative on 4 March).
+    assert (month.wins, month.people, month.minutes) == (5, 4, 260)
+    assert month.top_tools == (("ChatGPT", 3), ("Claude", 1), ("Gemini", 1))
+    # Members: bob, alice, carol, dave (never the bot or the deleted account), all active in the last 4 weeks,
+    # none in the 4 before.
+    assert (report.coverage.now.count, report.coverage.now.of, report.coverage.before.count) == (4, 4, 0)
     assert not report.opted_out
 
     with db.read(TEAM) as s:
         carol = stats_report(s, TEAM, CAROL, now=NOW)
-    assert carol.opted_out and (carol.personal.wins, carol.personal.minutes) == (1, 50)  # her own view stays
+    assert carol.opted_out and (carol.personal.wins, carol.personal.minutes) == (1, 50)
 
 
 def test_home_data_matches_the_same_figures(db, world):
     with db.read(TEAM) as s:
         data = build_home(s, TEAM, BOB, False, now=NOW)
-    assert [w.wins for w in data.weeks] == [0, 1, 1, 1, 3]
-    assert [w.minutes for w in data.weeks] == [0, 90, 45, 30, 180]
-    assert data.trend_split.minutes == {"rest": 90, UNTOLD: 165, "learning": 30, "customers": 60}
-    assert data.trend_tools[0] == ("ChatGPT", 3)
-    assert data.leaders == (ALICE,)  # carol opted out, dave is no leader, February is last month
+        report = stats_report(s, TEAM, BOB, now=NOW)
+    assert [w.period.first.isoformat() for w in data.weeks] == [
+        "2026-02-09", "2026-02-16", "2026-02-23", "2026-03-02", "2026-03-09"]
+    assert [w.wins for w in data.weeks] == [0, 1, 1, 2, 3]
+    assert [w.minutes for w in data.weeks] == [0, 90, 45, 150, 110]
+    assert data.weeks[-1] == report.week and data.coverage == report.coverage and data.personal == report.personal
+    assert data.trend.split.minutes == {"rest": 90, NOT_SAID: 215, "learning": 30, "customers": 60}
+    assert data.trend.top_tools[0] == ("ChatGPT", 3)
+    assert data.leaders == (ALICE,)  # carol opted out, dave is no manager, February is last month
     assert [w.id for w in data.recent_wins] == [world[k] for k in ("w1", "w2", "w3", "w4", "w5")]
     assert data.settings is None
     assert data.personal.minutes == 345
@@ -151,14 +165,15 @@ def test_stats_command_end_to_end(slack, fake_slack, db):
     assert r.status == 200 and r.json()["response_type"] == "ephemeral"
     text = all_text(r.json())
     assert "*2 wins* in all" in text and "*2 h 30 min* all time" in text
-    assert "3 wins · 2 people · 3 h 30 min saved" in text  # this week, and this month (same wins)
+    assert "3 wins ·" in text and "· 3 h 30 min saved" in text
     assert "ChatGPT (1)" in text and "Gemini" not in text  # nothing from the other workspace
 
-    # After the ack, the member list is copied from users.list (at most daily) for coverage:
-    # bob, alice, carol and dave are active (the bot is not); bob and alice have wins.
+    # After the ack, the member list is copied from users.list (at most daily) for coverage: bob, alice,
+    # carol and dave are members (the bot is not); bob and carol recorded wins and alice received one.
     wait_until(lambda: len(members(db)) == 5, message="users.list stored")
     text = all_text(slack.command("/aiwin", "stats", user_id=BOB).json())
-    assert "*50%* of active members (2 of 4)" in text
+    assert "3 wins · 3 people active · 3 h 30 min saved" in text  # this week, and this month (same wins)
+    assert "*75%* of members (3 of 4) were active in the last 4 weeks" in text
     assert len(fake_slack.calls("users.list")) == 1
 
 
@@ -257,26 +272,34 @@ COVERAGE_NOWS = (datetime(2026, 3, 11, 12, 0, tzinfo=UTC), datetime(2026, 3, 16,
                                                                   HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_coverage_equals_the_direct_count_at_any_instant(db, data):
-    """Coverage reads the weekly roll-ups for the whole weeks inside its 30 days and probes the wins only for
-    the rest: whatever the instant (a Monday's first microsecond, a Sunday's last) and wherever the wins fall
-    around the window's edges, it equals counting the members who own a win in it."""
+    """Coverage over the last 4 weeks reads one mask per person: whatever the instant (a Monday's first
+    microsecond, a Sunday's last) and wherever the activity falls around the weeks' edges, it equals counting
+    the members active (a win recorded or received, a narrative) in those UTC weeks, and the same before."""
     import uuid
-
-    from bot.services.stats import COVERAGE_WINDOW, coverage
 
     now = data.draw(st.sampled_from(COVERAGE_NOWS))
     team = "T" + uuid.uuid4().hex[:10].upper()
     people = [f"U0COV{i:05d}" for i in range(6)]
-    offsets = st.one_of(st.integers(-40 * 86400, 3 * 86400), st.sampled_from((-30 * 86400, -30 * 86400 - 1, 0, 1)))
-    owned = data.draw(st.lists(st.tuples(st.sampled_from(people), offsets), max_size=10))
+    offsets = st.one_of(st.integers(-60 * 86400, 0), st.sampled_from((-28 * 86400, -28 * 86400 - 1, 0, -1)))
+    acts = data.draw(st.lists(st.tuples(st.sampled_from(people), offsets, st.booleans()), max_size=10))
     with db.session(team) as s:
         s.add(Workspace(team_id=team, members_synced_at=now))
-        for u in people:
-            s.add(Member(team_id=team, user_id=u, name=u.lower(), fetched_at=now))
-        for u, seconds in owned:
-            seed_win(s, owners=[u], created_at=now + timedelta(seconds=seconds), team=team)
+        for u in people[:5]:  # the sixth is no member (a guest): active, never counted
+            s.add(Member(team_id=team, user_id=u, name=u.lower(), fetched_at=now, is_guest=False))
+        s.add(Member(team_id=team, user_id=people[5], name="guest", fetched_at=now, is_guest=True))
+        for u, seconds, narrative in acts:
+            when = now + timedelta(seconds=seconds)
+            if narrative:
+                s.add(Narrative(team_id=team, author_id=u, text="how", created_at=when))
+                rollups.narrative_added(s, team, u, when)
+            else:
+                seed_win(s, owners=[u], created_at=when, team=team)
+    period = figures.last_weeks(now, 4)
     with db.read(team) as s:
-        got = coverage(s, team, now, hidden=set())
-    start = now - COVERAGE_WINDOW
-    covered = {u for u, sec in owned if start <= now + timedelta(seconds=sec) <= now}
-    assert (got.active, got.covered) == (6, len(covered))
+        got = figures.coverage(s, team, period)
+
+    def direct(weeks: Weeks) -> int:
+        return len({u for u, sec, _ in acts if u in people[:5]
+                    and weeks.start <= now + timedelta(seconds=sec) < weeks.end})
+
+    assert (got.now.of, got.now.count, got.before.count) == (5, direct(period), direct(period.before()))

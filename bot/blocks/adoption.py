@@ -8,7 +8,8 @@ from typing import Any
 from bot.blocks.common import context, ephemeral, header, mentions, section
 from bot.blocks.stats import hours, plural
 from bot.blocks.text import escape
-from bot.services.adoption import HABIT_MIN, HABIT_WEEKS, AdoptionFigures, Change, Share, TeamView, TrendWeek
+from bot.services.adoption import HABIT_MIN, HABIT_WEEKS, AdoptionFigures, TeamView, TrendWeek
+from bot.services.figures import LONG_WEEKS, Change, Share
 from bot.services.wins import REINVEST_CATEGORIES
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -46,8 +47,13 @@ def scope_name(f: AdoptionFigures) -> str:
 
 
 def period_text(f: AdoptionFigures) -> str:
-    end = f.last_week + timedelta(days=6)
-    return f"{f.first_week:%b} {f.first_week.day} – {end:%b} {end.day}, {end.year}"
+    first, end = f.period.first, f.period.last + timedelta(days=6)
+    return f"{first:%b} {first.day} – {end:%b} {end.day}, {end.year}"
+
+
+def period_name(f: AdoptionFigures) -> str:
+    """What the period is called on screen: "Last 4 weeks" (the default), else its dates."""
+    return f"Last {f.period.count} weeks" if f.is_current else period_text(f)
 
 
 def adoption_blocks(f: AdoptionFigures, *, title: str | None = None) -> list[dict[str, Any]]:
@@ -61,9 +67,10 @@ def adoption_blocks(f: AdoptionFigures, *, title: str | None = None) -> list[dic
                               "coverage is not known yet. Try again in a minute."))
     blocks.append(section(
         f"*Coverage* (active members ÷ members)\n"
-        f"Last 4 weeks: *{pct(f.coverage30.now)}* ({f.coverage30.now.count:,} of {f.members:,})"
-        f"{change_text(f.coverage30)}\n"
-        f"Last 13 weeks: *{pct(f.coverage90.now)}* ({f.coverage90.now.count:,}){change_text(f.coverage90)}"))
+        f"{period_name(f)}: *{pct(f.coverage.now)}* ({f.coverage.now.count:,} of {f.members:,})"
+        f"{change_text(f.coverage)}\n"
+        f"{LONG_WEEKS} weeks to its end: *{pct(f.coverage_long.now)}* ({f.coverage_long.now.count:,})"
+        f"{change_text(f.coverage_long)}"))
     blocks.append(section(
         f"*Habit*: {f.habit.count:,} members ({pct(f.habit)}) active in {HABIT_MIN}+ of the last {HABIT_WEEKS} "
         f"weeks\n*New*: {plural(f.new, 'person', 'people')} started in this period\n"
@@ -80,7 +87,7 @@ def adoption_blocks(f: AdoptionFigures, *, title: str | None = None) -> list[dic
     r = f.reinvestment
     if r.minutes:
         told = f"{(r.share_told or 0) * 100:.0f}%"
-        split = " · ".join(f"{REINVEST_CATEGORIES.get(k, k)} {hours(v)}" for k, v in r.split.items())
+        split = " · ".join(f"{REINVEST_CATEGORIES.get(k, k)} {hours(v)}" for k, v in r.split.told.items())
         blocks.append(section(f"*Reinvestment*: {hours(r.minutes)} saved; {told} has a stated destination"
                               + (f"\n{split}" if split else "")))
     else:
@@ -99,7 +106,7 @@ def trend_text(f: AdoptionFigures) -> str:
 
 
 def adoption_message(f: AdoptionFigures) -> dict[str, Any]:
-    text = (f"AI adoption in {scope_name(f)}: coverage {pct(f.coverage30.now)} over the last 4 weeks, "
+    text = (f"AI adoption in {scope_name(f)}: coverage {pct(f.coverage.now)} ({period_name(f).lower()}), "
             f"{f.habit.count} with a habit, {f.new} new.")
     return ephemeral(text, adoption_blocks(f))
 

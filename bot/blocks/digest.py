@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.blocks.common import context, header, mention, mentions, section, user_text
 from bot.blocks.text import escape, truncate
 from bot.blocks.words import hours, plural, tool_counts
 from bot.models import TEXT_PLAIN
-from bot.services.digest import NOT_SAID, BestWin, DigestData, NarrativeItem
+from bot.services.digest import BestWin, DigestData, NarrativeItem
+from bot.services.figures import NOT_SAID
 from bot.services.wins import REINVEST_CATEGORIES
 
 WIN_TEXT_LIMIT = 400
@@ -28,10 +28,9 @@ _SAFE_URL = re.compile(r"https?://[^\s<>|]+", re.IGNORECASE)
 
 
 def week_label(data: DigestData) -> str:
-    """"23–29 Nov 2026" for the week in its own time zone."""
-    zone = ZoneInfo(data.tz)
-    first = data.start.astimezone(zone).date()
-    last = (data.end.astimezone(zone) - timedelta(days=1)).date()
+    """"23–29 Nov 2026": the week's Monday to Sunday (a UTC week, as every figure's)."""
+    first = data.period.first
+    last = data.period.last + timedelta(days=6)
     if first.month == last.month:
         return f"{first.day}–{last.day} {last:%b %Y}"
     if first.year == last.year:
@@ -89,7 +88,8 @@ def _narrative_line(n: NarrativeItem) -> str:
 
 def _reinvest_text(data: DigestData) -> str:
     parts = []
-    for key, minutes in data.reinvested:
+    reinvested = sorted(data.totals.split.minutes.items(), key=lambda kv: (kv[0] == NOT_SAID, -kv[1], kv[0]))
+    for key, minutes in reinvested:
         share = round(100 * minutes / data.minutes_saved) if data.minutes_saved else 0
         if key == NOT_SAID:
             parts.append(f"{hours(minutes)} with no destination given ({share}%)")
@@ -105,18 +105,18 @@ def digest_blocks(data: DigestData) -> tuple[str, list[dict[str, Any]]]:
         return quiet_blocks(data, title)
 
     saved = hours(data.minutes_saved) if data.minutes_saved else None
-    summary = f"*{plural(data.wins, 'AI win')}* from *{plural(data.people, 'person', 'people')}*"
+    summary = f"*{plural(data.wins, 'AI win')}* · *{plural(data.totals.people, 'person', 'people')}* active"
     summary += f" · *{saved} saved*" if saved else " · no time saved reported yet"
     blocks: list[dict[str, Any]] = [header(title), section(summary)]
-    if data.reinvested:
+    if data.minutes_saved:
         blocks.append(section(_reinvest_text(data)))
-    if data.top_tools:
-        blocks.append(section(":robot_face: *Top tools:* " + tool_counts(data.top_tools)))
+    if data.totals.top_tools:
+        blocks.append(section(":robot_face: *Top tools:* " + tool_counts(data.totals.top_tools)))
 
     blocks.append({"type": "divider"})
-    managers = plural(data.leaders_sharing, "manager")
+    managers = plural(data.leaders_modeling, "manager")
     narrate = f"`{EXAMPLE_NARRATIVE}`"
-    if data.leaders_sharing:
+    if data.leaders_modeling:
         blocks.append(section(f":compass: *Leaders modeling AI use* — {managers} shared how they use AI "
                               "this week"))
     elif data.narratives:
@@ -145,7 +145,7 @@ def digest_blocks(data: DigestData) -> tuple[str, list[dict[str, Any]]]:
     if teach:
         blocks.append(section(":mortar_board: *Teach-backs* — " + " · ".join(teach)))
     if data.first_timers:
-        blocks.append(section(f":wave: *First AI wins* — welcome {_people(data.first_timers)}!"))
+        blocks.append(section(f":wave: *New this week* — welcome {_people(data.first_timers)}!"))
 
     blocks.append({"type": "divider"})
     blocks.append(call_to_action(data.has_policy, data.policy_url))

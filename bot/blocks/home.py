@@ -10,7 +10,7 @@ from bot.blocks.adoption import adoption_blocks
 from bot.blocks.common import button, context, header, mention, mentions, section, user_text
 from bot.blocks.policy import policy_blocks
 from bot.blocks.search import search_box
-from bot.blocks.stats import coverage_text, day, hours, personal_lines, plural, split_text, tools_text
+from bot.blocks.stats import coverage_text, day, hours, monday, personal_lines, plural, split_text, tools_text
 from bot.blocks.text import escape, plain
 from bot.models import KIND_DIGEST
 from bot.services.home import MAX_MANAGERS, AdminSettings, HomeData, RecentWin, SubscriptionView
@@ -50,7 +50,7 @@ def _personal(data: HomeData) -> list[dict[str, Any]]:
     else:
         blocks.append(section("\n".join(personal_lines(me))))
     if data.opted_out:
-        blocks.append(context("You've opted out: you're left out of digests, rankings and team figures "
+        blocks.append(context("You've opted out: you're counted in the team figures but never named "
                               "(this view is just for you). `/aiwin optin` to rejoin."))
     if data.recent_wins:
         blocks.append(section("*Your latest wins*"))
@@ -82,33 +82,33 @@ def _recent(win: RecentWin, tz: str, viewer: str) -> dict[str, Any]:
 
 def _team(data: HomeData) -> list[dict[str, Any]]:
     week = data.weeks[-1]
-    active = data.coverage.active
+    members = data.coverage.now.of if data.members_known else 0
     blocks: list[dict[str, Any]] = [
         header("Your team"),
-        section(f"*This week* (since {day(week.start, data.tz)})", fields=[
+        section(f"*This week* (since {monday(week.period.first)}, UTC)", fields=[
             {"type": "mrkdwn", "text": f"*Wins*\n{week.wins:,}"},
-            {"type": "mrkdwn", "text": f"*People*\n{week.people:,}"},
+            {"type": "mrkdwn", "text": f"*People active*\n{week.people:,}"},
             {"type": "mrkdwn", "text": f"*Time saved*\n{hours(week.minutes)}"},
             {"type": "mrkdwn", "text": f"*Top tools*\n{tools_text(week.top_tools)}"},
         ]),
-        section(f":dart: *Coverage:* {coverage_text(data.coverage)}"),
+        section(f":dart: *Coverage:* {coverage_text(data.coverage, data.members_known)}"),
     ]
     rows = []
     for i, w in enumerate(reversed(data.weeks)):
-        label = "This week" if i == 0 else f"Week of {day(w.start, data.tz)}"
-        share = f" ({round(100 * w.people / active)}% of members)" if active else ""
-        rows.append(f"• {label}: {plural(w.wins, 'win')} · {plural(w.people, 'person', 'people')}{share} · "
+        label = "This week" if i == 0 else f"Week of {monday(w.period.first)}"
+        share = f" ({round(100 * w.people / members)}% of members)" if members else ""
+        rows.append(f"• {label}: {plural(w.wins, 'win')} · {plural(w.people, 'person', 'people')} active{share} · "
                     f"{hours(w.minutes)} saved")
-    blocks.append(section(":chart_with_upwards_trend: *The last five weeks*\n" + "\n".join(rows)))
-    blocks.append(section(f":seedling: *Where the saved time went:* {split_text(data.trend_split)}\n"
-                          f":robot_face: *Top tools:* {tools_text(data.trend_tools)}"))
+    blocks.append(section(f":chart_with_upwards_trend: *The last {len(data.weeks)} weeks*\n" + "\n".join(rows)))
+    blocks.append(section(f":seedling: *Where the saved time went:* {split_text(data.trend.split)}\n"
+                          f":robot_face: *Top tools:* {tools_text(data.trend.top_tools)}"))
     if data.leaders:
         leaders = f":star: *Leaders who modeled AI use this month:* {mentions(list(data.leaders))}"
     else:
         leaders = (":star: *Leaders who modeled AI use this month:* none yet. Managers: share how you "
                    "used AI with `/aiwin narrate …`")
     blocks.append(section(leaders))
-    blocks.append(context("People who opted out are not counted here."))
+    blocks.append(context("Weeks are UTC weeks. People who opted out are counted, never named."))
     return blocks
 
 

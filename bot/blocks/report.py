@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.blocks.adoption import adoption_blocks, pct, trend_text
 from bot.blocks.common import context, section
-from bot.services.adoption import Share
+from bot.services.figures import Share
 from bot.services.report import Report
 
 
@@ -29,8 +29,8 @@ def report_blocks(r: Report, *, image_file_id: str | None) -> tuple[str, list[di
     f, b = r.figures, r.previous
     title = f"Your monthly AI adoption report · {month_name(r.month)}"
     blocks = adoption_blocks(f, title=title)
-    compare = (f"*Against {month_name(_previous(r.month))}*: coverage {pct(f.coverage30.now)} "
-               f"({_delta(f.coverage30.now, b.coverage30.now)}) · habit {f.habit.count} (was {b.habit.count}) · "
+    compare = (f"*Against {month_name(_previous(r.month))}*: coverage {pct(f.coverage.now)} "
+               f"({_delta(f.coverage.now, b.coverage.now)}) · habit {f.habit.count} (was {b.habit.count}) · "
                f"new {f.new} (was {b.new}) · leaders modeling {f.leaders.count} of {f.leaders.of} "
                f"(was {b.leaders.count}) · teach-backs delivered {f.pipeline.delivered} (was {b.pipeline.delivered})")
     blocks.insert(2, section(compare))
@@ -43,8 +43,8 @@ def report_blocks(r: Report, *, image_file_id: str | None) -> tuple[str, list[di
     blocks.append(section(f"*Three things to do this month*\n{actions}"))
     blocks.append(context("Figures are whole UTC weeks; people who opted out are counted but never named. "
                           "Nobody is ranked."))
-    text = (f"AI adoption in {month_name(r.month)}: coverage {pct(f.coverage30.now)} "
-            f"({_delta(f.coverage30.now, b.coverage30.now)}), {f.new} new, {f.habit.count} with a habit.")
+    text = (f"AI adoption in {month_name(r.month)}: coverage {pct(f.coverage.now)} "
+            f"({_delta(f.coverage.now, b.coverage.now)}), {f.new} new, {f.habit.count} with a habit.")
     return text, blocks[:50]
 
 

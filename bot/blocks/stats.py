@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot.blocks.common import button, context, ephemeral, section, user_text
 from bot.blocks.words import hours, plural, tool_counts
-from bot.services.stats import UNTOLD, Coverage, PeriodFigures, PersonalFigures, Split, StatsReport, zone
+from bot.services.figures import NOT_SAID, SHORT_WEEKS, Change, Personal, Split, Totals
+from bot.services.stats import StatsReport, zone
 from bot.services.wins import REINVEST_CATEGORIES, WinView
 
 REINVEST_ACTION_PREFIX = "reinvest_pick_"
@@ -18,6 +19,11 @@ def day(moment: datetime, tz: str) -> str:
     return f"{local:%b} {local.day}"
 
 
+def monday(week: date) -> str:
+    """A week named by its Monday: "Mon Nov 30"."""
+    return f"Mon {week:%b} {week.day}"
+
+
 def split_text(split: Split) -> str:
     """"Customers 50% · Learning 25% · 25% with no destination given", shares of the minutes saved."""
     total = split.total
@@ -25,7 +31,7 @@ def split_text(split: Split) -> str:
         return "_no time saved yet_"
     parts = [f"{REINVEST_CATEGORIES.get(k, 'Other')} {round(100 * v / total)}%"
              for k, v in split.told.items()]
-    untold = split.minutes.get(UNTOLD, 0)
+    untold = split.minutes.get(NOT_SAID, 0)
     if untold:
         parts.append(f"{round(100 * untold / total)}% with no destination given")
     return " · ".join(parts)
@@ -37,18 +43,20 @@ def tools_text(top: tuple[tuple[str, int], ...]) -> str:
     return tool_counts(top)
 
 
-def coverage_text(cov: Coverage) -> str:
-    if cov.share is None:
+def coverage_text(cov: Change, known: bool = True) -> str:
+    """Coverage over the last 4 weeks, as every surface words it."""
+    now = cov.now
+    if not known or now.share is None:
         return "_not known yet (the member list is still loading)_"
-    return (f"*{round(100 * cov.share)}%* of active members ({cov.covered:,} of {cov.active:,}) "
-            f"logged a win in the last 30 days")
+    return (f"*{round(100 * now.share)}%* of members ({now.count:,} of {now.of:,}) were active "
+            f"in the last {SHORT_WEEKS} weeks")
 
 
-def period_line(p: PeriodFigures) -> str:
-    return (f"{plural(p.wins, 'win')} · {plural(p.people, 'person', 'people')} · {hours(p.minutes)} saved")
+def period_line(p: Totals) -> str:
+    return (f"{plural(p.wins, 'win')} · {plural(p.people, 'person', 'people')} active · {hours(p.minutes)} saved")
 
 
-def personal_lines(me: PersonalFigures) -> list[str]:
+def personal_lines(me: Personal) -> list[str]:
     return [
         f"*{plural(me.wins, 'win')}* in all · {me.wins_week:,} this week · {me.wins_month:,} this month",
         f"Time saved: *{hours(me.minutes_week)}* this week · *{hours(me.minutes_month)}* this month · "
@@ -59,21 +67,21 @@ def personal_lines(me: PersonalFigures) -> list[str]:
 
 def stats_message(report: StatsReport) -> dict[str, Any]:
     """The ephemeral answer to `/aiwin stats`."""
-    tz = report.tz
     me = [":bar_chart: *Your AI wins*", *personal_lines(report.personal)]
     if report.opted_out:
-        me.append("_You've opted out, so you're not counted in the team figures below. "
+        me.append("_You've opted out: you're counted in the team figures below, but never named. "
                   "`/aiwin optin` to rejoin._")
     blocks = [section("\n".join(me))]
     for title, p in (("this week", report.week), ("this month", report.month)):
         blocks.append(section("\n".join([
-            f":busts_in_silhouette: *Team {title}* (since {day(p.start, tz)})",
+            f":busts_in_silhouette: *Team {title}* (since {monday(p.period.first)}, UTC)",
             period_line(p),
             f"Top tools: {tools_text(p.top_tools)}",
             f"Where the time went: {split_text(p.split)}",
         ])))
-    blocks.append(section(f":dart: *Coverage:* {coverage_text(report.coverage)}"))
-    blocks.append(context("People who opted out are left out of team figures. More on the app's Home tab."))
+    blocks.append(section(f":dart: *Coverage:* {coverage_text(report.coverage, report.members_known)}"))
+    blocks.append(context("Weeks are UTC weeks; a month is the weeks whose Thursday falls in it. People who "
+                          "opted out are counted, never named. More on the app's Home tab."))
     me_p = report.personal
     return ephemeral(f"Your {plural(me_p.wins, 'AI win')}, {hours(me_p.minutes)} saved.", blocks)
 

@@ -22,12 +22,13 @@ that is never sent would be worse."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -41,7 +42,7 @@ from bot.db import Database
 from bot.directory import Directory
 from bot.jobs.handlers import CHANNEL_ERRORS
 from bot.jobs.links import workspace_url
-from bot.jobs.worker import LEASE, Handler, JobContext, Permanent, Worker
+from bot.jobs.worker import LEASE, Handler, JobContext, Permanent, RetryLater, Worker
 from bot.models import (
     DELIVERY_CLAIMED,
     DELIVERY_FAILED,
@@ -55,8 +56,10 @@ from bot.models import (
     utcnow,
 )
 from bot.models.queue import enqueue
+from bot.services import figures, people
 from bot.services import subscriptions as subs
 from bot.services.digest import build_digest
+from bot.services.members import COPY_MEMBERS, refresh_members
 from bot.services.prompts import BY_KEY, PROMPTS, prompt_for_channel
 from bot.services.subscriptions import GRACE, DeliveryView, SubscriptionView
 from bot.settings import ConfigError, Settings
@@ -65,6 +68,7 @@ from bot.slack_client import NotInstalled, make_clients
 log = logging.getLogger(__name__)
 
 POST_DELIVERY = "post_delivery"
+FIRST_COPY_WAIT = timedelta(minutes=10)  # a digest waits this long at most for a workspace's first member list
 # Slack errors after which posting to that channel cannot work until a person does something.
 PERMANENT_ERRORS = CHANNEL_ERRORS | {
     "invalid_auth", "not_authed", "account_inactive", "token_revoked", "missing_scope",
@@ -99,7 +103,7 @@ def run_tick(db: Database, *, now: datetime | None = None,
             log.exception("subscription %s (team %s) has an unusable schedule", sub.id, sub.team_id)
             continue
         if at >= sub.active_since:  # only instants after it was turned on (or last changed)
-            due.append((sub, at, subs.iso_week(at, sub.tz)))
+            due.append((sub, at, subs.iso_week(at)))
     if not due:
         return result
     with db.read() as session:
@@ -167,13 +171,13 @@ def deliveries_tick(runtime: Any) -> None:
 # -- the post job --------------------------------------------------------------------------------------
 
 
-def render_delivery(session: Session, delivery: DeliveryView, *, tz: str,
-                    now: datetime | None = None, base_url: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+def render_delivery(session: Session, delivery: DeliveryView, *, base_url: str | None = None,
+                    group_members: Iterable[str] = ()) -> tuple[str, list[dict[str, Any]]]:
     """The message for a delivery: the week's digest, or the prompt it claimed. `base_url`: the workspace's
-    address, for message links (bot/jobs/links.py)."""
+    address, for message links (bot/jobs/links.py); `group_members`: the managers user group's members."""
     if delivery.kind == KIND_DIGEST:
-        return digest_blocks(build_digest(session, delivery.team_id, delivery.period, tz, now,
-                                          channel_id=delivery.channel_id, base_url=base_url))
+        return digest_blocks(build_digest(session, delivery.team_id, delivery.period, channel_id=delivery.channel_id,
+                                          base_url=base_url, group_members=group_members))
     prompt = BY_KEY.get(delivery.prompt_key or "", PROMPTS[0])
     ws = session.get(Workspace, delivery.team_id)
     return prompt_blocks(prompt, period=delivery.period, channel_id=delivery.channel_id,
@@ -191,9 +195,15 @@ def post_delivery(ctx: JobContext, job: Job) -> Callable[[Session], None] | None
         client = ctx.client(job)
     except NotInstalled as e:
         raise Permanent(str(e)) from e
-    base_url = workspace_url(client, job.team_id) if delivery.kind == KIND_DIGEST else None
+    base_url = group = None
+    if delivery.kind == KIND_DIGEST:
+        if _members_copy_pending(ctx.db, job.team_id, job.enterprise_id, ctx.enqueue_hook) \
+                and utcnow() - job.created_at < FIRST_COPY_WAIT:
+            raise RetryLater(5, "waiting for the first copy of the member list", counts=False)
+        base_url = workspace_url(client, job.team_id)
+        group = _managers_group(ctx.db, client, job.team_id)
     with ctx.db.read(job.team_id) as session:
-        text, blocks = render_delivery(session, delivery, tz=subs.valid_tz(job.payload.get("tz")), base_url=base_url)
+        text, blocks = render_delivery(session, delivery, base_url=base_url, group_members=group or ())
     try:
         response = client.chat_postMessage(channel=delivery.channel_id, text=text, blocks=blocks,
                                            unfurl_links=False, unfurl_media=False)
@@ -205,6 +215,30 @@ def post_delivery(ctx: JobContext, job: Job) -> Callable[[Session], None] | None
     ts = response["ts"]
     # Recorded in the transaction that marks the job done.
     return lambda session: subs.mark_posted(session, delivery_id, ts)
+
+
+def _members_copy_pending(db: Database, team_id: str, enterprise_id: str | None,
+                          wake: Callable[[], None]) -> bool:
+    """Start the daily copy of the member list if it is due (the digest's people are the members active in
+    the week) and say whether the workspace has none yet while one is on its way: before a first copy the
+    digest would count only the few members met one by one, so it waits for it (FIRST_COPY_WAIT at most)."""
+    if refresh_members(db, team_id, enterprise_id):
+        wake()
+    with db.read(team_id) as session:
+        if figures.members_known(session, team_id):
+            return False
+        return session.scalar(select(Job.id).where(Job.team_id == team_id, Job.kind == COPY_MEMBERS,
+                                                   Job.status == JOB_PENDING).limit(1)) is not None
+
+
+def _managers_group(db: Database, client: Any, team_id: str) -> frozenset[str]:
+    """The managers user group's members, for "leaders modeling" (admins and the managers list count without
+    it, so a failure costs only the group, never the digest)."""
+    try:
+        return people.managers_group_members(db, Directory(client), team_id)
+    except Exception:  # noqa: BLE001 - a bonus, as above
+        log.warning("managers group of %s could not be read for the digest", team_id, exc_info=True)
+        return frozenset()
 
 
 def post_delivery_gave_up(ctx: JobContext, job: Job) -> None:
@@ -277,6 +311,12 @@ def _cli(kind: str, args: argparse.Namespace, settings: Settings) -> int:
         if args.post or settings.slack_bot_token or settings.oauth_enabled:
             clients = make_clients(settings, db)
         base_url = _workspace_url(clients, team_id, known[team_id]) if kind == KIND_DIGEST else None
+        group: frozenset[str] = frozenset()
+        if kind == KIND_DIGEST and clients is not None:  # the same people and managers as the posted digest
+            with contextlib.suppress(NotInstalled):
+                client = clients.for_team(team_id, known[team_id])
+                _copy_members_here(db, clients, team_id, known[team_id])
+                group = _managers_group(db, client, team_id)
 
         def name_of(user_id: str) -> str:
             # People the bot never looked up have no cached name: ask Slack once, when we can.
@@ -286,8 +326,8 @@ def _cli(kind: str, args: argparse.Namespace, settings: Settings) -> int:
 
         code = 0
         for channel, tz, sub_id in targets or [(None, "UTC", None)]:
-            period = week or subs.iso_week(utcnow(), tz)
-            _print(db, kind, team_id, channel, period, tz, name_of, base_url)
+            period = week or subs.iso_week(utcnow())
+            _print(db, kind, team_id, channel, period, name_of, base_url, group)
             if args.post and clients is not None and channel:
                 code = max(code, _post(db, clients, team_id, known[team_id], kind, channel, period, tz,
                                        sub_id))
@@ -315,12 +355,13 @@ def _slack_name(clients: Any, team_id: str, enterprise_id: str | None, user_id: 
     return profile.get("display_name") or profile.get("real_name") or user.get("name")
 
 
-def _print(db: Database, kind: str, team_id: str, channel: str | None, period: str, tz: str,
-           name_of: Callable[[str], str], base_url: str | None = None) -> None:
+def _print(db: Database, kind: str, team_id: str, channel: str | None, period: str,
+           name_of: Callable[[str], str], base_url: str | None = None, group: Iterable[str] = ()) -> None:
     with db.read(team_id) as session:
         existing = subs.find_delivery(session, team_id, kind, channel, period) if channel else None
         if kind == KIND_DIGEST:
-            _, blocks = digest_blocks(build_digest(session, team_id, period, tz, channel_id=channel, base_url=base_url))
+            _, blocks = digest_blocks(build_digest(session, team_id, period, channel_id=channel, base_url=base_url,
+                                                   group_members=group))
         else:
             if existing and existing.prompt_key:
                 prompt = BY_KEY.get(existing.prompt_key, PROMPTS[0])
@@ -330,7 +371,7 @@ def _print(db: Database, kind: str, team_id: str, channel: str | None, period: s
                 prompt = PROMPTS[0]
             _, blocks = prompt_blocks(prompt, period=period, channel_id=channel or "")
     where = f"channel {channel}" if channel else f"workspace {team_id} (no channel)"
-    print(f"# {'Digest' if kind == KIND_DIGEST else 'Leadership prompt'} for {where} · {period} ({tz})")
+    print(f"# {'Digest' if kind == KIND_DIGEST else 'Leadership prompt'} for {where} · {period} (a UTC week)")
     print(blocks_to_text(blocks, name_of, style=sys.stdout.isatty()))
     print(f"# status: {_status(existing)}\n")
 
@@ -370,8 +411,20 @@ def _post(db: Database, clients: Any, team_id: str, enterprise_id: str | None, k
     return 0
 
 
+def _copy_members_here(db: Database, clients: Any, team_id: str, enterprise_id: str | None) -> None:
+    """The member list's daily copy, run in this process when it is due (the printed digest counts members)."""
+    from bot.jobs.members import copy_members
+
+    refresh_members(db, team_id, enterprise_id)
+    with db.read(team_id) as session:
+        job_id = session.scalar(select(Job.id).where(Job.team_id == team_id, Job.kind == COPY_MEMBERS,
+                                                     Job.status == JOB_PENDING).limit(1))
+    if job_id is not None:
+        _run_here(db, clients, job_id, {COPY_MEMBERS: copy_members})
+
+
 def _run_here(db: Database, clients: Any, job_id: int, handlers: Mapping[str, Handler]) -> None:
-    """Run the post job in this process, through the worker's own retry logic, until it is done
+    """Run a job in this process, through the worker's own retry logic, until it is done
     or failed (or CLI_WAIT_SECONDS pass). A scheduler's worker may take the job meanwhile: the
     job's lease and the Delivery's status keep that to one post."""
     worker = Worker(JobContext(db=db, clients=clients), threads=1, handlers=handlers)

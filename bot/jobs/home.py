@@ -31,11 +31,11 @@ def publish_home(ctx: JobContext, job: Job, user_id: str) -> None:
     # copy (or "not known yet") now, and is republished when a first copy lands.
     if refresh_members(ctx.db, team_id, job.enterprise_id, home_for=user_id):
         ctx.enqueue_hook()
-    manager_ids = None
-    if people.is_manager(ctx.db, directory, team_id, user_id):  # managers and admins see adoption figures
-        manager_ids = people.managers_group_members(ctx.db, directory, team_id)
+    group = people.managers_group_members(ctx.db, directory, team_id)
+    adoption = people.is_manager(ctx.db, directory, team_id, user_id)  # managers and admins see adoption figures
     with ctx.db.read(team_id) as session:
-        data = build_home(session, team_id, user_id, person.is_admin, manager_ids=manager_ids)
+        data = build_home(session, team_id, user_id, person.is_admin, tz=person.tz, group_members=group,
+                          adoption=adoption)
     view = home_view(data)
     try:
         client.views_publish(user_id=user_id, view=view)

@@ -283,8 +283,8 @@ def cli_report(args: argparse.Namespace, settings: Settings) -> int:
             names = {u: n for u, n in session.execute(select(Member.user_id, Member.name))}
             targets = recipients(session, team_id, managers)
         _, blocks = report_blocks(report, image_file_id=None)
-        print(f"# Monthly leadership report for {team_id} · {month} ({report.figures.first_week} – "
-              f"{report.figures.last_week}, UTC weeks)")
+        print(f"# Monthly leadership report for {team_id} · {month} ({report.figures.period.first} – "
+              f"{report.figures.period.last}, UTC weeks)")
         print(blocks_to_text(blocks, lambda u: names.get(u) or u))
         if clients is None:
             print(f"# recipients: {len(targets)} managers and admins")

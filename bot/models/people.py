@@ -22,7 +22,8 @@ class Manager(TenantMixin, Base):
 
 
 class OptOut(TenantMixin, Base):
-    """`/aiwin optout`: hidden from digests, rankings and team views (their own view stays)."""
+    """`/aiwin optout`: never named in digests, lists or others' views; still counted in team figures (their
+    own view stays)."""
 
     __tablename__ = "optouts"
 

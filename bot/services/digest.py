@@ -1,40 +1,35 @@
-"""The weekly digest as plain data: what a workspace did with AI in one ISO week.
+"""The weekly digest as plain data: what a workspace did with AI in one week.
 
-Every query is an index range over the week, never a scan of history, so a workspace with a
-million wins builds its digest as fast as one with a hundred:
-* wins: (team_id, created_at) — ix_wins_team_created;
-* their owners: (team_id, created_at) — ix_win_owners_team_created (WinOwner copies the win's time);
-* first-time contributors: for each owner of the week, "is there an earlier WinOwner row?" —
-  a probe of ix_win_owners_team_user_created that stops at the first row;
-* narratives: ix_narratives_team_created; teach-backs touched since the week began:
-  ix_teachbacks_team_updated (any nomination, acceptance or completion in the week updated the row).
+Its figures (wins, people, hours saved, where the time went, top tools, leaders modeling, first-timers)
+are bot/services/figures.py's for that week, the same numbers `/aiwin stats`, App Home and
+`/aiwin adoption` show for it. The lists (best wins, narratives, teach-backs) are index ranges over the
+week: wins by (team_id, created_at), narratives by (team_id, created_at), teach-backs touched since the
+week began by (team_id, updated_at); never a scan of history.
 
-Privacy: the text of a win or narrative said in a private conversation is shown only in a digest
-posted in that conversation (bot/services/visibility.py); its hours and counts are in the totals.
-A person who opted out (`/aiwin optout`) is left out entirely. A win with an opted-out
-owner is not counted at all (not in wins, people, hours, tools or lists): its text usually names
-them, so showing it without them would still show them."""
+Privacy: the text of a win or narrative said in a private conversation is shown only in a digest posted
+in that conversation (bot/services/visibility.py); its hours and counts are in the totals. People who
+opted out are counted and never named: no win naming them, no narrative of theirs and no list shows
+them."""
 
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.models import TB_ACCEPTED, TB_DONE, TB_NOMINATED, Narrative, TeachBack, Win, WinOwner, Workspace
+from bot.services import figures
+from bot.services.figures import Population, Weeks
 from bot.services.people import opted_out_ids
-from bot.services.subscriptions import week_bounds
+from bot.services.subscriptions import week_monday
 from bot.services.visibility import shown_in
-from bot.services.wins import REINVEST_CATEGORIES
 
 BEST_WINS = 5
 NARRATIVES_SHOWN = 5
-TOP_TOOLS = 5
-NOT_SAID = "not_said"  # reinvestment bucket for saved time whose destination no one gave
 
 _CHANNEL_RE = re.compile(r"[CGD][A-Z0-9]+")
 _TS_RE = re.compile(r"\d+\.\d+")
@@ -69,25 +64,27 @@ class NarrativeItem:
 class DigestData:
     team_id: str
     week: str  # "2026-W48"
-    tz: str
-    start: datetime  # UTC: Monday 00:00 in tz
-    end: datetime  # UTC: next Monday 00:00 in tz
-    wins: int
-    people: int  # distinct owners
-    minutes_saved: int
-    reinvested: tuple[tuple[str, int], ...]  # (REINVEST_CATEGORIES key or NOT_SAID, minutes), largest first
-    top_tools: tuple[tuple[str, int], ...]  # (tool, wins), most used first
+    period: Weeks
+    totals: figures.Totals
     best_wins: tuple[BestWin, ...]
     more_wins: int  # wins not among best_wins
     narratives: tuple[NarrativeItem, ...]  # leaders' first, then newest
     more_narratives: int
-    leaders_sharing: int  # distinct managers who shared a narrative this week
+    leaders_modeling: int  # managers who shared a narrative this week
     nominated: tuple[str, ...]  # owners nominated for a teach-back this week
     accepted: tuple[str, ...]
     done: tuple[str, ...]
-    first_timers: tuple[str, ...]  # owners whose first win ever is in this week
+    first_timers: tuple[str, ...]  # people whose first activity ever is in this week
     has_policy: bool
     policy_url: str | None
+
+    @property
+    def wins(self) -> int:
+        return self.totals.wins
+
+    @property
+    def minutes_saved(self) -> int:
+        return self.totals.minutes
 
     @property
     def quiet(self) -> bool:
@@ -107,50 +104,24 @@ def _distinct(ids: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(ids))
 
 
-def build_digest(session: Session, team_id: str, week: str, tz: str,
-                 now: datetime | None = None, *, channel_id: str | None = None,
-                 base_url: str | None = None) -> DigestData:
-    """The digest of `team_id` for ISO `week` ("2026-W48"), Monday to Monday in `tz`. `session`
-    must be opened for `team_id` (`db.read(team_id)`): opt-outs are read through its scope.
-    `channel_id`: where it is shown; wins and narratives said in private conversations are listed
-    only in their own (None: in none).
-
-    With `now`, what happened after it is left out (a digest "as of" that moment). `base_url` is the
-    workspace's address, for message links."""
-    start, end = week_bounds(week, tz)
-    until = min(end, now) if now is not None else end
+def build_digest(session: Session, team_id: str, week: str, *, channel_id: str | None = None,
+                 base_url: str | None = None, group_members: Iterable[str] = ()) -> DigestData:
+    """The digest of `team_id` for ISO `week` ("2026-W48", a UTC week). `session` must be opened for
+    `team_id` (`db.read(team_id)`). `channel_id`: where it is shown; wins and narratives said in private
+    conversations are listed only in their own (None: in none). `base_url` is the workspace's address,
+    for message links; `group_members` the managers user group's members (for leaders modeling)."""
+    monday = week_monday(week)
+    period = Weeks(monday, monday)
+    start, end = period.start, period.end
     hidden = opted_out_ids(session)
+    [totals] = figures.totals(session, team_id, [period])
 
-    # Aggregates are computed by the database over the week's index range (ix_wins_team_created,
-    # ix_win_owners_team_created): only a handful of rows come back, whatever the week's size.
-    in_week = (Win.team_id == team_id, Win.created_at >= start, Win.created_at < until)
-    owner_in_week = (WinOwner.team_id == team_id, WinOwner.created_at >= start, WinOwner.created_at < until)
+    in_week = (Win.team_id == team_id, Win.created_at >= start, Win.created_at < end)
     visible: tuple = ()
-    visible_owner: tuple = ()
-    if hidden:  # a win naming anyone who opted out is left out entirely
-        hidden_wins = select(WinOwner.win_id).where(*owner_in_week, WinOwner.user_id.in_(hidden))
-        visible, visible_owner = (Win.id.not_in(hidden_wins),), (WinOwner.win_id.not_in(hidden_wins),)
-
-    count, minutes = session.execute(
-        select(func.count(), func.coalesce(func.sum(Win.minutes_saved), 0)).where(*in_week, *visible)
-    ).one()
-    people = tuple(session.scalars(
-        select(WinOwner.user_id).where(*owner_in_week, *visible_owner).distinct()
-    ).all())
-    split: Counter[str] = Counter()
-    for reinvested_in, total in session.execute(
-        select(Win.reinvested_in, func.sum(Win.minutes_saved))
-        .where(*in_week, *visible, Win.minutes_saved > 0).group_by(Win.reinvested_in)
-    ):
-        key = reinvested_in if reinvested_in in REINVEST_CATEGORIES else ("other" if reinvested_in else NOT_SAID)
-        split[key] += total
-    tool_key = func.lower(func.trim(Win.tool))
-    tools = session.execute(
-        select(func.min(func.trim(Win.tool)), func.count())
-        .where(*in_week, *visible, Win.tool.is_not(None), func.trim(Win.tool) != "")
-        .group_by(tool_key).order_by(func.count().desc(), tool_key).limit(TOP_TOOLS)
-    ).all()
-
+    if hidden:  # a win naming anyone who opted out is never shown
+        hidden_wins = select(WinOwner.win_id).where(WinOwner.team_id == team_id, WinOwner.created_at >= start,
+                                                    WinOwner.created_at < end, WinOwner.user_id.in_(hidden))
+        visible = (Win.id.not_in(hidden_wins),)
     ranked = session.execute(
         select(Win.id, Win.text, Win.text_format, Win.tool, Win.minutes_saved, Win.created_at,
                Win.message_channel, Win.message_ts)
@@ -174,30 +145,26 @@ def build_digest(session: Session, team_id: str, week: str, tz: str,
     narratives = [
         n for n in session.scalars(
             select(Narrative).where(Narrative.team_id == team_id, Narrative.created_at >= start,
-                                    Narrative.created_at < until, shown_in(Narrative, channel_id))
+                                    Narrative.created_at < end, shown_in(Narrative, channel_id))
         ).all()
         if n.author_id not in hidden
     ]
     narratives.sort(key=lambda n: (n.is_leader, n.created_at, n.id), reverse=True)
-    leaders = {n.author_id for n in narratives if n.is_leader}
+    leaders = figures.leaders_modeling(session, team_id, period, figures.managers(session, team_id, group_members))
 
-    nominated, accepted, done = _teachbacks(session, team_id, start, until, hidden)
+    nominated, accepted, done = _teachbacks(session, team_id, start, end, hidden)
     ws = session.get(Workspace, team_id)
-    policy_url = ws.policy_url if ws and ws.policy_url else None
-
+    seen = figures.activity(session, Population(team_id), monday, monday)
     return DigestData(
-        team_id=team_id, week=week, tz=tz, start=start, end=end,
-        wins=count, people=len(people), minutes_saved=minutes,
-        reinvested=tuple(sorted(split.items(), key=lambda kv: (kv[0] == NOT_SAID, -kv[1], kv[0]))),
-        top_tools=tuple((tool, n) for tool, n in tools),
-        best_wins=best, more_wins=count - len(best),
+        team_id=team_id, week=week, period=period, totals=totals,
+        best_wins=best, more_wins=totals.wins - len(best),
         narratives=tuple(_narrative_item(n, base_url) for n in narratives[:NARRATIVES_SHOWN]),
         more_narratives=max(0, len(narratives) - NARRATIVES_SHOWN),
-        leaders_sharing=len(leaders),
+        leaders_modeling=len(leaders),
         nominated=nominated, accepted=accepted, done=done,
-        first_timers=_first_timers(session, team_id, start, until, people, hidden),
+        first_timers=tuple(u for u in seen.new_in(period) if u not in hidden),
         has_policy=bool(ws and (ws.policy_text or ws.policy_url)),
-        policy_url=policy_url,
+        policy_url=ws.policy_url if ws and ws.policy_url else None,
     )
 
 
@@ -226,21 +193,3 @@ def _teachbacks(session: Session, team_id: str, start: datetime, until: datetime
     accepted = [r.owner_id for r in rows if within(r.accepted_at) and r.status in (TB_ACCEPTED, TB_DONE)]
     done = [r.owner_id for r in rows if within(r.done_at) and r.status == TB_DONE]
     return _distinct(nominated), _distinct(accepted), _distinct(done)
-
-
-def _first_timers(session: Session, team_id: str, start: datetime, until: datetime,
-                  people: tuple[str, ...], hidden: set[str]) -> tuple[str, ...]:
-    """Owners of this week's wins with no WinOwner row before the week: one statement whose
-    NOT EXISTS is an index probe per owner (team_id, user_id, created_at < start)."""
-    if not people:
-        return ()
-    week, earlier = aliased(WinOwner), aliased(WinOwner)
-    rows = session.execute(
-        select(week.user_id, week.created_at)
-        .where(week.team_id == team_id, week.created_at >= start, week.created_at < until,
-               ~exists().where(and_(earlier.team_id == team_id, earlier.user_id == week.user_id,
-                                    earlier.created_at < start)))
-        .order_by(week.created_at)
-    ).all()
-    counted = set(people)
-    return _distinct([r.user_id for r in rows if r.user_id in counted and r.user_id not in hidden])

@@ -1,8 +1,8 @@
 """App Home: the plain data behind each person's Home tab, and the workspace settings admins
 change from it. `build_home` reads; bot/blocks/home.py turns its result into Block Kit.
 
-Cost: index-range aggregates (bot/services/stats.py) over the workspace's last five weeks and
-over the person's own wins, plus the few rows shown; never a scan of the workspace's history."""
+Cost: the figures (bot/services/figures.py, read from the weekly roll-ups) over the last five weeks and
+the person's own weeks, plus the few rows shown; never a scan of the workspace's history."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from bot.models import (
     TB_ACCEPTED,
     TB_DONE,
     TB_NOMINATED,
+    OptOut,
     Subscription,
     TeachBack,
     Win,
@@ -28,9 +29,9 @@ from bot.models import (
     utcnow,
 )
 from bot.models.queue import enqueue
-from bot.services import managers, stats
+from bot.services import figures, managers
 from bot.services.adoption import AdoptionFigures, adoption_figures
-from bot.services.people import opted_out_ids
+from bot.services.figures import SHORT_WEEKS, Weeks
 from bot.services.policy import PolicyView, policy_summary
 from bot.services.workspaces import ensure_workspace
 
@@ -91,62 +92,48 @@ class HomeData:
     tz: str
     now: datetime
     opted_out: bool
-    personal: stats.PersonalFigures
+    personal: figures.Personal
     recent_wins: tuple[RecentWin, ...]
     teachbacks: tuple[MyTeachBack, ...]
     teachback_counts: dict[str, int]
-    weeks: tuple[stats.PeriodFigures, ...]  # oldest first; the last is this week (so far)
-    trend_split: stats.Split  # where the time went over the whole trend window
-    trend_tools: tuple[tuple[str, int], ...]
-    coverage: stats.Coverage
+    weeks: tuple[figures.Totals, ...]  # oldest first; the last is this week (so far)
+    trend: figures.Totals  # the whole trend window: where the time went, top tools
+    coverage: figures.Change  # the last 4 weeks
+    members_known: bool
     leaders: tuple[str, ...]  # leaders who shared a narrative this month
     policy: PolicyView | None
     settings: AdminSettings | None  # admins only
     adoption: AdoptionFigures | None = None  # managers and admins only
 
 
-def build_home(session: Session, team_id: str, user_id: str, is_admin: bool,
-               now: datetime | None = None, *, manager_ids: Iterable[str] | None = None) -> HomeData:
-    """`manager_ids` (the managers through Slack) is given when the viewer is a manager or an admin:
-    their Home then shows the adoption figures too."""
+def build_home(session: Session, team_id: str, user_id: str, is_admin: bool, now: datetime | None = None, *,
+               tz: str = "UTC", group_members: Iterable[str] = (), adoption: bool = False) -> HomeData:
+    """`group_members`: the managers user group's members (managers through Slack). With `adoption` (the
+    viewer is a manager or an admin) the adoption figures are shown too. `tz` only formats dates."""
     now = now or utcnow()
-    tz = stats.viewer_tz(session, team_id, user_id)
-    hidden = opted_out_ids(session)  # the session is scoped to team_id
-    weeks = tuple(stats.periods_figures_rolled(session, team_id, stats.weeks_back(now, tz, TREND_WEEKS),
-                                               hidden=hidden))
-    trend_split, trend_tools = _trend(weeks)
+    trend = figures.last_weeks(now, TREND_WEEKS)
+    *weeks, whole = figures.totals(session, team_id, [Weeks(w, w) for w in trend.mondays()] + [trend])
+    leaders = figures.managers(session, team_id, group_members)
     return HomeData(
         user_id=user_id,
         is_admin=is_admin,
         tz=tz,
         now=now,
-        opted_out=user_id in hidden,
-        personal=stats.personal_figures(session, team_id, user_id, now=now, tz=tz),
+        opted_out=session.get(OptOut, (team_id, user_id)) is not None,
+        personal=figures.personal(session, team_id, user_id, now),
         recent_wins=recent_wins(session, team_id, user_id),
         teachbacks=my_teachbacks(session, team_id, user_id),
         teachback_counts=teachback_counts(session, team_id, user_id),
-        weeks=weeks,
-        trend_split=trend_split,
-        trend_tools=trend_tools,
-        coverage=stats.coverage(session, team_id, now, hidden=hidden),
-        leaders=tuple(stats.leaders_modeling(session, team_id, stats.month_start(now, tz), hidden=hidden)),
+        weeks=tuple(weeks),
+        trend=whole,
+        coverage=figures.coverage(session, team_id, figures.last_weeks(now, SHORT_WEEKS)),
+        members_known=figures.members_known(session, team_id),
+        leaders=tuple(u for u in figures.leaders_modeling(session, team_id, figures.this_month(now), leaders)
+                      if session.get(OptOut, (team_id, u)) is None),
         policy=policy_summary(session, team_id),
         settings=admin_settings(session, team_id) if is_admin else None,
-        adoption=(adoption_figures(session, team_id, manager_ids=manager_ids, now=now)
-                  if manager_ids is not None else None),
+        adoption=(adoption_figures(session, team_id, manager_ids=group_members, now=now) if adoption else None),
     )
-
-
-def _trend(weeks: tuple[stats.PeriodFigures, ...]) -> tuple[stats.Split, tuple[tuple[str, int], ...]]:
-    """Where the time went and the top tools over the whole trend window, from the weekly figures."""
-    split: dict[str, int] = {}
-    tools: dict[str, int] = {}
-    for w in weeks:
-        for k, v in w.split.minutes.items():
-            split[k] = split.get(k, 0) + v
-        for t, n in w.tools.items():
-            tools[t] = tools.get(t, 0) + n
-    return stats.Split(split), stats.top_tools(tools)
 
 
 def recent_wins(session: Session, team_id: str, user_id: str,

@@ -2,8 +2,8 @@
 and three suggested actions derived from the figures. Sent on the first working day of each month at
 09:00 in each recipient's time zone (bot/jobs/report.py), about the month before.
 
-A month is its UTC ISO weeks (those whose Thursday falls in it), so its figures agree with
-`/aiwin adoption` and never depend on the reader's zone; only the sending time is local."""
+A month is defined in bot/services/figures.py (its whole UTC weeks), so its figures agree with every
+other surface and never depend on the reader's zone; only the sending time is local."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import ActivityWeek, AdoptionTeam, AdoptionTeamMember, Manager, Member
-from bot.services.adoption import AdoptionFigures, adoption_figures, human_member, month_weeks
+from bot.models import AdoptionTeam, AdoptionTeamMember, Manager, Member
+from bot.services import figures
+from bot.services.adoption import AdoptionFigures, adoption_figures
+from bot.services.figures import Population, Weeks, month_weeks
 from bot.services.stats import zone
 
 KIND_REPORT = "report"  # Delivery.kind; Delivery.channel_id holds the recipient, period the month
@@ -75,7 +77,7 @@ def recipients(session: Session, team_id: str, group_members: Iterable[str] = ()
     group = [u for u in group_members if u]
     if group:
         cond = cond | Member.user_id.in_(group)
-    rows = session.execute(select(Member.user_id, Member.tz).where(human_member(team_id), cond)
+    rows = session.execute(select(Member.user_id, Member.tz).where(figures.member_filter(team_id), cond)
                            .order_by(Member.user_id)).all()
     return [Recipient(u, tz or "UTC") for u, tz in rows]
 
@@ -92,24 +94,20 @@ class TeamCoverage:
         return self.active / self.members if self.members else None
 
 
-def team_coverage(session: Session, team_id: str, first: date, last: date) -> list[TeamCoverage]:
-    """Each team's members and active members in the weeks first … last (two grouped queries)."""
-    joined = and_(Member.team_id == AdoptionTeamMember.team_id, Member.user_id == AdoptionTeamMember.user_id)
-    members = dict(session.execute(
-        select(AdoptionTeamMember.group_id, func.count())
-        .join(Member, joined).where(AdoptionTeamMember.team_id == team_id, human_member(team_id))
-        .group_by(AdoptionTeamMember.group_id)).all())
-    active_people = (select(ActivityWeek.user_id).where(ActivityWeek.team_id == team_id, ActivityWeek.week >= first,
-                                                        ActivityWeek.week <= last).distinct())
-    active = dict(session.execute(
-        select(AdoptionTeamMember.group_id, func.count())
-        .join(Member, joined)
-        .where(AdoptionTeamMember.team_id == team_id, human_member(team_id),
-               AdoptionTeamMember.user_id.in_(active_people))
-        .group_by(AdoptionTeamMember.group_id)).all())
+def team_coverage(session: Session, team_id: str, period: Weeks) -> list[TeamCoverage]:
+    """Each team's members and how many of them were active in `period`: coverage, as for the workspace."""
+    seen = figures.activity(session, Population(team_id), period.first, period.last)
+    members = set(session.scalars(Population(team_id).query()))
+    teams: dict[str, set[str]] = {}
+    for g, u in session.execute(select(AdoptionTeamMember.group_id, AdoptionTeamMember.user_id)
+                                .where(AdoptionTeamMember.team_id == team_id)):
+        if u in members:
+            teams.setdefault(g, set()).add(u)
+    active = {u for u in seen.people if seen.weeks_active(u, period)}
     names = dict(session.execute(select(AdoptionTeam.group_id, AdoptionTeam.name)
                                  .where(AdoptionTeam.team_id == team_id)).all())
-    return [TeamCoverage(g, names.get(g), members.get(g, 0), active.get(g, 0)) for g in sorted(names)]
+    return [TeamCoverage(g, names.get(g), len(teams.get(g, ())), len(teams.get(g, set()) & active))
+            for g in sorted(names)]
 
 
 @dataclass(frozen=True)
@@ -128,14 +126,14 @@ def build_report(session: Session, team_id: str, month: str, *, manager_ids: Ite
     this = adoption_figures(session, team_id, manager_ids=managers, now=now, period=month_weeks(month))
     before = adoption_figures(session, team_id, manager_ids=managers, now=now,
                               period=month_weeks(month_before(month)))
-    teams = tuple(team_coverage(session, team_id, this.first_week, this.last_week))
+    teams = tuple(team_coverage(session, team_id, this.period))
     return Report(team_id, month, this, before, teams, suggest(this, before, teams))
 
 
 def suggest(f: AdoptionFigures, before: AdoptionFigures, teams: tuple[TeamCoverage, ...]) -> tuple[str, ...]:
     """Three actions, each read off a figure (most pressing first), padded with standing advice."""
     out: list[str] = []
-    overall = f.coverage30.now.share
+    overall = f.coverage.now.share
     weak = [t for t in teams if t.members >= 3 and t.share is not None and overall is not None
             and t.share < overall]
     if weak:
@@ -155,7 +153,7 @@ def suggest(f: AdoptionFigures, before: AdoptionFigures, teams: tuple[TeamCovera
     if points is not None and points < 0:
         out.append(f"Coverage fell {abs(points):g} points from last month: turn on weekly leadership prompts "
                    "(`/aiwin prompts on`) in a managers' channel.")
-    if f.coverage30.now.count and f.habit.count < f.coverage30.now.count / 2:
+    if f.coverage.now.count and f.habit.count < f.coverage.now.count / 2:
         out.append("Many try AI but few make it a habit: ask managers to open one meeting a week with a win.")
     if f.new:
         out.append(f"Welcome the {f.new} new adopters: a shout-out on their first win keeps them going.")
@@ -166,7 +164,7 @@ def suggest(f: AdoptionFigures, before: AdoptionFigures, teams: tuple[TeamCovera
 
 def _change(f: AdoptionFigures, before: AdoptionFigures) -> float | None:
     """Coverage this month against last month, in points."""
-    now, then = f.coverage30.now.share, before.coverage30.now.share
+    now, then = f.coverage.now.share, before.coverage.now.share
     if now is None or then is None:
         return None
     return round((now - then) * 100, 1)

@@ -4,8 +4,10 @@ A `Subscription` says which weekday and wall-clock time, in which IANA zone. Its
 instant is computed with zoneinfo: the wall time on that weekday, mapped to UTC with `fold=0`, so
 a time that does not exist on a spring-forward day (02:30) falls an hour later (03:30, as
 APScheduler's CronTrigger does) and a time that happens twice on a fall-back day counts once
-(the first). The period of a delivery is the ISO week of its due instant in the subscription's
-zone: one period per week, whatever the clocks do.
+(the first). The period of a delivery is the week of its due instant: a UTC ISO week, the week every
+figure uses (bot/services/figures.py), so a digest shows exactly the week its period names. Due instants
+are a week apart, so each has its own week; the one exception is a schedule within an hour of Monday
+00:00 UTC when daylight saving starts, where two fall in one week and the second is not posted.
 
 A `Delivery` row is the claim on (team, kind, channel, period): inserted with
 INSERT … ON CONFLICT DO NOTHING before anything is posted, so of any number of schedulers,
@@ -176,9 +178,10 @@ def next_due(schedule: Schedule, tz: str, now: datetime) -> datetime:
     return due if due > now else _wall(day + timedelta(days=7), schedule, zone)
 
 
-def iso_week(instant: datetime, tz: str) -> str:
-    """"2026-W48": the ISO week of `instant` in zone `tz`."""
-    year, week, _ = instant.astimezone(ZoneInfo(tz)).isocalendar()
+def iso_week(instant: datetime) -> str:
+    """"2026-W48": the week `instant` falls in (a UTC ISO week, as every figure's week: bot/services/
+    figures.py). A delivery's period: one digest or prompt per channel and week, whatever the zone."""
+    year, week, _ = instant.astimezone(UTC).isocalendar()
     return f"{year}-W{week:02d}"
 
 
@@ -193,14 +196,10 @@ def parse_week(text: str) -> str:
     return f"{year}-W{week:02d}"
 
 
-def week_bounds(week: str, tz: str) -> tuple[datetime, datetime]:
-    """Monday 00:00 to the next Monday 00:00 in `tz`, as UTC instants."""
+def week_monday(week: str) -> date:
+    """The Monday of ISO week "2026-W48"."""
     year, number = (int(x) for x in parse_week(week).split("-W"))
-    monday = date.fromisocalendar(year, number, 1)
-    zone = ZoneInfo(tz)
-    start = datetime.combine(monday, time(0), tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=zone).astimezone(UTC)
-    return start, end
+    return date.fromisocalendar(year, number, 1)
 
 
 # -- subscriptions -------------------------------------------------------------------------------------

@@ -166,8 +166,9 @@ def optout_ack(call: Call, deps: Deps) -> dict:
     deps.notify_jobs()
     lead = "You're opted out." if changed else "You were already opted out."
     return ephemeral(lead, [section(
-        f":see_no_evil: {lead} You won't appear in digests, rankings or team figures, and I won't ask you "
-        "questions by DM. Your wins are kept and your own Home tab still shows them. "
+        f":see_no_evil: {lead} You won't be named in digests, lists or anywhere others look, and I won't ask "
+        "you questions by DM. Your wins still count in the team's figures, without your name. "
+        "Your own Home tab still shows them. "
         "`/aiwin optin` brings you back; `/aiwin export mine` gives you a copy of your data."
     )])
 
@@ -177,7 +178,7 @@ def optin_ack(call: Call, deps: Deps) -> dict:
         changed = opt_out(session, call.team_id, call.user_id, False)
     deps.notify_jobs()
     lead = "Welcome back!" if changed else "You're already in."
-    return ephemeral(lead, [section(f":wave: {lead} You count in digests and team figures again.")])
+    return ephemeral(lead, [section(f":wave: {lead} Digests and lists name you again.")])
 
 
 DELETE_USAGE = ("Which win? Give its number, like `/aiwin delete 42` "

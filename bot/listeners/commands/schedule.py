@@ -26,6 +26,7 @@ from bot.models import KIND_DIGEST, KIND_PROMPTS, Workspace, utcnow
 from bot.services import people
 from bot.services import subscriptions as subs
 from bot.services.digest import build_digest
+from bot.services.members import refresh_members
 from bot.services.prompts import prompt_for_channel
 from bot.services.workspaces import ensure_workspace
 
@@ -151,13 +152,18 @@ def _preview(kind: str, call: Call, deps: Deps, client: WebClient) -> dict[str, 
     channel = call.channel_id or ""
     with deps.db.read(call.team_id) as session:
         sub = subs.get_subscription(session, call.team_id, kind, channel) if channel else None
-    tz = sub.tz if sub else people.user_tz(deps.db, Directory(client), call.team_id, call.user_id)
-    period = subs.iso_week(utcnow(), tz)
+    period = subs.iso_week(utcnow())
     base_url = workspace_url(client, call.team_id) if kind == KIND_DIGEST else None  # before the session opens
+    group: Any = ()
+    if kind == KIND_DIGEST:
+        # The digest's people are members active in the week: the member list's daily copy, if it is due.
+        if refresh_members(deps.db, call.team_id, call.enterprise_id):
+            deps.notify_jobs()
+        group = people.managers_group_members(deps.db, Directory(client), call.team_id)
     with deps.db.read(call.team_id) as session:
         if kind == KIND_DIGEST:
-            text, blocks = digest_blocks(build_digest(session, call.team_id, period, tz, channel_id=channel or None,
-                                                      base_url=base_url))
+            text, blocks = digest_blocks(build_digest(session, call.team_id, period, channel_id=channel or None,
+                                                      base_url=base_url, group_members=group))
         else:
             ws = session.get(Workspace, call.team_id)
             prompt = prompt_for_channel(session, call.team_id, channel, before=period)
