@@ -81,6 +81,7 @@ def add_members(db: Database, *users: str, admins: tuple[str, ...] = (), guests:
     """People are members active in the week: the members, as users.list would have copied them."""
     with db.session(TEAM) as s:
         ensure_workspace(s, TEAM, None)
+        s.get(Workspace, TEAM).members_synced_at = datetime.now(UTC)  # a whole copy
         for u in users:
             s.add(Member(team_id=TEAM, user_id=u, name=u.lower(), tz=NY, is_admin=u in admins,
                          is_guest=u in guests, fetched_at=datetime.now(UTC)))
@@ -222,8 +223,7 @@ def test_first_timers_are_people_whose_first_activity_ever_is_in_the_week(db):
 
 
 def test_quiet_week_gets_a_short_nudge(db):
-    with db.session(TEAM) as s:
-        ensure_workspace(s, TEAM, None)
+    add_members(db, BOB)
     add_win(db, ny(10, 10), (BOB,), "a win two weeks earlier", minutes=30)
     data = digest(db)
     assert data.quiet and data.wins == 0 and data.totals.people == 0

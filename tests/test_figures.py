@@ -24,7 +24,7 @@ from bot.services import figures, rollups
 from bot.services.figures import Weeks, month_weeks
 from bot.services.report import build_report
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
-from tests.helpers import all_text, wait_until, wins
+from tests.helpers import all_text, members_synced_at, wait_until, wins
 from tests.test_home import open_home
 from tests.test_schedule import cli_env  # noqa: F401  (a fixture)
 from tests.test_stats import seed_win
@@ -113,13 +113,13 @@ def said(slack, db, user: str, text: str, channel: str = CHANNEL) -> int:
 
 def narrated(slack, db, user: str, text: str) -> None:
     """`/aiwin narrate <text>` as `user` in #reporting, once it is saved."""
-    def stories() -> int:
+    def posted() -> int:  # posted: whether its author leads is decided by then
         with db.read(TEAM) as s:
-            return s.scalar(select(func.count()).select_from(Narrative))
+            return s.scalar(select(func.count()).select_from(Narrative).where(Narrative.message_ts.is_not(None)))
 
-    before = stories()
+    before = posted()
     assert slack.command("/aiwin", f"narrate {text}", user_id=user, channel_id=CHANNEL).status == 200
-    wait_until(lambda: stories() == before + 1, message="the narrative")
+    wait_until(lambda: posted() == before + 1, message="the narrative posted")
 
 
 def seed_past(db) -> None:
@@ -170,11 +170,9 @@ def build_workspace(slack, fake_slack, db) -> None:
     # The member list, copied from users.list after the ack (at most daily).
     slack.command("/aiwin", "stats", user_id=BOB)
 
-    def copied() -> bool:
-        with db.read(TEAM) as s:
-            return s.get(Member, (TEAM, ERIN)) is not None  # erin is only met through users.list
-
-    wait_until(copied, message="users.list stored")
+    wait_until(lambda: members_synced_at(db, TEAM), message="users.list copied whole")
+    with db.read(TEAM) as s:
+        assert s.get(Member, (TEAM, ERIN)) is not None  # erin is only met through users.list
     with db.read(TEAM) as s:
         assert rollups.stored(s, TEAM) == rollups.compute(s, TEAM)  # nothing behind the roll-ups' back
 

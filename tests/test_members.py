@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from bot.jobs.members import copy_members
 from bot.jobs.worker import JobContext
 from bot.models import Job, Member, queue
-from bot.services import adoption, stats
+from bot.services import adoption, figures
 from bot.services.members import COPY_MEMBERS, PAGE_SIZE, refresh_members
 from bot.slack_client import SlackClients
 from tests.conftest import BOB, ENTERPRISE, TEAM
@@ -83,7 +83,8 @@ def test_a_copy_cut_short_counts_for_nothing_and_the_next_run_resumes_where_it_s
     assert e.value.response["error"] == "internal_error"
     assert len(member_ids(db)) == 2 * PAGE_SIZE and members_synced_at(db, TEAM) is None
     with db.read(TEAM) as s:  # figures do not take 400 stored people for the workspace
-        assert stats.coverage(s, TEAM, now) == stats.Coverage(active=0, covered=0)
+        assert figures.coverage(s, TEAM, figures.last_weeks(now, 4)).now.share is None
+        assert figures.totals(s, TEAM, [figures.last_weeks(now, 1)])[0].people is None
         assert adoption.adoption_figures(s, TEAM, manager_ids=(), now=now).members_known is False
 
     # The worker died there; another takes the job over from the database and goes on from page 3.

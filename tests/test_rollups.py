@@ -14,7 +14,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from sqlalchemy import select
 
 from bot.cli import main as cli_main
-from bot.models import ActivityPerson, ActivityWeek
+from bot.models import ActivityPerson, ActivityWeek, Workspace
 from bot.services import narratives, privacy, reinvest, rollups, wins
 from bot.services.workspaces import ensure_workspace
 
@@ -238,6 +238,7 @@ def test_team_figures_from_rollups_equal_the_direct_count(db, data):
     guest = PEOPLE[3]  # active, but no member: never among the people
     with db.session(team) as s:
         ensure_workspace(s, team, None)
+        s.get(Workspace, team).members_synced_at = now  # the member list, copied whole
         for u in PEOPLE:
             s.add(Member(team_id=team, user_id=u, name=u.lower(), is_guest=u == guest, fetched_at=now))
     for _ in range(data.draw(st.integers(1, 12))):

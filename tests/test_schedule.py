@@ -37,7 +37,7 @@ from bot.services.wins import record_win
 from bot.services.workspaces import ensure_workspace
 from bot.slack_client import SlackClients
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
-from tests.helpers import all_text, wait_until
+from tests.helpers import all_text, members_synced_at, wait_until
 
 pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
 
@@ -548,8 +548,13 @@ def test_anyone_can_preview_the_digest(slack, fake_slack, db):
     assert body["response_type"] == "ephemeral"
     text = all_text(body["blocks"])
     assert "Preview, only visible to you" in text and "wrote the launch FAQ" in text and "2 h saved" in text
-    # People are members active in the week: the preview copies users.list first, as the posted digest does.
-    assert "*1 AI win* · *1 person* active" in text
+    # People are members active in the week: not counted before the member list's first copy, which the
+    # preview starts in the background; once it is whole, the next preview counts them.
+    assert "*1 AI win* · *2 h saved*" in text and "active" not in text.split("2 h saved")[0]
+    wait_until(lambda: members_synced_at(db, TEAM), timeout=30, message="the member list copied")
+    slack.command("/aiwin", "digest preview", user_id=BOB, channel_id=CHANNEL,
+                  response_url=fake_slack.webhook_url("preview2"))
+    assert "*1 AI win* · *1 person* active" in all_text(response(fake_slack, "preview2").params["blocks"])
     assert ok_posts(fake_slack) == []  # nothing was posted in the channel
 
 

@@ -105,7 +105,9 @@ def digest_blocks(data: DigestData) -> tuple[str, list[dict[str, Any]]]:
         return quiet_blocks(data, title)
 
     saved = hours(data.minutes_saved) if data.minutes_saved else None
-    summary = f"*{plural(data.wins, 'AI win')}* · *{plural(data.totals.people, 'person', 'people')}* active"
+    summary = f"*{plural(data.wins, 'AI win')}*"
+    if data.totals.people is not None:  # people are members: not counted before the member list's first copy
+        summary += f" · *{plural(data.totals.people, 'person', 'people')}* active"
     summary += f" · *{saved} saved*" if saved else " · no time saved reported yet"
     blocks: list[dict[str, Any]] = [header(title), section(summary)]
     if data.minutes_saved:

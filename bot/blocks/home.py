@@ -10,7 +10,17 @@ from bot.blocks.adoption import adoption_blocks
 from bot.blocks.common import button, context, header, mention, mentions, section, user_text
 from bot.blocks.policy import policy_blocks
 from bot.blocks.search import search_box
-from bot.blocks.stats import coverage_text, day, hours, monday, personal_lines, plural, split_text, tools_text
+from bot.blocks.stats import (
+    coverage_text,
+    day,
+    hours,
+    monday,
+    people_text,
+    personal_lines,
+    plural,
+    split_text,
+    tools_text,
+)
 from bot.blocks.text import escape, plain
 from bot.models import KIND_DIGEST
 from bot.services.home import MAX_MANAGERS, AdminSettings, HomeData, RecentWin, SubscriptionView
@@ -87,7 +97,7 @@ def _team(data: HomeData) -> list[dict[str, Any]]:
         header("Your team"),
         section(f"*This week* (since {monday(week.period.first)}, UTC)", fields=[
             {"type": "mrkdwn", "text": f"*Wins*\n{week.wins:,}"},
-            {"type": "mrkdwn", "text": f"*People active*\n{week.people:,}"},
+            {"type": "mrkdwn", "text": f"*People active*\n{'not known yet' if week.people is None else week.people}"},
             {"type": "mrkdwn", "text": f"*Time saved*\n{hours(week.minutes)}"},
             {"type": "mrkdwn", "text": f"*Top tools*\n{tools_text(week.top_tools)}"},
         ]),
@@ -96,8 +106,8 @@ def _team(data: HomeData) -> list[dict[str, Any]]:
     rows = []
     for i, w in enumerate(reversed(data.weeks)):
         label = "This week" if i == 0 else f"Week of {monday(w.period.first)}"
-        share = f" ({round(100 * w.people / members)}% of members)" if members else ""
-        rows.append(f"• {label}: {plural(w.wins, 'win')} · {plural(w.people, 'person', 'people')} active{share} · "
+        share = f" ({round(100 * w.people / members)}% of members)" if members and w.people is not None else ""
+        rows.append(f"• {label}: {plural(w.wins, 'win')} · {people_text(w.people)}{share} · "
                     f"{hours(w.minutes)} saved")
     blocks.append(section(f":chart_with_upwards_trend: *The last {len(data.weeks)} weeks*\n" + "\n".join(rows)))
     blocks.append(section(f":seedling: *Where the saved time went:* {split_text(data.trend.split)}\n"

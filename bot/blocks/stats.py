@@ -52,8 +52,13 @@ def coverage_text(cov: Change, known: bool = True) -> str:
             f"in the last {SHORT_WEEKS} weeks")
 
 
+def people_text(people: int | None) -> str:
+    """"3 people active", or "people not known yet" before the member list's first copy."""
+    return "people not known yet" if people is None else f"{plural(people, 'person', 'people')} active"
+
+
 def period_line(p: Totals) -> str:
-    return (f"{plural(p.wins, 'win')} · {plural(p.people, 'person', 'people')} active · {hours(p.minutes)} saved")
+    return f"{plural(p.wins, 'win')} · {people_text(p.people)} · {hours(p.minutes)} saved"
 
 
 def personal_lines(me: Personal) -> list[str]:

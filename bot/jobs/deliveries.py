@@ -103,7 +103,7 @@ def run_tick(db: Database, *, now: datetime | None = None,
             log.exception("subscription %s (team %s) has an unusable schedule", sub.id, sub.team_id)
             continue
         if at >= sub.active_since:  # only instants after it was turned on (or last changed)
-            due.append((sub, at, subs.iso_week(at)))
+            due.append((sub, at, subs.period_of(at)))
     if not due:
         return result
     with db.read() as session:

@@ -109,7 +109,8 @@ def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[st
     dormant_before = week_of(as_of - timedelta(days=DORMANT_DAYS))
 
     who = Population(team_id, group_id)
-    members = who.size(session)
+    known = figures.members_known(session, team_id)
+    members = who.size(session) if known else 0  # no share of a member list not yet copied whole
     guests_who = Population(team_id, group_id, guests=True)
     hidden = set(session.scalars(select(OptOut.user_id).where(OptOut.team_id == team_id, who.has(OptOut.user_id))))
 
@@ -130,7 +131,7 @@ def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[st
                                                                     AdoptionTeam.group_id == group_id))
     return AdoptionFigures(
         team_id=team_id, group_id=group_id, group_name=group_name, period=period, as_of=as_of,
-        members_known=figures.members_known(session, team_id), members=members,
+        members_known=known, members=members,
         guests=guests_who.size(session), guests_active=guests_active, opted_out=len(hidden),
         coverage=Change(Share(seen.count(period), members), Share(seen.count(period.before()), members)),
         coverage_long=Change(Share(seen.count(long), members), Share(seen.count(long.before()), members)),

@@ -257,7 +257,10 @@ class Change:
 
 
 def coverage(session: Session, team_id: str, period: Weeks, *, group_id: str | None = None) -> Change:
-    """Coverage over `period` against the same number of weeks just before."""
+    """Coverage over `period` against the same number of weeks just before; unknown (0 of 0) until the
+    member list has been copied whole once."""
+    if not members_known(session, team_id):
+        return Change(Share(0, 0), Share(0, 0))
     who = Population(team_id, group_id)
     members = who.size(session)
     before = period.before()
@@ -299,7 +302,7 @@ class Totals:
 
     period: Weeks
     wins: int
-    people: int  # members active in the period
+    people: int | None  # members active in the period; None until the member list has been copied once
     minutes: int
     split: Split
     tools: dict[str, int]  # wins per tool
@@ -357,7 +360,7 @@ def totals(session: Session, team_id: str, periods: Sequence[Weeks], *,
                 select(ActivityWeekTool.week, ActivityWeekTool.tool, ActivityWeekTool.wins)
                 .where(ActivityWeekTool.team_id == team_id, ActivityWeekTool.week >= lo, ActivityWeekTool.week <= hi)):
             tools.setdefault(_as_date(w), []).append((t, int(n)))
-    seen = activity(session, Population(team_id, group_id), lo, hi)
+    seen = activity(session, Population(team_id, group_id), lo, hi) if members_known(session, team_id) else None
     out = []
     for p in periods:
         weeks = p.mondays()
@@ -370,7 +373,7 @@ def totals(session: Session, team_id: str, periods: Sequence[Weeks], *,
                 split[d] = split.get(d, 0) + m
         if minutes - told:
             split[NOT_SAID] = minutes - told
-        out.append(Totals(p, wins, seen.count(p), minutes, Split(split),
+        out.append(Totals(p, wins, seen.count(p) if seen else None, minutes, Split(split),
                           _fold_tools(t for w in weeks for t in tools.get(w, ()))))
     return out
 

@@ -4,10 +4,13 @@ A `Subscription` says which weekday and wall-clock time, in which IANA zone. Its
 instant is computed with zoneinfo: the wall time on that weekday, mapped to UTC with `fold=0`, so
 a time that does not exist on a spring-forward day (02:30) falls an hour later (03:30, as
 APScheduler's CronTrigger does) and a time that happens twice on a fall-back day counts once
-(the first). The period of a delivery is the week of its due instant: a UTC ISO week, the week every
-figure uses (bot/services/figures.py), so a digest shows exactly the week its period names. Due instants
-are a week apart, so each has its own week; the one exception is a schedule within an hour of Monday
-00:00 UTC when daylight saving starts, where two fall in one week and the second is not posted.
+(the first). The period of a delivery (`period_of`) is the week of the day before it is due: a UTC ISO
+week, the week every figure uses (bot/services/figures.py), so a digest shows exactly the week its period
+names. A Friday digest shows the week so far; one due on a Monday, or on a Sunday evening in the Americas
+(already Monday in UTC), the week that has just ended rather than one barely begun. Due instants are a
+week apart, so each has its own week; the one exception is a schedule within an hour of Tuesday 00:00
+UTC when daylight saving changes, where two fall in one week (the second is not posted) or a week is
+passed over.
 
 A `Delivery` row is the claim on (team, kind, channel, period): inserted with
 INSERT … ON CONFLICT DO NOTHING before anything is posted, so of any number of schedulers,
@@ -183,6 +186,11 @@ def iso_week(instant: datetime) -> str:
     figures.py). A delivery's period: one digest or prompt per channel and week, whatever the zone."""
     year, week, _ = instant.astimezone(UTC).isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def period_of(due: datetime) -> str:
+    """The week a delivery due at `due` is about: that of the day before (see the module docstring)."""
+    return iso_week(due - timedelta(days=1))
 
 
 def parse_week(text: str) -> str:

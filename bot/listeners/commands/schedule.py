@@ -127,9 +127,9 @@ def _turn_on(kind: str, schedule: subs.Schedule, call: Call, deps: Deps, client:
     first = subs.next_due(sub.schedule, sub.tz, now).astimezone(ZoneInfo(sub.tz))
     lines = [f":white_check_mark: <#{call.channel_id}> will get {WHAT[kind]}. "
              f"*{escape(sub.describe())}*. The next one: {first:%A} {first.day} {first:%B, %H:%M}."]
-    if kind == KIND_DIGEST and sub.schedule.weekday == 0:
-        lines.append("Note: a digest covers the week it is posted in (Monday to Sunday), so a Monday one has "
-                     "little to show yet; Friday afternoon works best.")
+    if kind == KIND_DIGEST:
+        lines.append("Each digest shows the week (Monday to Sunday, UTC) of the day before it goes out: a Friday "
+                     "one the week so far, a Monday one the week just ended.")
     blocks = [section("\n".join(lines)),
               context(f"Change it: `/aiwin {kind} on <day> <time>` · stop it: `/aiwin {kind} off` · "
                       f"see it now: `/aiwin {kind} preview` · private channel? `{invite_hint()}` first.")]
