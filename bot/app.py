@@ -9,13 +9,12 @@ from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.oauth.oauth_settings import OAuthSettings
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.db import DATABASE_ERRORS, Database
 from bot.deps import Deps
 from bot.listeners import register_listeners
 from bot.manifest import BOT_SCOPES as MANIFEST_BOT_SCOPES
-from bot.models.slack_oauth import OAUTH_STATES_TABLE
+from bot.oauth_state import SignedOAuthStateStore
 from bot.registry import SUBCOMMANDS
 from bot.settings import Settings
 from bot.slack_client import SlackClients, make_client, make_clients
@@ -71,9 +70,8 @@ def create_app(
                 client_secret=settings.slack_client_secret,
                 scopes=BOT_SCOPES,
                 installation_store=store,
-                state_store=SQLAlchemyOAuthStateStore(
-                    expiration_seconds=600, engine=db.engine, table_name=OAUTH_STATES_TABLE
-                ),
+                # Signed and kept by the browser: a visit to the install page writes nothing.
+                state_store=SignedOAuthStateStore(settings.slack_client_secret),
                 install_path="/slack/install",
                 redirect_uri_path="/slack/oauth_redirect",
             ),
