@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.models import JOB_DONE, JOB_FAILED, JOB_PENDING, Base, Job, Subscription, Workspace, utcnow
 from bot.models.queue import insert_ignore
 from bot.models.slack_oauth import bots, installations
+from bot.services import search
 from bot.services.workspaces import ensure_workspace
 
 UNINSTALLED = "workspace_uninstalled"  # a finished job row: the record that an event was handled
@@ -67,10 +68,12 @@ def _tenant_tables() -> list[Table]:
 
 
 def purge(session: Session, team_id: str) -> dict[str, int]:
-    """Delete every row of the workspace, in every table (tokens included). Returns rows per table."""
+    """Delete every row of the workspace, in every table (tokens included), and its words from the
+    search index. Returns rows per table."""
     removed: dict[str, int] = {}
     for table in _tenant_tables():
         count = session.execute(delete(table).where(table.c.team_id == team_id)).rowcount or 0
         if count:
             removed[table.name] = count
+    search.drop_deleted_words(session, "wins", "narratives")
     return removed
