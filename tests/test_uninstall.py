@@ -20,6 +20,7 @@ from bot.jobs import deliveries, reinvest, report
 from bot.models import JOB_FAILED, JOB_PENDING, Job, Member, Subscription, Win, Workspace, utcnow
 from bot.models.queue import enqueue
 from bot.models.slack_oauth import bots, installations
+from bot.models.win import POST_FAILED
 from bot.sandbox.requests import SlackSender, submitted_state
 from bot.server import Server
 from bot.services.report import SEND_AT, first_working_day
@@ -228,6 +229,24 @@ def posted(slack, db, text: str) -> Win:
                       message="the celebration posted")
 
 
+def posting(slack, db, text: str) -> int:
+    """Record a win (its post is queued, not necessarily made); returns its id."""
+    before = {w.id for w in wins(db, TEAM)}
+    r = slack.command("/aiwin", text, user_id=BOB, channel_id=CHANNEL)
+    assert r.status == 200 and "Saved your AI win" in r.text
+    [new] = [w.id for w in wins(db, TEAM) if w.id not in before]
+    return new
+
+
+def _win(db, win_id: int) -> Win:
+    with db.read(TEAM) as s:
+        return s.get(Win, win_id)
+
+
+def _win_of(call) -> int | None:
+    return ((call.params.get("metadata") or {}).get("event_payload") or {}).get("win_id")
+
+
 def _job(db, job_id: int) -> Job:
     with db.read() as s:
         return s.get(Job, job_id)
@@ -287,10 +306,13 @@ def test_single_workspace_uninstall_stops_everything_until_slack_accepts_a_token
     _make_due_for_the_reinvest_question(db, TEAM, win.id)
     report_at = _report_due(db, TEAM, ADMIN)
 
-    # Slack revokes the token and tells us; then requests signed before that arrive (replays).
+    # Slack revokes the token (a win recorded just then cannot be posted) and tells us; then requests
+    # signed before that arrive (replays).
     fake_slack.revoke_token(fake_slack.token)
+    stuck = posting(slack, db, "wrote the onboarding FAQ with Claude, saved 1h")
     assert slack.event({"type": "app_uninstalled"}).status == 200
     assert _uninstalled_at(db, TEAM) is not None
+    assert _win(db, stuck).post_status == POST_FAILED  # its post job was cancelled: "Post again" may retry it
     with db.session(TEAM) as s:  # a schedule left on (say, by an older version) is passed by all the same
         s.execute(update(Subscription).values(active=True))
     before = _rows_per_table(db)
@@ -325,8 +347,12 @@ def test_single_workspace_uninstall_stops_everything_until_slack_accepts_a_token
         r = sender.command("/aiwin", "one more with ChatGPT, saved 1h", user_id=BOB, channel_id=CHANNEL)
         assert r.status == 200 and "Saved your AI win" in r.text
         assert _uninstalled_at(db, TEAM) is None
-        wait_until(lambda: [c for c in fake_slack.calls("chat.postMessage") if c.ok and c.token == REINSTALLED_TOKEN],
-                   message="the new win celebrated with the new token")
+        retry = {"action_id": "win_retry_post", "block_id": "b", "type": "button", "value": str(stuck)}
+        assert sender.block_action(BOB, retry, channel_id=CHANNEL).status == 200
+        newest = wins(db, TEAM)[-1].id
+        wait_until(lambda: {_win_of(c) for c in fake_slack.calls("chat.postMessage")
+                            if c.ok and c.token == REINSTALLED_TOKEN} == {newest, stuck},
+                   message="the new win and the stuck one celebrated with the new token")
         assert reinvest.reinvest_asks(again.runtime) >= 1  # the periodic work resumes
         assert len(report.run_tick(db, now=report_at)) == 1
     finally:
