@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.services.wintext import parse_win_text
+from bot.services.wintext import mentions, parse_win_text
 
 _TOKEN_RE = re.compile(r"<([^<>]*)>")
 _ENTITY_RE = re.compile(r"&(amp|lt|gt);")
@@ -22,7 +22,7 @@ def _unescape(text: str) -> str:
 
 
 def mentioned_users(wire: str) -> tuple[str, ...]:
-    return parse_win_text(wire or "").recipients
+    return mentions(wire or "")
 
 
 def readable_text(wire: str, name_of: Callable[[str], str | None]) -> str:

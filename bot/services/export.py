@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from bot.models import TEXT_WIRE, Narrative, TeachBack, Win, WinOwner
 from bot.services.people import known_names
-from bot.services.wintext import parse_win_text, readable_text
+from bot.services.wintext import mentions, readable_text
 
 EXPORT = "export"  # the job that sends an export by DM (bot/jobs/export.py)
 BATCH = 1000
@@ -81,7 +81,7 @@ def _streamed(session: Session, stmt: Any) -> Iterable[list[Any]]:
 def _readable(session: Session, team_id: str, batch: list[Any]) -> list[tuple[str, str]]:
     """(what the person wrote, the wire form or "") for each row's `text`/`text_format`."""
     wire = [r.text for r in batch if r.text_format == TEXT_WIRE]
-    names = known_names(session, team_id, (u for t in wire for u in parse_win_text(t).recipients))
+    names = known_names(session, team_id, (u for t in wire for u in mentions(t)))
     return [(readable_text(r.text, r.text_format, names=names), r.text if r.text_format == TEXT_WIRE else "")
             for r in batch]
 

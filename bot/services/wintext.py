@@ -71,6 +71,21 @@ def _unescape(text: str) -> str:
     return _ENTITY_RE.sub(lambda m: _ENTITY_CHARS[m.group(1)], text)
 
 
+def _user_of(token: str) -> str | None:
+    """The user id a `<…>` token's inside mentions (`@U123` or `@U123|name`), if it is a mention."""
+    if token.startswith("@"):
+        uid = token[1:].split("|", 1)[0]
+        if _USER_ID_RE.fullmatch(uid):
+            return uid
+    return None
+
+
+def mentions(text: str) -> tuple[str, ...]:
+    """The people a wire-format text mentions, in order, once each: its recipients, without the rest of
+    the parse (the export reads this for every win, to name them)."""
+    return tuple(dict.fromkeys(u for m in _TOKEN_RE.finditer(text) if (u := _user_of(m.group(1)))))
+
+
 def _split_wire(text: str) -> tuple[tuple[str, ...], str]:
     """Recipients, and the plain text with tokens masked and the three entities unescaped."""
     recipients: dict[str, None] = {}
@@ -80,11 +95,9 @@ def _split_wire(text: str) -> tuple[tuple[str, ...], str]:
         parts.append(_unescape(text[pos : m.start()]))
         parts.append(_MASK)
         pos = m.end()
-        inner = m.group(1)
-        if inner.startswith("@"):
-            uid = inner[1:].split("|", 1)[0]
-            if _USER_ID_RE.fullmatch(uid):
-                recipients.setdefault(uid, None)
+        uid = _user_of(m.group(1))
+        if uid:
+            recipients.setdefault(uid, None)
     parts.append(_unescape(text[pos:]))
     plain = _BARE_URL_RE.sub(_MASK, "".join(parts))
     return tuple(recipients), plain
