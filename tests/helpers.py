@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.db import Database
 from bot.models import Win
+from bot.services.ratelimit import Limits
 
 T = TypeVar("T")
 
@@ -79,3 +80,8 @@ def copy_members(server, db: Database, team_id: str, enterprise_id: str | None =
     refresh_members(db, team_id, enterprise_id)
     server.runtime.worker.notify()
     wait_until(lambda: members_synced_at(db, team_id), timeout=30, message="the member list copied")
+
+
+# For tests that record through the win service directly: a limit nobody reaches (the limit itself is
+# tested in tests/test_hardening_rate.py).
+UNLIMITED = Limits(burst=10**6, per_minute=10**6)

@@ -13,10 +13,10 @@ from bot.jobs.handlers import post_win
 from bot.jobs.worker import LEASE, JobContext, Worker
 from bot.models import JOB_DONE, JOB_PENDING, Job, queue, utcnow
 from bot.registry import JOB_HANDLERS
-from bot.services.wins import POST_WIN, record_win
+from bot.services.wins import POST_WIN, NewWin, record_win
 from bot.slack_client import SlackClients
 from tests.conftest import BOB, CHANNEL, TEAM
-from tests.helpers import wins
+from tests.helpers import UNLIMITED, wins
 
 pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
 
@@ -96,8 +96,8 @@ def test_stop_hands_back_held_jobs(db, fake_slack):
 
 def _win_and_job(db) -> tuple[int, int]:
     with db.session(TEAM) as s:
-        result = record_win(s, team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=CHANNEL,
-                            text="drafted the memo with Claude, saved 2h")
+        result = record_win(s, NewWin(team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=CHANNEL,
+                            text="drafted the memo with Claude, saved 2h"), limits=UNLIMITED)
     with db.read() as s:
         job = s.scalars(select(Job).where(Job.kind == POST_WIN)).one()
     return result.win.id, job.id

@@ -16,9 +16,9 @@ from bot.services.channels import set_private
 from bot.services.narratives import record_narrative
 from bot.services.privacy import delete_win, opt_out
 from bot.services.search import parse_query, search
-from bot.services.wins import mark_posted, record_win, update_win
+from bot.services.wins import NewWin, mark_posted, record_win, update_win
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, TEAM
-from tests.helpers import all_text, wait_until, wins
+from tests.helpers import UNLIMITED, all_text, wait_until, wins
 
 OTHER_TEAM = "T0OTHER0001"
 
@@ -27,8 +27,8 @@ def record(db, text, *, author=BOB, team=TEAM, channel=CHANNEL, **kw):
     """A win, with its conversation's privacy as the post job learns it from Slack: #reporting is
     public, every other channel here is private."""
     with db.session(team) as s:
-        win_id = record_win(s, team_id=team, enterprise_id=None, author_id=author, channel_id=channel, text=text,
-                            post=False, **kw).win.id
+        win_id = record_win(s, NewWin(team_id=team, enterprise_id=None, author_id=author, channel_id=channel, text=text,
+                            post=False, **kw), limits=UNLIMITED).win.id
         set_private(s, Win, win_id, channel != CHANNEL)
     return win_id
 

@@ -12,6 +12,7 @@ from bot.jobs.worker import JobContext, Permanent
 from bot.models import Job
 from bot.services import people
 from bot.services.home import build_home
+from bot.services.home import home_opened as mark_home_opened
 from bot.services.members import refresh_members
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,9 @@ def home_opened(ctx: JobContext, job: Job) -> None:
     event = job.payload.get("event") or {}
     if event.get("tab", "home") != "home" or not event.get("user"):
         return  # the Messages tab, or nothing to publish for
-    publish_home(ctx, job, event["user"])
+    publish_home(ctx, job, event["user"])  # also remembers them as a member
+    with ctx.db.session(job.team_id) as session:
+        mark_home_opened(session, job.team_id, event["user"])
 
 
 def home_refresh(ctx: JobContext, job: Job) -> None:

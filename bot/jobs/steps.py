@@ -70,8 +70,12 @@ def run_step(ctx: JobContext, job: Job) -> None:
         end_with_error(ctx, job, steps.BOT_AUTHOR)
         return
     with ctx.db.session(job.team_id) as session:
-        steps.record_step_win(session, team_id=job.team_id, enterprise_id=job.enterprise_id,
-                              execution_id=payload["execution_id"], token=payload.get("token"), step=step)
+        result = steps.record_step_win(session, team_id=job.team_id, enterprise_id=job.enterprise_id,
+                                       execution_id=payload["execution_id"], token=payload.get("token"), step=step,
+                                       limits=ctx.limits)
+    if result.win is None:  # the per-person limit: not recorded, and the workflow must not wait for it
+        end_with_error(ctx, job, steps.limited(result.wait or ctx.limits.interval))
+        return
     ctx.enqueue_hook()  # its celebration (or completion) job is ready now
 
 

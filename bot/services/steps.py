@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from bot.models.queue import enqueue
 from bot.models.win import POST_PENDING
-from bot.services.wins import MAX_MINUTES_SAVED, RecordResult, record_win
+from bot.services.ratelimit import Limits
+from bot.services.wins import MAX_MINUTES_SAVED, NewWin, RecordResult, record_win
 
 MAX_TEXT = 3000
 _USER_RE = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -124,19 +125,27 @@ def step_input(payload: dict[str, Any]) -> StepInput:
 
 
 def record_step_win(session: Session, *, team_id: str, enterprise_id: str | None, execution_id: str,
-                    token: str | None, step: StepInput) -> RecordResult:
-    """Record the step's win (once per execution). Its celebration job completes the step; a win
-    with nothing to celebrate (no channel, or already done before) is completed by a job of its own."""
+                    token: str | None, step: StepInput, limits: Limits) -> RecordResult:
+    """Record the step's win (once per execution), within its author's per-person limit like every other
+    way in. Its celebration job completes the step; a win with nothing to celebrate (no channel, or done
+    before) is completed by a job of its own. A win the limit refuses is not recorded (`result.win` None)."""
     execution = {"execution_id": execution_id, "token": token}
-    result = record_win(
-        session, team_id=team_id, enterprise_id=enterprise_id, author_id=step.author, channel_id=step.channel,
+    result = record_win(session, NewWin(
+        team_id=team_id, enterprise_id=enterprise_id, author_id=step.author, channel_id=step.channel,
         text=step.text, recipients=step.recipients, tool=step.tool, minutes_saved=step.minutes_saved,
         trigger_id=execution_trigger(execution_id), source="workflow", step=execution,
-    )
-    if result.win.post_status != POST_PENDING:
+    ), limits=limits)
+    if result.win is not None and result.win.post_status != POST_PENDING:
         enqueue_completion(session, team_id=team_id, enterprise_id=enterprise_id, win_id=result.win.id,
                            step=execution)
     return result
+
+
+def limited(wait: float) -> str:
+    """The sentence for a step refused by the per-person limit."""
+    return (f"The author has recorded many AI wins in a short time, so this one was not recorded: each person "
+            f"may record a few in a row, then one every few seconds. Run the workflow again in "
+            f"{max(1, round(wait))} seconds.")
 
 
 def enqueue_completion(session: Session, *, team_id: str, enterprise_id: str | None, win_id: int,
