@@ -85,7 +85,7 @@ def test_oauth_install_then_uninstall_leaves_no_token_and_stops_everything(
     sender = SlackSender(base_url=oauth_server.url, signing_secret=signing_secret, team_id=NEW_TEAM,
                          response_url_base=fake_slack.webhook_url("newco"))
     r = sender.command("/aiwin", "planned the offsite with Claude, saved 2h", user_id=BOB, channel_id=CHANNEL)
-    assert r.status == 200 and "Saved your AI win" in r.text
+    assert r.status == 200 and "Got your AI win" in r.text
     [post] = fake_slack.wait_for("chat.postMessage", channel=CHANNEL)
     assert post.token == NEW_TOKEN
     wait_until(lambda: [w for w in wins(db, NEW_TEAM) if w.message_ts], message="posted")

@@ -188,6 +188,7 @@ class Worker:
         self._stop = threading.Event()
         self._idle = threading.Condition()
         self._running = 0
+        self._interrupted: set[int] = set()  # jobs a database outage stopped, to hand back when it answers
         self._database_down = False
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
@@ -272,8 +273,15 @@ class Worker:
             with self._idle:
                 self._idle.wait(self.poll_interval)
             return 1
+        with self._idle:
+            interrupted = set(self._interrupted)
         with self.ctx.db.session() as session:
+            for job_id in interrupted:
+                queue.reschedule(session, job_id, run_at=utcnow(), error="interrupted: the database was unavailable",
+                                 holder=self.worker_id)
             jobs = queue.claim(session, limit=min(limit, free), lease=self.lease, holder=self.worker_id)
+        with self._idle:
+            self._interrupted -= interrupted
         if self._database_down:
             log.info("job worker: the database is available again")
             self._database_down = False
@@ -287,8 +295,10 @@ class Worker:
         try:
             self.run_job(job)
         except DATABASE_ERRORS as e:
-            log.warning("job %s (%s) interrupted, the database is unavailable (%s); it runs again when its "
-                        "lease ends", job.id, job.kind, type(getattr(e, "orig", None) or e).__name__)
+            log.warning("job %s (%s) interrupted, the database is unavailable (%s); it runs again once the "
+                        "database answers", job.id, job.kind, type(getattr(e, "orig", None) or e).__name__)
+            with self._idle:  # handed back by run_once when the database answers (the heartbeat would
+                self._interrupted.add(job.id)  # otherwise renew its lease for as long as we live)
         finally:
             with self._idle:
                 self._running -= 1
