@@ -225,10 +225,14 @@ def test_search_without_words_shows_usage(slack):
 
 
 def test_search_for_someone_else_hides_private_wins(slack, fake_slack, db):
-    slack.command("/aiwin", "cleaned the CRM export with Claude", user_id=BOB)
-    wait_until(lambda: wins(db, TEAM), message="the win")
+    fake_slack.add_channel("G0PRIVATE01", "secret", is_private=True, bot_member=True)
+    slack.command("/aiwin", "cleaned the CRM export with Claude", user_id=BOB, channel_id="G0PRIVATE01")
+    # Celebrated there, so the app knows from Slack that the conversation is private.
+    wait_until(lambda: [w for w in wins(db, TEAM) if w.message_ts and w.private], message="the private win posted")
     slack.command("/aiwin", "search crm", user_id=CAROL, response_url=fake_slack.webhook_url("s3"))
     assert "Nothing found" in all_text(answer(fake_slack, "s3"))
+    slack.command("/aiwin", "search crm", user_id=BOB, response_url=fake_slack.webhook_url("s4"))
+    assert "cleaned the CRM export" in all_text(answer(fake_slack, "s4"))  # its author may
 
 
 def test_app_home_search_box(slack, fake_slack, db):
