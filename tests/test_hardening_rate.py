@@ -17,7 +17,7 @@ from bot.services import ratelimit
 from bot.services.ratelimit import Limits
 from bot.settings import ConfigError, Settings, load_settings
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
-from tests.helpers import all_text, settled
+from tests.helpers import all_text, settled, wait_until, wins
 from tests.test_teachbacks import celebrate, react, settle
 
 BURST = 5  # the default AIWINS_RATE_BURST
@@ -126,3 +126,56 @@ def test_a_concurrent_burst_stores_exactly_the_allowed_number(slack, db):
     saved = results.count("saved")
     assert BURST <= saved <= BURST + refilled and results.count("slow") == 200 - saved, set(results)
     assert len(settled(db, TEAM)) == saved
+
+
+# -- no side doors: every way to record a win goes through the same limit ----------------------------------------
+
+
+def test_record_it_anyway_is_limited_like_every_other_way_in(slack, fake_slack, db):
+    for i in range(BURST):
+        assert "Got your AI win" in all_text(slack.command("/aiwin", f"win {i} with Claude", user_id=BOB).json())
+    assert len(settled(db, TEAM)) == BURST
+    # A typo prompt, then its "record it anyway" button, with the limit used up: nothing more is recorded.
+    r = slack.command("/aiwin", "stat &amp; more", user_id=BOB, channel_id=CHANNEL,
+                      response_url=fake_slack.webhook_url("t"))
+    [button] = [e for b in r.json()["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    prompt = fake_slack.show_answer(r.json(), channel=CHANNEL, user=BOB)
+    click = {"action_id": button["action_id"], "block_id": "b", "type": "button", "value": button["value"]}
+    container = {"type": "message", "message_ts": prompt["ts"], "channel_id": CHANNEL, "is_ephemeral": True}
+    slack.block_action(BOB, click, channel_id=CHANNEL, container=container,
+                       response_url=fake_slack.webhook_url("anyway", original=prompt))
+    [told] = wait_until(lambda: [c for c in fake_slack.calls("response_url") if c.path.endswith("/anyway")])
+    assert "Slow down" in all_text(told.params) and "stat &amp; more" in all_text(told.params)
+    assert len(wins(db, TEAM)) == BURST
+
+
+def test_a_workflow_step_is_limited_per_author_and_ends_the_run_with_a_sentence(slack, fake_slack, db):
+    runs = []
+    for i in range(BURST + 3):
+        event = fake_slack.start_function("record_ai_win", {"author": BOB, "text": f"step win {i} with Claude"})
+        assert slack.event(event).status == 200
+        runs.append(event["function_execution_id"])
+    def ended(execution_id: str):  # noqa: ANN202
+        run = fake_slack.function_run(execution_id)
+        return run if run["status"] != "pending" else None
+
+    done = [wait_until(lambda x=x: ended(x), message="the step ended") for x in runs]
+    assert len(wins(db, TEAM)) == BURST
+    refused = [r for r in done if r["status"] == "failed"]
+    assert len(refused) == 3 and all("was not recorded" in r["error"] for r in refused)
+
+
+def test_workflows_together_have_a_bucket_of_their_own(db):
+    from bot.services import steps
+    from bot.services.steps import StepInput
+
+    limits = Limits(burst=1, per_minute=1)  # one person's: a workflow may record ten times that, together
+    recorded, refused = 0, 0
+    with db.session(TEAM) as s:
+        for i in range(15):  # 15 different authors, so no person's own limit is reached
+            step = StepInput(author=f"U0AUTHOR{i:03d}", text=f"win {i}", recipients=None, tool=None,
+                             minutes_saved=None, channel=None)
+            result = steps.record_step_win(s, team_id=TEAM, enterprise_id=None, execution_id=f"Fx{i}", token=None,
+                                           step=step, limits=limits)
+            recorded, refused = recorded + (result.win is not None), refused + (result.win is None)
+    assert (recorded, refused) == (10, 5)

@@ -48,7 +48,9 @@ def celebration(win: WinView, *, teachback_emoji: str = "mortar_board") -> tuple
     if facts:
         blocks.append(context(truncate("  ·  ".join(facts), 1900)))
     meta = f"Win #{win.id}"
-    if not win.is_own:
+    if win.source == "workflow":  # a workflow spoke for its author: say so, never silently
+        meta += f" · recorded by a Workflow Builder workflow for {mention(win.author_id)}"
+    elif not win.is_own:
         meta += f" · shared by {mention(win.author_id)}"
     meta += f" · managers: react :{teachback_emoji}: to nominate a teach-back"
     blocks.append(context(meta))
@@ -102,6 +104,14 @@ def _receipt(title: str, fallback: str, for_: tuple[str, ...], tool: str | None,
         context(hint),
     ]
     return ephemeral(fallback, blocks)
+
+
+def workflow_receipt(win: WinView) -> tuple[str, list[dict[str, Any]]]:
+    """The DM to the person a workflow recorded a win for: it spoke in their name, so they hear of it."""
+    text = (f":robot_face: A Workflow Builder workflow recorded AI win *#{win.id}* in your name:\n"
+            + user_text(win.text, win.text_format, 600))
+    return (f"A workflow recorded AI win #{win.id} in your name.",
+            [section(text), context(f"Not yours, or not right? Remove it with `/aiwin delete {win.id}`.")])
 
 
 def post_problem(win: WinView, error: str) -> tuple[str, list[dict[str, Any]]]:

@@ -14,6 +14,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.win import workflow_receipt
 from bot.directory import Directory
 from bot.jobs.teachbacks import permalink
 from bot.jobs.worker import JobContext, slack_retry_after
@@ -77,6 +78,13 @@ def run_step(ctx: JobContext, job: Job) -> None:
         end_with_error(ctx, job, steps.limited(result.wait or ctx.limits.interval))
         return
     ctx.enqueue_hook()  # its celebration (or completion) job is ready now
+    if result.created:  # a workflow spoke in the author's name: they hear of it, once
+        text, blocks = workflow_receipt(result.win)
+        try:
+            ctx.client(job).chat_postMessage(channel=step.author, text=text, blocks=blocks)
+        except SlackApiError as e:
+            log.warning("could not tell %s that a workflow recorded win %s: %s", step.author, result.win.id,
+                        e.response.get("error"))
 
 
 def run_step_gave_up(ctx: JobContext, job: Job) -> None:

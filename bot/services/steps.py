@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.models.queue import enqueue
 from bot.models.win import POST_PENDING
+from bot.services import ratelimit
 from bot.services.ratelimit import Limits
 from bot.services.wins import MAX_MINUTES_SAVED, NewWin, RecordResult, record_win
 
@@ -130,6 +131,11 @@ def record_step_win(session: Session, *, team_id: str, enterprise_id: str | None
     way in. Its celebration job completes the step; a win with nothing to celebrate (no channel, or done
     before) is completed by a job of its own. A win the limit refuses is not recorded (`result.win` None)."""
     execution = {"execution_id": execution_id, "token": token}
+    # Every workflow of the workspace together, besides the author's own limit: Slack's function_executed
+    # event names the run (workflow_execution_id), not the workflow, so workflows cannot be told apart.
+    wait = ratelimit.take(session, team_id, WORKFLOWS, ratelimit.WIN, workflow_limits(limits))
+    if wait is not None:
+        return RecordResult(None, created=False, wait=wait)
     result = record_win(session, NewWin(
         team_id=team_id, enterprise_id=enterprise_id, author_id=step.author, channel_id=step.channel,
         text=step.text, recipients=step.recipients, tool=step.tool, minutes_saved=step.minutes_saved,
@@ -141,11 +147,18 @@ def record_step_win(session: Session, *, team_id: str, enterprise_id: str | None
     return result
 
 
+WORKFLOWS = "workflows"  # the rate-limit bucket every Workflow Builder run of a workspace shares
+WORKFLOW_FACTOR = 10  # … with ten times one person's burst and rate
+
+
+def workflow_limits(limits: Limits) -> Limits:
+    return Limits(burst=limits.burst * WORKFLOW_FACTOR, per_minute=limits.per_minute * WORKFLOW_FACTOR)
+
+
 def limited(wait: float) -> str:
     """The sentence for a step refused by the per-person limit."""
-    return (f"The author has recorded many AI wins in a short time, so this one was not recorded: each person "
-            f"may record a few in a row, then one every few seconds. Run the workflow again in "
-            f"{max(1, round(wait))} seconds.")
+    return (f"Too many AI wins were recorded in a short time (by this author, or by workflows in this "
+            f"workspace), so this one was not recorded. Run the workflow again in {max(1, round(wait))} seconds.")
 
 
 def enqueue_completion(session: Session, *, team_id: str, enterprise_id: str | None, win_id: int,

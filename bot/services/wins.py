@@ -74,6 +74,7 @@ class WinView:
     source_ts: str | None = None
     source_thread_ts: str | None = None
     source_permalink: str | None = None
+    source: str = "command"  # how it was recorded: command, modal, message, workflow
 
     @property
     def is_own(self) -> bool:
@@ -115,7 +116,6 @@ class NewWin:
     source_thread_ts: str | None = None
     source_permalink: str | None = None
     step: dict[str, Any] | None = None  # the Workflow Builder step execution it comes from
-    limit_key: str | None = None  # also limited as this (e.g. "workflow:Wf123"), besides its author
 
 
 def view_of(win: Win) -> WinView:
@@ -140,6 +140,7 @@ def view_of(win: Win) -> WinView:
         source_ts=win.source_ts,
         source_thread_ts=win.source_thread_ts,
         source_permalink=win.source_permalink,
+        source=win.source,
     )
 
 
@@ -183,8 +184,8 @@ _INSERT_OWNERS = WinOwner.__table__.insert()
 
 def record_win(session: Session, new: NewWin, *, limits: Limits, known_new: bool = False,
                enqueue_celebration: bool = True) -> RecordResult:
-    """Store a win, in the caller's transaction, if its author (and `limit_key`) are within the
-    per-person limit: the rule lives here, so no way in can skip it. With the win: its owners, the
+    """Store a win, in the caller's transaction, if its author is within the per-person limit: the rule
+    lives here, so no way in can skip it. With the win: its owners, the
     roll-ups, App Home refreshes, and (unless `enqueue_celebration` is False: the caller celebrates
     it itself) the job that celebrates it in `channel_id`.
 
@@ -195,10 +196,9 @@ def record_win(session: Session, new: NewWin, *, limits: Limits, known_new: bool
         existing = _existing(session, new)
         if existing is not None:
             return RecordResult(existing, created=False)
-    for who in filter(None, (new.author_id, new.limit_key)):
-        wait = ratelimit.take(session, new.team_id, who, ratelimit.WIN, limits)
-        if wait is not None:
-            return RecordResult(None, created=False, wait=wait)
+    wait = ratelimit.take(session, new.team_id, new.author_id, ratelimit.WIN, limits)
+    if wait is not None:
+        return RecordResult(None, created=False, wait=wait)
 
     recipients, tool, minutes_saved, tags = new.recipients, new.tool, new.minutes_saved, new.tags
     if new.text_format == TEXT_WIRE:
@@ -251,7 +251,7 @@ def record_win(session: Session, new: NewWin, *, limits: Limits, known_new: bool
         tool=tool, minutes_saved=minutes_saved, tags=tags, how=new.how or None, reinvested_in=new.reinvested_in,
         channel_id=channel_id, message_channel=None, message_ts=None, post_status=post_status, created_at=now,
         source_channel=new.source_channel, source_ts=new.source_ts, source_thread_ts=new.source_thread_ts,
-        source_permalink=new.source_permalink,
+        source_permalink=new.source_permalink, source=new.source,
     )
     return RecordResult(view, created=True, dropped_minutes=dropped)
 
