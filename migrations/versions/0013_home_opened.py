@@ -1,7 +1,7 @@
 """members.home_opened_at: App Home is republished after a win only for people who opened it lately
 
-Revision ID: 0011_home_opened
-Revises: 0010_recent_weeks
+Revision ID: 0013_home_opened
+Revises: 0012_search_forgets
 
 A win used to queue an App Home rebuild for its author and every owner, whether or not they ever look
 at their Home tab; the rebuild was most of what a win cost the database after its ack. Now the app
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0011_home_opened'
-down_revision: str | None = '0010_recent_weeks'
+revision: str = '0013_home_opened'
+down_revision: str | None = '0012_search_forgets'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
