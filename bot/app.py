@@ -8,16 +8,19 @@ from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.oauth.callback_options import CallbackOptions, SuccessArgs
 from slack_bolt.oauth.oauth_settings import OAuthSettings
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
+from bot.blocks.uninstalled import uninstalled_text
 from bot.db import DATABASE_ERRORS, Database
 from bot.deps import Deps
 from bot.listeners import register_listeners
+from bot.listeners.uninstalled import uninstall_gate
 from bot.manifest import BOT_SCOPES as MANIFEST_BOT_SCOPES
-from bot.models.slack_oauth import OAUTH_STATES_TABLE
+from bot.oauth_state import SignedOAuthStateStore
 from bot.registry import SUBCOMMANDS
 from bot.services.ratelimit import LocalLimiter, limits_of
+from bot.services.workspaces import mark_reinstalled
 from bot.settings import Settings
 from bot.slack_client import SlackClients, make_client, make_clients
 
@@ -60,6 +63,9 @@ def create_app(
         # bot/web.py verifies HTTP requests on the raw bytes before parsing them itself, and hands
         # Bolt re-encoded JSON; Socket Mode requests are not signed.
         "request_verification_enabled": False,
+        # What Bolt says when a workspace has no installation (OAuth) or Slack refuses the token at
+        # the first request (single workspace): the same words as bot/listeners/uninstalled.py.
+        "user_facing_authorize_error_message": uninstalled_text(oauth=settings.oauth_enabled),
     }
     logging.getLogger("slack_bolt.App").addFilter(_SAME_TOKEN_NOTICE)  # once: the same filter object
     if settings.oauth_enabled:
@@ -73,11 +79,12 @@ def create_app(
                 client_secret=settings.slack_client_secret,
                 scopes=BOT_SCOPES,
                 installation_store=store,
-                state_store=SQLAlchemyOAuthStateStore(
-                    expiration_seconds=600, engine=db.engine, table_name=OAUTH_STATES_TABLE
-                ),
+                # Signed and kept by the browser: a visit to the install page writes nothing.
+                state_store=SignedOAuthStateStore(settings.slack_client_secret),
                 install_path="/slack/install",
                 redirect_uri_path="/slack/oauth_redirect",
+                callback_options=CallbackOptions(success=lambda args: _installed(db, args),
+                                                 failure=lambda args: args.default.failure(args)),
             ),
         )
     else:
@@ -98,6 +105,9 @@ def create_app(
         elif context.bot_token:
             context["client"] = clients.for_token(context.bot_token)
         return next()
+
+    # After the deps: it needs them. Bolt runs its own authorization before any of these.
+    app.middleware(uninstall_gate())
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any], request: BoltRequest) -> BoltResponse:
@@ -124,6 +134,17 @@ def create_app(
     register_listeners(app, SUBCOMMANDS)
     app.deps = deps  # type: ignore[attr-defined]  # for the web layer and tests
     return app
+
+
+def _installed(db: Database, args: SuccessArgs) -> BoltResponse:
+    """An install completed (its tokens are stored): a workspace the app had been uninstalled from
+    is served again, and its periodic work resumes."""
+    team_id = args.installation.team_id
+    if team_id:
+        with db.session(team_id) as session:
+            if mark_reinstalled(session, team_id):
+                log.info("workspace %s installed the app again", team_id)
+    return args.default.success(args)
 
 
 def _reason(error: Exception) -> str:

@@ -8,6 +8,7 @@ database that accepts connections but never answers gives an error within second
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 _READ_ONLY = "aiwins_read_only"
+_BUSY_MS = "aiwins_busy_ms"  # SQLite: how long this transaction may wait for the file's write lock
 # What a database outage raises (connect/query timeouts, refused connections, an exhausted pool).
 DATABASE_ERRORS = (OperationalError, PoolTimeout)
 CONNECT_TIMEOUT = 2  # seconds; libpq's minimum
@@ -69,14 +71,23 @@ def make_engine(url: str, *, pool_size: int = 10, query_timeout: float | None = 
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={busy_ms}")
+            # Deleted content is overwritten with zeros, not left in free space of the file (what a
+            # build's default is varies); people delete wins so that their words are gone.
+            cur.execute("PRAGMA secure_delete=ON")
             # 2 MB by default: a search's 500 candidate rows alone fill it (bench/search.py, 8 → 4 ms).
             cur.execute("PRAGMA cache_size=-16384")  # KiB, taken only as pages are read
             cur.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:  # noqa: ANN001
-            read_only = conn.get_execution_options().get(_READ_ONLY)
-            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            options = conn.get_execution_options()
+            # A writer that first waited for this process's lock gets only the rest of the time limit
+            # for SQLite's (Database.session); anything else gets all of it.
+            wanted = options.get(_BUSY_MS, busy_ms)
+            if conn.info.get(_BUSY_MS, busy_ms) != wanted:
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={int(wanted)}")
+                conn.info[_BUSY_MS] = wanted
+            conn.exec_driver_sql("BEGIN" if options.get(_READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
@@ -127,6 +138,7 @@ class Database:
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
+        self._binds: dict[int, Engine] = {}
 
     @property
     def dialect(self) -> str:
@@ -140,20 +152,35 @@ class Database:
         (bot/models/tenant.py); without it, such queries must opt in to all workspaces."""
         # SQLite has one writer at a time. Threads of this process queue on a lock instead of
         # on SQLite's busy handler, which sleeps in steps of up to 100 ms and so wrecks tail latency.
-        with self._locked(), self._write(info={"team_id": team_id}) as session, session.begin():
+        with self._locked() as bind, self._write(bind=bind, info={"team_id": team_id}) as session, session.begin():
             yield session
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self) -> Iterator[Engine]:
+        """This process's SQLite write lock; yields the engine to write with. Both waits, for this lock
+        and then for the file's (another process, or a writer of ours stuck on it), share one time
+        limit: otherwise a request queued behind a stuck writer could wait twice `query_timeout`."""
         if self._write_lock is None:
-            yield
+            yield self.engine
             return
+        started = time.monotonic()
         if not self._write_lock.acquire(timeout=-1 if self.query_timeout is None else self.query_timeout):
             raise OperationalError("BEGIN IMMEDIATE", None, TimeoutError("the database is busy"))
         try:
-            yield
+            yield self._engine_with_time_left(time.monotonic() - started)
         finally:
             self._write_lock.release()
+
+    def _engine_with_time_left(self, waited: float) -> Engine:
+        """The engine, with SQLite's busy timeout cut to what is left of `query_timeout` (in steps of
+        0.1 s, one engine per step, made once)."""
+        if self.query_timeout is None or waited < 0.1:
+            return self.engine
+        left_ms = max(0, int((self.query_timeout - waited) * 10)) * 100
+        bind = self._binds.get(left_ms)
+        if bind is None:
+            bind = self._binds[left_ms] = self.engine.execution_options(**{_BUSY_MS: left_ms})
+        return bind
 
     @contextmanager
     def read(self, team_id: str | None = None) -> Iterator[Session]:

@@ -3,15 +3,22 @@ Each test runs on SQLite and on PostgreSQL (see conftest.py)."""
 
 from __future__ import annotations
 
+import secrets
+import sqlite3
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
+from sqlalchemy.engine import make_url
 
 from bot.blocks.home import home_view
 from bot.models import TB_NOMINATED, Manager, Narrative, Nomination, OptOut, TeachBack, Win, WinOwner
 from bot.services import rollups
 from bot.services.home import build_home
+from bot.services.search import parse_query, search
 from bot.services.stats import stats_report
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, TEAM
 from tests.helpers import all_text, recorded, wait_until, wins
@@ -157,3 +164,84 @@ def test_opted_out_people_are_counted_never_named_and_opt_in_names_them_again(sl
     assert "3 wins · 3 people active · 3 h 30 min saved" in text
     with db.read(TEAM) as s:
         assert build_home(s, TEAM, BOB, False).leaders == (CAROL,)
+
+
+# -- deleted means deleted: no table keeps the words, the search index's own tables included ------------------
+
+
+def tables_holding(db, needle: str) -> list[str]:
+    """Every table whose rows hold `needle` anywhere, read column by column, SQLite's FTS5 shadow
+    tables (`wins_fts_data` …) and internal tables included."""
+    needle_bytes = needle.encode()
+    found = []
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'").scalars().all()
+        else:
+            names = inspect(conn).get_table_names()
+        for name in names:
+            for row in conn.exec_driver_sql(f'SELECT * FROM "{name}"'):
+                if any(needle_bytes in (bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode())
+                       for v in row):
+                    found.append(name)
+                    break
+    return found
+
+
+def file_holds(db_url: str, needle: str) -> bool:
+    """SQLite: whether the database file holds `needle` anywhere once SQLite has moved its write-ahead
+    log into it (a checkpoint); free pages included."""
+    path = make_url(db_url).database
+    conn = sqlite3.connect(path, isolation_level=None)  # a checkpoint runs outside any transaction
+    try:
+        wait_until(lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0,
+                   message="a checkpoint no reader holds up")
+    finally:
+        conn.close()
+    return needle.encode() in Path(path).read_bytes()
+
+
+def _secret_word() -> str:
+    # FTS5 stores a term after the letters it shares with the term before it: the tail is what is
+    # looked for, and the head is one no other test's text starts a word with.
+    return "qzj" + secrets.token_hex(8)
+
+
+@pytest.mark.parametrize("how", ["delete command", "workspace purge"])
+def test_deleted_words_are_in_no_table_search_index_included(slack, fake_slack, db, db_url, how):
+    """`/aiwin delete` (a win) and `aiwins purge` (wins and stories): afterwards no table holds the
+    words, SQLite's full-text index included, and on SQLite not even the database file. (Opting out
+    deletes nothing: it hides a person's wins, which stay theirs.)"""
+    word = _secret_word()
+    tail = word[-12:]
+    win = posted(slack, db, BOB, f"drafted the {word} acquisition memo with Claude, saved 2h")
+    kept = posted(slack, db, BOB, "triaged the support queue with Gemini, saved 1h")
+    tables = {"wins"}
+    if how == "workspace purge":
+        story = slack.command("/aiwin", f"narrate I check every {word} clause with ChatGPT", user_id=BOB,
+                              channel_id=CHANNEL)
+        assert "Saved your AI story" in all_text(story.json())
+        tables.add("narratives")
+    with db.read(TEAM) as s:
+        assert len(search(s, TEAM, BOB, parse_query(word))) == len(tables)
+    holding = set(tables_holding(db, tail))
+    assert tables <= holding
+    if db.dialect == "sqlite":
+        assert {f"{t}_fts_data" for t in tables} <= holding  # the scan sees into the index
+
+    if how == "delete command":
+        r = slack.command("/aiwin", f"delete {win.id}", user_id=BOB)
+        assert f"Deleted win #{win.id}" in all_text(r.json())
+        assert [w.id for w in wins(db, TEAM)] == [kept.id]
+    else:
+        env = {"DATABASE_URL": db_url, "PATH": "/usr/bin:/bin", "PYTHONPATH": ":".join(sys.path)}
+        done = subprocess.run([sys.executable, "-m", "bot", "purge", "--team", TEAM, "--yes"], env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0 and f"purged workspace {TEAM}" in done.stdout, done.stderr
+        assert wins(db, TEAM) == []
+
+    assert tables_holding(db, tail) == []
+    if db.dialect == "sqlite":
+        assert not file_holds(db_url, tail)
+    with db.read(TEAM) as s:
+        assert search(s, TEAM, BOB, parse_query(word)) == []

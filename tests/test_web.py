@@ -3,16 +3,17 @@ so no text a person types can make Bolt misread a request; junk is a 4xx, never 
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import time
 import urllib.error
 import urllib.request
 from dataclasses import replace
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from slack_sdk.socket_mode.request import SocketModeRequest
@@ -96,6 +97,78 @@ def test_a_non_ascii_signature_is_401(slack, caplog):
     r = slack.post(b"token=x&command=%2Faiwin&text=hi", FORM, extra_headers={"X-Slack-Signature": "v0=" + "é" * 64})
     assert r.status == 401
     _no_traceback(caplog)
+
+
+# Slack's headers as an attacker might send them: digits of other scripts (str.isdigit() and int()
+# accept "²", "١٢٣", "１２３"), whitespace and signs around or inside, nothing, far too many digits.
+OTHER_DIGITS = [chr(zero) for zero in (0x660, 0x6F0, 0x966, 0x9E6, 0xFF10, 0x1D7CE)]
+NOW_DIGITS = str(int(time.time()))
+
+
+def _in_script(zero: str) -> str:
+    return "".join(chr(ord(zero) + int(d)) for d in NOW_DIGITS)
+
+
+header_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=16)
+bad_timestamps = st.one_of(
+    header_text.filter(lambda v: not (v.isascii() and v.isdigit() and 0 < len(v) < 12)),
+    st.sampled_from(OTHER_DIGITS).map(_in_script),
+    st.sampled_from(["²", "¹²³", "³" * 10, "", " ", "+" + NOW_DIGITS, "-" + NOW_DIGITS, NOW_DIGITS[:5] + " " +
+                     NOW_DIGITS[5:], NOW_DIGITS + ".5", "0x" + NOW_DIGITS, NOW_DIGITS + "0" * 30]),
+)
+bad_signatures = st.one_of(
+    header_text,
+    header_text.map(lambda v: "v0=" + v),
+    st.sampled_from(["v0=", "v0=" + "é" * 64, "v0=" + "A" * 64, "v1=" + "a" * 64, "v0=" + "a" * 65]),
+)
+
+
+def _post_raw(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """POST with header values sent as bytes: Latin-1 where they fit (so the server reads "²" as "²"),
+    else UTF-8, as a client that does not care would."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.putrequest("POST", "/slack/events")
+        conn.putheader("Content-Type", FORM)
+        conn.putheader("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            try:
+                raw = value.encode("latin-1")
+            except UnicodeEncodeError:
+                raw = value.encode("utf-8")
+            conn.putheader(name, raw)
+        conn.endheaders(body)
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+@hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bad=st.one_of(bad_timestamps.map(lambda v: ("ts", v)), bad_signatures.map(lambda v: ("sig", v))))
+@example(bad=("ts", "²"))  # passed str.isdigit(), then int() raised: a 500 and a traceback
+@example(bad=("ts", "١٢٣"))
+@example(bad=("ts", ""))
+@example(bad=("sig", "v0=" + "é" * 64))
+def test_malformed_signature_headers_are_401_with_no_traceback(server, signing_secret, db, caplog, bad):
+    """Whatever the timestamp or signature header holds, if it is not what Slack sends the answer is
+    401, with at most one log line and no traceback, and nothing is recorded. The other header is
+    right, and the signature is computed over the exact timestamp sent."""
+    caplog.clear()
+    caplog.set_level(logging.INFO)
+    body = urlencode({"token": "x", "team_id": TEAM, "user_id": BOB, "channel_id": CHANNEL, "command": "/aiwin",
+                      "text": "saved 1h with Claude", "trigger_id": "1.2.3"}).encode()
+    which, value = bad
+    ts = value if which == "ts" else str(int(time.time()))
+    headers = {"X-Slack-Request-Timestamp": ts,
+               "X-Slack-Signature": value if which == "sig" else sign(signing_secret, ts, body)}
+    status, answer = _post_raw(server.url, body, headers)
+    assert status == 401, (status, answer)
+    assert json.loads(answer) == {"error": "invalid request"}
+    _no_traceback(caplog)
+    assert len(caplog.records) <= 1, [r.getMessage() for r in caplog.records]
+    assert wins(db, TEAM) == []
 
 
 def _payload(data: object) -> bytes:

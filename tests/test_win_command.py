@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
+from sqlalchemy import select
 
+from bot.models import JOB_PENDING, Job
 from bot.models.win import POST_FAILED, POST_POSTED
+from bot.services.wins import POST_WIN
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, TEAM
 from tests.helpers import all_text, commands, recorded, restart_worker, wait_until, wins
 
@@ -163,6 +169,61 @@ def test_private_channel_tells_author_to_invite_and_post_again_works(slack, fake
     assert reply.params["replace_original"] is True
     [now] = fake_slack.response_messages()
     assert now["ts"] == shown["ts"] and f"Trying to post win #{win_id} again" in now["text"]
+
+
+def _post_jobs_pending(db, win_id: int) -> int:
+    with db.read() as s:
+        jobs = s.scalars(select(Job).where(Job.kind == POST_WIN, Job.status == JOB_PENDING)
+                         .execution_options(all_tenants=True)).all()
+    return len([j for j in jobs if j.payload.get("win_id") == win_id])
+
+
+@pytest.mark.dates
+def test_post_again_pressed_many_times_while_the_post_is_in_flight_posts_once(slack, fake_slack, db):
+    """"Post again" claims the win (a compare-and-set on its post status) before queueing the post:
+    presses at once, and presses while Slack is still answering the first post, post it once."""
+    fake_slack.add_channel("G0PRIVATE1", "secret-project", is_private=True)
+    r = slack.command("/aiwin", "summarised 40 interviews with Claude, saved 5h", user_id=BOB,
+                      channel_id="G0PRIVATE1", response_url=fake_slack.webhook_url("cmd", channel="G0PRIVATE1",
+                                                                                      user=BOB))
+    assert r.status == 200
+    wait_until(lambda: [w.post_status for w in wins(db, TEAM)] == [POST_FAILED], message="the post failed")
+    [shown] = wait_until(fake_slack.response_messages, message="the notice with its button")
+    fake_slack.invite_bot("G0PRIVATE1")
+    win_id = wins(db, TEAM)[0].id
+    in_flight = fake_slack.hold("chat.postMessage", channel="G0PRIVATE1")
+    action = {"action_id": "win_retry_post", "block_id": "b", "type": "button", "value": str(win_id)}
+
+    def press_all(batch: str, n: int = 8) -> list[str]:
+        """n presses at once; the answer each one got (through its own response_url)."""
+        urls = [fake_slack.webhook_url(f"{batch}-{i}", original=shown) for i in range(n)]
+        with ThreadPoolExecutor(n) as pool:
+            statuses = list(pool.map(lambda url: slack.block_action(BOB, action, channel_id="G0PRIVATE1",
+                                                                    response_url=url).status, urls))
+        assert statuses == [200] * n
+        def answered() -> list | None:
+            found = [c for c in fake_slack.calls("response_url") if f"/{batch}-" in c.path]
+            return found if len(found) >= n else None
+
+        answers = wait_until(answered, message=f"the answers to batch {batch}")
+        return [all_text(c.params) for c in answers]
+
+    with time_machine.travel(datetime.now(UTC), tick=True) as clock:
+        first = press_all("a")
+        in_flight.wait_until_held(1)  # the first post is waiting for Slack's answer
+        clock.shift(timedelta(seconds=2))  # later presses are not the same instant as the first
+        later = press_all("b")
+        # Every post job that was queued reaches Slack while the first post is still in flight.
+        wait_until(lambda: in_flight.held >= _post_jobs_pending(db, win_id), message="every queued post in flight")
+        in_flight.release()
+        wait_until(lambda: _post_jobs_pending(db, win_id) == 0, message="every post job settled")
+
+    assert sum(f"Trying to post win #{win_id} again" in a for a in first) == 1
+    assert sum("nothing to post again" in a for a in first) == len(first) - 1
+    assert all("nothing to post again" in a for a in later)
+    posts = [c for c in fake_slack.calls("chat.postMessage", channel="G0PRIVATE1") if c.ok]
+    assert len(posts) == 1
+    assert posted_win(db)[0].post_status == POST_POSTED
 
 
 def test_rate_limit_is_retried_after_retry_after(slack, fake_slack, db):

@@ -13,6 +13,7 @@ from bot.blocks.stats import reinvest_question
 from bot.jobs.worker import JobContext, Permanent
 from bot.models import Job, Workspace, utcnow
 from bot.services.reinvest import queue_asks, win_to_ask
+from bot.services.workspaces import still_installed
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +22,11 @@ CANNOT_DM = {"user_not_found", "account_inactive", "cannot_dm_bot", "user_disabl
 
 
 def reinvest_asks(runtime: Any, now: datetime | None = None) -> int:
-    """Queue the DMs that fell due in every workspace. Returns how many were queued."""
+    """Queue the DMs that fell due in every workspace the app is installed in. Returns how many."""
     now = now or utcnow()
     with runtime.db.read() as session:
-        teams = session.scalars(select(Workspace.team_id).execution_options(all_tenants=True)).all()
+        teams = session.scalars(select(Workspace.team_id).where(still_installed(Workspace.team_id))
+                                .execution_options(all_tenants=True)).all()
     queued = 0
     for team_id in teams:
         try:

@@ -53,6 +53,7 @@ from bot.services.report import (
     recipients,
 )
 from bot.services.subscriptions import GRACE
+from bot.services.workspaces import still_installed
 from bot.settings import ConfigError, Settings
 from bot.slack_client import NotInstalled, make_clients
 
@@ -72,13 +73,15 @@ def _in_window(now: datetime) -> bool:
 
 def run_tick(db: Database, *, now: datetime | None = None, group_members: Callable[[str, str | None], Any]
              | None = None, notify: Callable[[], None] | None = None) -> list[int]:
-    """Claim every (recipient, month) report that is due. Returns the claimed Delivery ids."""
+    """Claim every (recipient, month) report that is due, in workspaces the app is installed in.
+    Returns the claimed Delivery ids."""
     now = now or utcnow()
     if not _in_window(now):
         return []
     claimed: list[int] = []
     with db.read() as session:
         teams = session.execute(select(Workspace.team_id, Workspace.enterprise_id, Workspace.created_at)
+                                .where(still_installed(Workspace.team_id))
                                 .execution_options(all_tenants=True)).all()
     for team_id, enterprise_id, since in teams:
         try:

@@ -3,8 +3,10 @@
 A handler is a plain function `handler(ctx, job)`. It returns normally when the job is done
 (optionally returning a `fn(session)` to run in the same transaction that marks the job done),
 raises `RetryLater` to be run again later (Slack's Retry-After, per-channel pacing), or
-`Permanent` when trying again cannot help. Any other exception is retried with exponential
-backoff up to `max_attempts`, then the job is marked failed and logged with its context.
+`Permanent` when trying again cannot help (so does a workspace with no token). Any other
+exception is retried with exponential backoff up to `max_attempts`, then the job is marked failed
+and logged with its context. A job of a workspace the app was uninstalled from is cancelled
+instead of run.
 
 Leases are short (LEASE) and renewed by a heartbeat for every job this worker holds (running,
 queued on the pool, or paced in memory), so a replica that dies loses its jobs to the others
@@ -33,7 +35,9 @@ from bot.db import DATABASE_ERRORS, Database
 from bot.metrics import JOBS
 from bot.models import JOB_FAILED, Job, queue, utcnow
 from bot.services.ratelimit import Limits
-from bot.slack_client import SlackClients
+from bot.services.uninstall import CANCELLED
+from bot.services.workspaces import uninstalled_since
+from bot.slack_client import NotInstalled, SlackClients
 
 log = logging.getLogger(__name__)
 
@@ -315,6 +319,14 @@ class Worker:
                 queue.finish(s, job.id, status=JOB_FAILED, error=f"unknown kind {job.kind}", holder=self.worker_id)
             JOBS.labels(job.kind, "failed").inc()
             return "failed"
+        if self._uninstalled(job):
+            # Its workspace removed the app: nothing is sent there until it is installed again.
+            with db.session() as s:
+                queue.finish(s, job.id, status=JOB_FAILED, error=CANCELLED, holder=self.worker_id)
+            JOBS.labels(job.kind, "cancelled").inc()
+            log.info("job %s (%s) cancelled: the app was uninstalled from workspace %s", job.id, job.kind,
+                     job.team_id)
+            return "cancelled"
         channel = job.payload.get("pace_channel")
         if channel:
             wait = self.pacer.reserve(f"{job.team_id}:{channel}", job.id, time.monotonic())
@@ -338,7 +350,7 @@ class Worker:
             if wait is not None:
                 return self._retry(job, wait, "ratelimited", counts=False)
             return self._retry(job, backoff(job.attempts), f"slack error {error}")
-        except Permanent as p:
+        except (Permanent, NotInstalled) as p:
             return self._fail(job, str(p))
         except DATABASE_ERRORS:
             raise  # not the job's fault: it stays leased and runs again later (_run_guarded logs it)
@@ -357,6 +369,10 @@ class Worker:
             return "lost"
         JOBS.labels(job.kind, "done").inc()
         return "done"
+
+    def _uninstalled(self, job: Job) -> bool:
+        with self.ctx.db.read(job.team_id) as s:
+            return uninstalled_since(s, job.team_id) is not None
 
     def _retry(self, job: Job, seconds: float, reason: str, *, counts: bool = True) -> str:
         limit = MAX_ATTEMPTS if counts else MAX_RATE_LIMITED

@@ -7,6 +7,7 @@ Slack and so cannot run on the request thread; until then `is_leader` is False."
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +18,7 @@ from bot.models import TEXT_WIRE, Narrative, utcnow
 from bot.models.queue import enqueue, insert_ignore
 from bot.models.win import POST_FAILED, POST_NONE, POST_PENDING, POST_POSTED
 from bot.services import rollups
-from bot.services.wins import MAX_MINUTES_SAVED
+from bot.services.wins import MAX_MINUTES_SAVED, claim_post_again
 from bot.services.wintext import parse_win_text
 from bot.services.workspaces import ensure_workspace
 
@@ -116,7 +117,7 @@ def record_narrative(
 
 
 def _enqueue_post(session: Session, n: Narrative, *, response_url: str | None, decide_leader: bool,
-                  attempt: int) -> None:
+                  attempt: int | str) -> None:
     payload: dict = {"narrative_id": n.id, "response_url": response_url, "decide_leader": decide_leader}
     if n.channel_id:
         payload["pace_channel"] = n.channel_id
@@ -144,12 +145,11 @@ def mark_post_failed(session: Session, narrative_id: int) -> None:
 
 def retry_post(session: Session, narrative_id: int, user_id: str, *,
                response_url: str | None) -> NarrativeView | None:
-    """Queue the post again (after the author invited the bot). Authors only."""
-    n = session.get(Narrative, narrative_id)
-    if n is None or n.author_id != user_id or n.message_ts or not n.channel_id:
+    """Queue the post again (after the author invited the bot). Authors only, once at a time."""
+    if not claim_post_again(session, Narrative, narrative_id, user_id):
         return None
-    n.post_status = POST_PENDING
-    attempt = int(utcnow().timestamp())  # a fresh dedupe key for each explicit retry
-    _enqueue_post(session, n, response_url=response_url, decide_leader=False, attempt=attempt)
+    n = session.get(Narrative, narrative_id, populate_existing=True)
+    assert n is not None  # claimed just now, in this transaction
+    _enqueue_post(session, n, response_url=response_url, decide_leader=False, attempt=secrets.token_hex(6))
     session.flush()
     return view_of(n)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.models import Win
 from bot.models.queue import enqueue
-from bot.services import rollups
+from bot.services import rollups, search
 from bot.services.home import enqueue_home_refresh
 from bot.services.people import set_opt_out
 
@@ -37,7 +37,8 @@ def win_author(session: Session, win_id: int) -> str | None:
 
 def delete_win(session: Session, team_id: str, win_id: int, user_id: str, *, is_admin: bool) -> Deletion:
     """Remove a win for good (its author, or an admin). Owners, nominations and teach-backs go
-    with it (ON DELETE CASCADE); its celebration is replaced by a removal note (a job)."""
+    with it (ON DELETE CASCADE), its words leave the search index; its celebration is replaced by a
+    removal note (a job)."""
     win = session.scalars(select(Win).where(Win.id == win_id).options(selectinload(Win.owners))).first()
     if win is None:
         return Deletion("not_found", win_id)
@@ -54,6 +55,7 @@ def delete_win(session: Session, team_id: str, win_id: int, user_id: str, *, is_
     session.expunge(win)
     # A Core DELETE: the database's cascades remove the dependent rows in one statement.
     session.execute(delete(Win).where(Win.id == win_id).execution_options(synchronize_session=False))
+    search.drop_deleted_words(session, "wins")
     return Deletion("deleted", win_id, win.author_id)
 
 

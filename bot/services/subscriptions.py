@@ -38,6 +38,7 @@ from bot.models import (
 )
 from bot.models.queue import insert_ignore
 from bot.services.people import DEFAULT_TZ
+from bot.services.workspaces import still_installed
 
 # A due instant older than this when first seen (the app was down) is skipped, not posted late:
 # a Friday-afternoon digest still makes sense on Saturday morning, not on Monday.
@@ -280,13 +281,13 @@ def get_subscription(session: Session, team_id: str, kind: str, channel_id: str)
 
 def active_subscriptions(session: Session, *, team_id: str | None = None,
                          kind: str | None = None) -> list[SubscriptionView]:
-    """Active subscriptions of one workspace, or of all of them (the scheduler's deliberate
-    cross-workspace read) when `team_id` is None."""
+    """Active subscriptions of one workspace, or of all the workspaces the app is installed in (the
+    scheduler's deliberate cross-workspace read) when `team_id` is None."""
     stmt = select(Subscription).where(Subscription.active.is_(True)).order_by(Subscription.id)
     if kind:
         stmt = stmt.where(Subscription.kind == kind)
-    stmt = (stmt.execution_options(all_tenants=True) if team_id is None
-            else stmt.where(Subscription.team_id == team_id))
+    stmt = (stmt.where(still_installed(Subscription.team_id)).execution_options(all_tenants=True)
+            if team_id is None else stmt.where(Subscription.team_id == team_id))
     return [_view(s) for s in session.scalars(stmt).all()]
 
 

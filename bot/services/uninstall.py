@@ -2,7 +2,9 @@
 
 On `app_uninstalled` (or `tokens_revoked` for the bot token), in one transaction, once per event_id:
 the workspace's tokens are deleted (the OAuth installation rows), its digest and prompt schedules are
-turned off, its queued jobs are cancelled, and the workspace is marked uninstalled. Its wins, stories
+turned off, its queued jobs are cancelled, and the workspace is marked uninstalled. While it is, its
+requests are answered and not acted on (bot/listeners/uninstalled.py), the scheduler's ticks pass it
+by, and the job worker cancels any job of it; a reinstall clears the mark. Its wins, stories
 and settings are kept until an operator purges them (`aiwins purge --team T --yes`), so a workspace
 that reinstalls finds its history; the README says so. The two events may arrive in either order
 and more than once: whatever comes second finds nothing left to do."""
@@ -14,9 +16,11 @@ from dataclasses import dataclass
 from sqlalchemy import Table, delete, update
 from sqlalchemy.orm import Session
 
-from bot.models import JOB_DONE, JOB_FAILED, JOB_PENDING, Base, Job, Subscription, Workspace, utcnow
+from bot.models import JOB_DONE, JOB_FAILED, JOB_PENDING, Base, Job, Narrative, Subscription, Win, Workspace, utcnow
 from bot.models.queue import insert_ignore
 from bot.models.slack_oauth import bots, installations
+from bot.models.win import POST_FAILED, POST_PENDING
+from bot.services import search
 from bot.services.workspaces import ensure_workspace
 
 UNINSTALLED = "workspace_uninstalled"  # a finished job row: the record that an event was handled
@@ -55,6 +59,9 @@ def uninstall(session: Session, team_id: str, enterprise_id: str | None, *, even
         update(Subscription).where(Subscription.team_id == team_id, Subscription.active.is_(True))
         .values(active=False, updated_at=now).execution_options(synchronize_session=False)
     ).rowcount or 0
+    for model in (Win, Narrative):  # their post jobs were just cancelled: "Post again" may retry them later
+        session.execute(update(model).where(model.team_id == team_id, model.post_status == POST_PENDING)
+                        .values(post_status=POST_FAILED).execution_options(synchronize_session=False))
     ensure_workspace(session, team_id, enterprise_id)
     session.execute(update(Workspace).where(Workspace.team_id == team_id).values(uninstalled_at=now)
                     .execution_options(synchronize_session=False))
@@ -67,10 +74,12 @@ def _tenant_tables() -> list[Table]:
 
 
 def purge(session: Session, team_id: str) -> dict[str, int]:
-    """Delete every row of the workspace, in every table (tokens included). Returns rows per table."""
+    """Delete every row of the workspace, in every table (tokens included), and its words from the
+    search index. Returns rows per table."""
     removed: dict[str, int] = {}
     for table in _tenant_tables():
         count = session.execute(delete(table).where(table.c.team_id == team_id)).rowcount or 0
         if count:
             removed[table.name] = count
+    search.drop_deleted_words(session, "wins", "narratives")
     return removed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,9 +14,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from bot.metrics import WINS_RECORDED
-from bot.models import TEXT_PLAIN, TEXT_WIRE, Win, WinOwner, utcnow
+from bot.models import TEXT_PLAIN, TEXT_WIRE, Narrative, Win, WinOwner, utcnow
 from bot.models.queue import enqueue
-from bot.models.win import POST_NONE, POST_PENDING
+from bot.models.win import POST_NONE, POST_PENDING, POST_POSTED
 from bot.services import ratelimit, rollups
 from bot.services.home import enqueue_home_refresh
 from bot.services.owners import CHECK_OWNERS
@@ -268,7 +269,8 @@ def _existing(session: Session, new: NewWin) -> WinView | None:
 
 
 def enqueue_post(session: Session, *, team_id: str, enterprise_id: str | None, win_id: int, channel_id: str,
-                 response_url: str | None, attempt: int = 0, step: dict[str, Any] | None = None) -> None:
+                 response_url: str | None, attempt: int | str = 0, step: dict[str, Any] | None = None) -> None:
+    """`attempt` makes the dedupe key: 0 for the first post, a fresh value for each "Post again"."""
     payload: dict[str, Any] = {"win_id": win_id, "response_url": response_url, "pace_channel": channel_id}
     if step:
         payload["step"] = step
@@ -282,15 +284,30 @@ def enqueue_post(session: Session, *, team_id: str, enterprise_id: str | None, w
     )
 
 
+def claim_post_again(session: Session, model: type[Win] | type[Narrative], row_id: int, author_id: str) -> bool:
+    """Take a win's (or story's) post for one more try, if it is `author_id`'s, has a channel, and its
+    post is neither done nor on its way: a compare-and-set on `post_status`, as the job queue claims
+    jobs. However many presses of "Post again" arrive at once, one sees its update change the row
+    and queues the post; the others change nothing (PostgreSQL re-checks the condition on the row
+    the first one committed; SQLite has one writer at a time)."""
+    claimed = session.execute(
+        update(model)
+        .where(model.id == row_id, model.author_id == author_id, model.channel_id.is_not(None),
+               model.message_ts.is_(None), model.post_status.not_in((POST_PENDING, POST_POSTED)))
+        .values(post_status=POST_PENDING)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return bool(claimed)
+
+
 def retry_post(session: Session, win_id: int, user_id: str, *, response_url: str | None) -> WinView | None:
-    """Queue the celebration again (after the author invited the bot). Authors only."""
-    win = session.get(Win, win_id)
-    if win is None or win.author_id != user_id or win.message_ts or not win.channel_id:
+    """Queue the celebration again (after the author invited the bot). Authors only, once at a time."""
+    if not claim_post_again(session, Win, win_id, user_id):
         return None
-    win.post_status = POST_PENDING
-    attempt = int(utcnow().timestamp())  # a fresh dedupe key for each explicit retry
+    win = session.get(Win, win_id, populate_existing=True)
+    assert win is not None  # claimed just now, in this transaction
     enqueue_post(session, team_id=win.team_id, enterprise_id=win.enterprise_id, win_id=win.id,
-                 channel_id=win.channel_id, response_url=response_url, attempt=attempt)
+                 channel_id=win.channel_id, response_url=response_url, attempt=secrets.token_hex(6))
     session.flush()
     return view_of(win)
 

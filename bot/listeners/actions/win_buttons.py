@@ -55,8 +55,8 @@ def post_again(body: dict[str, Any], context: BoltContext, respond: Respond) -> 
     with deps.db.session(context.team_id) as session:
         win = retry_post(session, win_id, context.user_id, response_url=body.get("response_url")) if win_id else None
     if win is None:
-        respond({**ephemeral("There's nothing to post again: the win is already posted, gone, or not yours."),
-                 "replace_original": False})
+        respond({**ephemeral("There's nothing to post again: the win is already posted or on its way, gone, "
+                             "or not yours."), "replace_original": False})
         return
     deps.notify_jobs()
     # Bolt ignores keyword arguments when the first one is a dict: the flags go inside it.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -140,6 +141,41 @@ class _FailRule:
             return _Reply(200, {"ok": False, "error": self.error or "ratelimited"}, headers)
         default = "ratelimited" if self.status == 429 else "internal_error"
         return _Reply(self.status, {"ok": False, "error": self.error or default}, headers)
+
+
+class Hold:
+    """Web API calls kept in flight (``FakeSlack.hold``): each matching call waits, unanswered, until
+    ``release()``, as a slow Slack would keep it; other calls go on being answered meanwhile."""
+
+    MAX_SECONDS = 30.0  # a hold a test forgot to release still ends
+
+    def __init__(self, method: str, match: Mapping[str, Any]) -> None:
+        self.method = method
+        self.match = dict(match)
+        self.held = 0  # calls that arrived and were held
+        self.released = False
+        self._cond = threading.Condition()
+
+    def matches(self, method: str, params: dict[str, Any]) -> bool:
+        return not self.released and method == self.method and _params_match(params, self.match)
+
+    def keep(self) -> None:
+        """Called on the request's own thread, without the fake's lock."""
+        with self._cond:
+            self.held += 1
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: self.released, self.MAX_SECONDS)
+
+    def wait_until_held(self, count: int = 1, timeout: float = 10.0) -> None:
+        with self._cond:
+            if not self._cond.wait_for(lambda: self.held >= count, timeout):
+                raise TimeoutError(f"FakeSlack: {self.held} {self.method} call(s) held after {timeout:g}s, "
+                                   f"waited for {count}")
+
+    def release(self) -> None:
+        with self._cond:
+            self.released = True
+            self._cond.notify_all()
 
 
 @dataclass

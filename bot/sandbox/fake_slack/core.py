@@ -21,6 +21,7 @@ from bot.sandbox.fake_slack.common import (
     DEFAULT_SCOPES,
     METHOD_SCOPES,
     Call,
+    Hold,
     _bearer,
     _brief,
     _Ctx,
@@ -97,6 +98,7 @@ class FakeSlack(
         self._calls: list[Call] = []
         self._calls_by_method: dict[str, list[Call]] = {}
         self._rules: list[_FailRule] = []
+        self._holds: list[Hold] = []
         self._users: dict[str, dict[str, Any]] = {}
         self._channels: dict[str, dict[str, Any]] = {}
         self._usergroups: dict[str, list[str]] = {}
@@ -166,6 +168,10 @@ class FakeSlack(
 
     def stop(self) -> None:
         """Stop serving and close open keep-alive connections. Idempotent."""
+        with self._lock:
+            holds, self._holds = self._holds, []
+        for held in holds:
+            held.release()
         if self._event_sender is not None:
             self._event_sender.close()
         server, self._server = self._server, None
@@ -375,6 +381,14 @@ class FakeSlack(
         with self._lock:
             self._rules.append(_FailRule(method, error, status, retry_after, times, match))
 
+    def hold(self, method: str, **match: Any) -> Hold:
+        """Keep matching calls in flight until ``release()`` on the returned Hold (a post that Slack
+        is slow to answer); ``wait_until_held(n)`` blocks until n of them arrived."""
+        held = Hold(method, match)
+        with self._lock:
+            self._holds.append(held)
+        return held
+
     def clear_failures(self) -> None:
         """Drop every failure rule, including the ``times=None`` ones."""
         with self._lock:
@@ -400,13 +414,16 @@ class FakeSlack(
             self._latency = max(0.0, float(seconds))
 
     def reset(self) -> None:
-        """Forget recorded calls, failure rules and rate-limit timestamps; keep the world
+        """Forget recorded calls, failure rules, holds and rate-limit timestamps; keep the world
         (users, channels, messages, views, uploads) and the latency/rate-limit settings."""
         with self._lock:
             self._calls.clear()
             self._calls_by_method.clear()
             self._rules.clear()
             self._last_post.clear()
+            holds, self._holds = self._holds, []
+        for held in holds:
+            held.release()
 
     # ------------------------------------------------------------------ inspection
 
@@ -537,6 +554,10 @@ class FakeSlack(
             token = str(param_token)
         if self._latency:
             time.sleep(self._latency)  # simulated network time, not a wait on a condition
+        with self._lock:
+            holds = [h for h in self._holds if h.matches(method, params)]
+        for held in holds:
+            held.keep()
         with self._lock:
             if parse_error:
                 reply = _Reply(200, _err(parse_error))
