@@ -20,7 +20,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.sandbox.requests import FORM, JSON, sign
 from tests.conftest import BOB, CHANNEL, TEAM
-from tests.helpers import all_text, commands, recorded, wait_until
+from tests.helpers import all_text, commands, recorded, wait_until, wins
 
 # Every field name Slack uses in its request bodies, and the characters forms and JSON are made of.
 SLACK_WORDS = [
