@@ -51,13 +51,20 @@ def record_command(ctx: JobContext, job: Job) -> Callable[[Session], None] | Non
     per-person limit's authority) in one transaction, then celebrate it in this same job. A retry of
     this job finds the win it recorded by the command's trigger_id and goes on to the celebration."""
     p = job.payload
+    # Once it is settled, the job keeps no text: a deleted win's words must not live on in the queue.
+    job.final_payload = {k: v for k, v in p.items() if k != "text"}
     new = wins.NewWin(team_id=job.team_id, enterprise_id=job.enterprise_id, author_id=p["user_id"],
                       channel_id=p.get("channel_id"), text=p["text"], trigger_id=p.get("trigger_id"),
                       response_url=p.get("response_url"))
+    uninstalled = getattr(job, "uninstalled", False)
     with ctx.db.session(job.team_id) as session:
         result = wins.record_win(session, new, limits=ctx.limits, known_new=job.attempts <= 1 and not job.taken_over,
                                  enqueue_celebration=False)
         emoji = _emoji(session, job.team_id, job.enterprise_id, ensure=True)
+        if uninstalled and result.win is not None:
+            # Acknowledged before the app was removed: kept, not posted ("Post again" after a reinstall).
+            wins.mark_post_failed(session, result.win.id)
+            return None
     if result.win is None:  # past the limit (the ack's per-process copy let it through): not recorded
         log.info("command %s not recorded: past the per-person limit (team=%s user=%s)", job.id, job.team_id,
                  new.author_id)
@@ -67,7 +74,11 @@ def record_command(ctx: JobContext, job: Job) -> Callable[[Session], None] | Non
     if result.win.post_status != POST_PENDING:
         return None
     job.payload = {**p, "win_id": result.win.id}
+    job.final_payload["win_id"] = result.win.id
     return post_win(ctx, job, win=result.win, emoji=emoji)
+
+
+record_command.runs_when_uninstalled = True  # an acknowledged command is kept whatever happens (see above)
 
 
 def record_command_gave_up(ctx: JobContext, job: Job) -> None:

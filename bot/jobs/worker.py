@@ -36,7 +36,7 @@ from bot.metrics import JOBS
 from bot.models import JOB_FAILED, Job, queue, utcnow
 from bot.services.ratelimit import Limits
 from bot.services.uninstall import CANCELLED
-from bot.services.workspaces import uninstalled_since
+from bot.services.workspaces import is_uninstalled
 from bot.slack_client import NotInstalled, SlackClients
 
 log = logging.getLogger(__name__)
@@ -319,7 +319,8 @@ class Worker:
                 queue.finish(s, job.id, status=JOB_FAILED, error=f"unknown kind {job.kind}", holder=self.worker_id)
             JOBS.labels(job.kind, "failed").inc()
             return "failed"
-        if self._uninstalled(job):
+        job.uninstalled = self._uninstalled(job)
+        if job.uninstalled and not getattr(fn, "runs_when_uninstalled", False):
             # Its workspace removed the app: nothing is sent there until it is installed again.
             with db.session() as s:
                 queue.finish(s, job.id, status=JOB_FAILED, error=CANCELLED, holder=self.worker_id)
@@ -359,7 +360,7 @@ class Worker:
             return self._retry(job, backoff(job.attempts), f"{type(e).__name__}")
         try:
             with db.session(job.team_id) as s:
-                if not queue.finish(s, job.id, holder=self.worker_id):
+                if not queue.finish(s, job.id, holder=self.worker_id, payload=getattr(job, "final_payload", None)):
                     raise LeaseLost()
                 if complete is not None:
                     complete(s)  # the handler's own bookkeeping, in the same transaction as "done"
@@ -371,8 +372,7 @@ class Worker:
         return "done"
 
     def _uninstalled(self, job: Job) -> bool:
-        with self.ctx.db.read(job.team_id) as s:
-            return uninstalled_since(s, job.team_id) is not None
+        return is_uninstalled(self.ctx.db, job.team_id)
 
     def _retry(self, job: Job, seconds: float, reason: str, *, counts: bool = True) -> str:
         limit = MAX_ATTEMPTS if counts else MAX_RATE_LIMITED
@@ -391,7 +391,8 @@ class Worker:
 
     def _fail(self, job: Job, reason: str) -> str:
         with self.ctx.db.session() as s:
-            held = queue.finish(s, job.id, status=JOB_FAILED, error=reason, holder=self.worker_id)
+            held = queue.finish(s, job.id, status=JOB_FAILED, error=reason, holder=self.worker_id,
+                                payload=getattr(job, "final_payload", None))
         if not held:
             log.warning("job %s (%s): lease lost to another worker; not marked failed", job.id, job.kind)
             return "lost"
