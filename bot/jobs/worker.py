@@ -270,6 +270,15 @@ class Worker:
         """Claim due jobs and run them on the pool; returns how many were claimed."""
         # Acks come first: while requests are being answered, background work runs one job at a
         # time (the ack path and the worker share one interpreter; see BENCHMARKS.md).
+        with self._idle:
+            interrupted = set(self._interrupted)
+        if interrupted:  # jobs a database outage stopped: back to the queue first, whatever else is running
+            with self.ctx.db.session() as session:
+                for job_id in interrupted:
+                    queue.reschedule(session, job_id, run_at=utcnow(),
+                                     error="interrupted: the database was unavailable", holder=self.worker_id)
+            with self._idle:
+                self._interrupted -= interrupted
         capacity = 1 if self.busy() else self.threads * 2
         with self._idle:
             free = capacity - self._running
@@ -277,15 +286,8 @@ class Worker:
             with self._idle:
                 self._idle.wait(self.poll_interval)
             return 1
-        with self._idle:
-            interrupted = set(self._interrupted)
         with self.ctx.db.session() as session:
-            for job_id in interrupted:
-                queue.reschedule(session, job_id, run_at=utcnow(), error="interrupted: the database was unavailable",
-                                 holder=self.worker_id)
             jobs = queue.claim(session, limit=min(limit, free), lease=self.lease, holder=self.worker_id)
-        with self._idle:
-            self._interrupted -= interrupted
         if self._database_down:
             log.info("job worker: the database is available again")
             self._database_down = False
