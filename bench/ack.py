@@ -57,17 +57,24 @@ def command_requests(secret: str, n: int, channels: int, tag: str) -> list[tuple
 
 
 def bench_target(name: str, args_: list[str], env: dict[str, str], port: int, secret: str, n: int,
-                 channels: int, api_url: str, celebrate: bool, cwd: str | None = None) -> dict:
-    proc = Proc(args_, env, **({"cwd": cwd} if cwd else {}))
-    proc.drain()
-    try:
-        wait_http(f"http://127.0.0.1:{port}/healthz" if celebrate else f"http://127.0.0.1:{port}/", 60)
-    except Exception:
-        if not celebrate:  # bare Bolt answers 404 on /, which urlopen raises: it is up
-            pass
+                 channels: int, api_url: str, celebrate: bool, cwd: str | None = None,
+                 more: list[tuple[list[str], int | None]] = ()) -> dict:
+    """Start `args_` on `port` (and the `more` processes: (args, port or None)), send the load over every
+    port, and with `celebrate` wait until each win is posted in the sandbox."""
+    procs = [Proc(args_, env, **({"cwd": cwd} if cwd else {}))]
+    procs += [Proc(a, {**env, **({"PORT": str(p)} if p else {})}) for a, p in more]
+    ports = [port] + [p for _, p in more if p]
+    for proc in procs:
+        proc.drain()
+    for p in ports:
+        try:
+            wait_http(f"http://127.0.0.1:{p}/healthz" if celebrate else f"http://127.0.0.1:{p}/", 60)
+        except Exception:
+            if not celebrate:  # bare Bolt answers 404 on /, which urlopen raises: it is up
+                pass
     warm = command_requests(secret, 50, 5, name[:2].upper() + "W")
-    run_load(port, warm, 8)
-    load = run_load(port, command_requests(secret, n, channels, name[:2].upper()), 8)
+    run_load(ports, warm, 8)
+    load = run_load(ports, command_requests(secret, n, channels, name[:2].upper()), 8)
     result = {"target": name, **load.summary()}
     if celebrate:
         t0 = time.perf_counter()
@@ -78,9 +85,23 @@ def bench_target(name: str, args_: list[str], env: dict[str, str], port: int, se
         done = sandbox_count(api_url, "chat.postMessage") - len(warm)
         result["celebrated"] = done
         result["all_celebrated_s_after_load"] = round(time.perf_counter() - t0, 1)
-    result["peak_rss_mb"] = round(proc.peak_rss_mb(), 1)
-    proc.stop()
+    result["peak_rss_mb"] = round(max(p.peak_rss_mb() for p in procs), 1)
+    for p in procs:
+        p.stop()
     return result
+
+
+def fresh_postgres(server_url: str, name: str) -> str:
+    """An empty database `name` on that PostgreSQL server (dropped first if it exists); its URL."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(make_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 def main() -> None:
@@ -90,6 +111,8 @@ def main() -> None:
                         help="spread over this many channels (Slack allows ~1 post/s per channel)")
     parser.add_argument("--baseline-tree", help="also run `aiwins serve` from this source tree (e.g. an older "
                         "commit unpacked with `git archive REV | tar -x -C DIR`), in the same run")
+    parser.add_argument("--postgres-url", help="also run the PostgreSQL topology: 2 `aiwins serve --no-scheduler "
+                        "--no-worker` replicas and an `aiwins worker` (a fresh database on this server)")
     args = parser.parse_args()
     sandbox, api_url = start_sandbox()
     secret = new_secret()
@@ -121,14 +144,26 @@ def main() -> None:
             env = {**base_env, "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "PORT": str(port)}
             results.append(bench_target("aiwins serve (SQLite)", [PY, "-m", "bot", "serve", "--host", "127.0.0.1"],
                                         env, port, secret, args.requests, args.channels, api_url, celebrate=True))
+            if args.postgres_url:
+                sandbox.stop()  # a fresh sandbox: this target counts its own celebrations
+                sandbox, api_url = start_sandbox()
+                url = fresh_postgres(args.postgres_url, "aiwins_bench_ack")
+                env = {**base_env, "SLACK_API_URL": api_url, "DATABASE_URL": url}
+                Proc([PY, "-m", "bot", "migrate"], env).p.wait(120)
+                serve = [PY, "-m", "bot", "serve", "--host", "127.0.0.1", "--no-scheduler", "--no-worker"]
+                port, port2 = free_port(), free_port()
+                results.append(bench_target("aiwins ×2 + worker (PostgreSQL)", serve, {**env, "PORT": str(port)},
+                                            port, secret, args.requests, args.channels, api_url, celebrate=True,
+                                            more=[(serve, port2), ([PY, "-m", "bot", "worker"], None)]))
     finally:
         sandbox.stop()
     print_ack_table(results)
-    pbr, aio, ours = results[1], results[2], results[-1]
-    print(f"aiwins vs bare Bolt process_before_response: {ours['req_per_s'] / pbr['req_per_s']:.2f}x throughput; "
-          f"vs AsyncApp on uvicorn: {ours['req_per_s'] / aio['req_per_s']:.2f}x")
-    print(f"celebrated {ours.get('celebrated')} of {args.requests} (+50 warm-up), all done "
-          f"{ours.get('all_celebrated_s_after_load')} s after the load ended; non-200: {ours['non_200']}")
+    pbr, aio = results[1], results[2]
+    for ours in results[3:]:
+        print(f"{ours['target']}: {ours['req_per_s'] / pbr['req_per_s']:.2f}x bare Bolt process_before_response, "
+              f"{ours['req_per_s'] / aio['req_per_s']:.2f}x AsyncApp on uvicorn; celebrated {ours.get('celebrated')} "
+              f"of {args.requests} (+50 warm-up), all done {ours.get('all_celebrated_s_after_load')} s after the "
+              f"load ended; p99 {ours['p99_ms']} ms; non-200: {ours['non_200']}")
     save("ack", {"machine": machine(), "results": results})
 
 

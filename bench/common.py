@@ -118,8 +118,10 @@ class LoadResult:
                 "non_200": sum(v for k, v in self.statuses.items() if k != 200)}
 
 
-def run_load(port: int, requests: list[tuple[bytes, dict[str, str]]], connections: int = 8) -> LoadResult:
-    """Send pre-built (body, headers) requests over `connections` keep-alive connections."""
+def run_load(port: int | list[int], requests: list[tuple[bytes, dict[str, str]]], connections: int = 8) -> LoadResult:
+    """Send pre-built (body, headers) requests over `connections` keep-alive connections (spread over the
+    ports when given several: replicas behind a load balancer)."""
+    ports = port if isinstance(port, list) else [port]
     chunks = [requests[i::connections] for i in range(connections)]
     latencies: list[list[float]] = [[] for _ in range(connections)]
     statuses: dict[int, int] = {}
@@ -127,7 +129,7 @@ def run_load(port: int, requests: list[tuple[bytes, dict[str, str]]], connection
     start_gate = threading.Barrier(connections + 1)
 
     def worker(i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", ports[i % len(ports)], timeout=30)
         conn.connect()
         start_gate.wait()
         for body, headers in chunks[i]:

@@ -19,6 +19,7 @@ from bot.listeners.uninstalled import uninstall_gate
 from bot.manifest import BOT_SCOPES as MANIFEST_BOT_SCOPES
 from bot.oauth_state import SignedOAuthStateStore
 from bot.registry import SUBCOMMANDS
+from bot.services.ratelimit import LocalLimiter, limits_of
 from bot.services.workspaces import mark_reinstalled
 from bot.settings import Settings
 from bot.slack_client import SlackClients, make_client, make_clients
@@ -53,7 +54,8 @@ def create_app(
     this against Bolt's default runner, which polls for ack() every 10 ms); slow work is in
     lazy listeners and the job queue."""
     clients = clients or make_clients(settings, db)
-    deps = Deps(settings=settings, db=db, clients=clients, notify_jobs=notify_jobs or (lambda: None))
+    deps = Deps(settings=settings, db=db, clients=clients, notify_jobs=notify_jobs or (lambda: None),
+                limiter=LocalLimiter(limits_of(settings)))
     common: dict[str, Any] = {
         "signing_secret": settings.slack_signing_secret or "socket-mode",
         "process_before_response": process_before_response,

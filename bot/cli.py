@@ -6,7 +6,8 @@ import argparse
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -23,7 +24,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     check_bot_token(settings)
 
-    server = Server(settings, host=args.host, port=args.port, scheduler=not args.no_scheduler)
+    server = Server(settings, host=args.host, port=args.port, scheduler=not args.no_scheduler,
+                    worker=not args.no_worker)
 
     def stop(signum, frame) -> None:  # noqa: ANN001
         log.info("signal %s received, shutting down", signum)
@@ -35,21 +37,42 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _scheduler(args: argparse.Namespace, settings: Settings) -> int:
-    import threading
-
     from bot.registry import PERIODIC
     from bot.scheduler import start_scheduler
+
+    def start(runtime: Any) -> Callable[[], None]:
+        runtime.scheduler = start_scheduler(runtime, PERIODIC)
+        log.info("scheduler running")
+        return lambda: runtime.scheduler.shutdown(wait=False)
+
+    return _background(settings, start)
+
+
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    def start(runtime: Any) -> Callable[[], None]:
+        log.info("job worker running")
+        return lambda: None
+
+    # Its own process: celebrations never share an interpreter with acks. It polls (acks do not wake it
+    # across processes), often enough that a celebration follows its win within a fraction of a second.
+    return _background(settings, start, poll_interval=0.25, threads=8)
+
+
+def _background(settings: Settings, start: Callable[[Any], Callable[[], None]], **worker: Any) -> int:
+    """Run a job worker (and what `start` adds) until SIGTERM or SIGINT; then drain."""
+    import threading
+
     from bot.server import build_runtime
 
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, worker_threads=worker.get("threads", 4),
+                            poll_interval=worker.get("poll_interval", 1.0))
     runtime.worker.start()
-    runtime.scheduler = start_scheduler(runtime, PERIODIC)
+    stop = start(runtime)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
-    log.info("scheduler running")
     done.wait()
-    runtime.scheduler.shutdown(wait=False)
+    stop()
     runtime.worker.stop()
     return 0
 
@@ -133,9 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server in a container listens on all
     p.add_argument("--port", type=int, default=None, help="default: $PORT or 3000")
     p.add_argument("--no-scheduler", action="store_true", help="when a separate `aiwins scheduler` runs")
+    p.add_argument("--no-worker", action="store_true",
+                   help="when a separate `aiwins worker` runs (PostgreSQL): acks only, in this process")
     p.set_defaults(func=_serve)
     p = sub.add_parser("scheduler", help="run only the scheduler and job worker")
     p.set_defaults(func=_scheduler)
+    p = sub.add_parser("worker", help="run only the job worker (celebrations, DMs, App Home)")
+    p.set_defaults(func=_worker)
     p = sub.add_parser("migrate", help="upgrade the database to the newest migration")
     p.set_defaults(func=_migrate)
     p = sub.add_parser("digest", help="print a channel's weekly digest (or post it once with --post)")

@@ -21,6 +21,7 @@ from bot.scheduler import Periodic, purge_jobs
 from bot.services import teachbacks as tb
 from bot.services.export import EXPORT
 from bot.services.home import HOME_REFRESH
+from bot.services.inbox import RECORD_COMMAND
 from bot.services.members import COPY_MEMBERS
 from bot.services.narratives import POST_NARRATIVE
 from bot.services.owners import CHECK_OWNERS
@@ -54,6 +55,8 @@ SUBCOMMANDS: dict[str, Subcommand] = _aliases({
 
 # Job kind → handler (bot/jobs/worker.py). "<kind>:failed" runs once when a job of that kind gives up.
 JOB_HANDLERS: dict[str, Handler] = {
+    RECORD_COMMAND: handlers.record_command,
+    f"{RECORD_COMMAND}:failed": handlers.record_command_gave_up,
     POST_WIN: handlers.post_win,
     f"{POST_WIN}:failed": handlers.post_win_gave_up,
     "update_win_message": handlers.update_win_message,

@@ -91,9 +91,11 @@ class Server:
     def __init__(self, settings: Settings, *, host: str = "0.0.0.0", port: int | None = None,  # noqa: S104
                  scheduler: bool = True, threads: int = 8, migrate: bool = True,
                  worker_threads: int = 4, poll_interval: float = 1.0,
-                 process_before_response: bool = True) -> None:
+                 process_before_response: bool = True, worker: bool = True) -> None:
         self.runtime = build_runtime(settings, migrate=migrate, worker_threads=worker_threads,
                                      poll_interval=poll_interval)
+        if not worker:  # `aiwins worker` runs the queue in its own process (--no-worker)
+            self.runtime.worker = None
         worker = self.runtime.worker
         self.app: App = create_app(settings, db=self.runtime.db, clients=self.runtime.clients,
                                    notify_jobs=worker.notify if worker else None,

@@ -15,7 +15,7 @@ from bot.models import Manager, Member, Narrative, OptOut, TeachBack, Workspace
 from bot.services import adoption, rollups
 from bot.services.figures import Weeks, month_weeks
 from tests.conftest import ALICE, BOB, CAROL, DAVE, ENTERPRISE, TEAM
-from tests.helpers import all_text, copy_members
+from tests.helpers import all_text, copy_members, recorded
 from tests.test_stats import seed_win
 from tests.test_teachbacks import ask
 
@@ -216,6 +216,7 @@ def test_admins_mark_teams_and_figures_are_cut_by_them(slack, fake_slack, db, pe
     assert f"<!subteam^{DESIGN}> — 2 members" in all_text(r.json())
 
     slack.command("/aiwin", "<@U03GHIJKL|carol> summarised interviews with Claude, saved 2h", user_id=BOB)
+    recorded(db, TEAM)
     text = ask(slack, fake_slack, admin, f"adoption {group}", "cut")
     assert "AI adoption · @design" in text and "2 members" in text and "*50%* (1 of 2)" in text
 

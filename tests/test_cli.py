@@ -86,7 +86,7 @@ def test_serve_process_records_and_celebrates(db_url, fake_slack, signing_secret
         assert proc.poll() is None
         sender = SlackSender(base_url=f"http://127.0.0.1:{port}", signing_secret=signing_secret, team_id=TEAM)
         r = sender.command("/aiwin", "wrote the board memo with ChatGPT, saved 2h", user_id=BOB)
-        assert r.status == 200 and "Saved your AI win" in r.text
+        assert r.status == 200 and "Got your AI win" in r.text
         # Posted by the background worker process.
         [call] = fake_slack.wait_for("chat.postMessage", channel=CHANNEL, timeout=30)
         assert "wrote the board memo" in str(call.params["blocks"])

@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 
 from bot.server import CHANNEL_TIMEOUT
 from tests.conftest import BOB, TEAM
-from tests.helpers import all_text, wait_until, wins
+from tests.helpers import all_text, recorded, wait_until
 
 IDLE = 1100
 
@@ -33,11 +33,11 @@ def test_idle_and_half_open_connections_do_not_starve_the_server(db_url, server,
         with urllib.request.urlopen(server.url + "/healthz", timeout=10) as r:
             assert r.status == 200
         r = slack.command("/aiwin", "triaged the backlog with Claude", user_id=BOB)
-        assert "Saved your AI win" in all_text(r.json()["blocks"])
+        assert "Got your AI win" in all_text(r.json()["blocks"])
         assert time.monotonic() - started < 10
         print(f"{len(idle)} idle connections held; healthz and a command answered in "
               f"{time.monotonic() - started:.2f}s")
-        assert [w.text for w in wins(db, TEAM)] == ["triaged the backlog with Claude"]
+        assert [w.text for w in recorded(db, TEAM)] == ["triaged the backlog with Claude"]
 
         # And they are closed by the server before long (not after a minute).
         first = idle[0]

@@ -21,11 +21,11 @@ from bot.services import rollups
 from bot.services.digest import build_digest, permalink
 from bot.services.figures import NOT_SAID, Weeks
 from bot.services.people import set_opt_out
-from bot.services.wins import record_win
+from bot.services.wins import NewWin, record_win
 from bot.services.workspaces import ensure_workspace
 from bot.slack_client import SlackClients
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
-from tests.helpers import all_text
+from tests.helpers import UNLIMITED, all_text
 
 pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
 
@@ -44,9 +44,9 @@ def add_win(db: Database, at: datetime, owners: tuple[str, ...], text_: str, *, 
             posted: tuple[str, str] | None = None, team: str = TEAM, private: bool | None = False) -> int:
     """Record a win through the real service, as if at `at` (said in a public channel unless `private`)."""
     with time_machine.travel(at, tick=False), db.session(team) as s:
-        result = record_win(s, team_id=team, enterprise_id=None, author_id=author or owners[0],
+        result = record_win(s, NewWin(team_id=team, enterprise_id=None, author_id=author or owners[0],
                             channel_id=None, text=text_, recipients=owners, tool=tool, minutes_saved=minutes,
-                            reinvested_in=reinvest, post=False)
+                            reinvested_in=reinvest, post=False), limits=UNLIMITED)
         s.execute(update(Win).where(Win.id == result.win.id).values(private=private))
         if posted:
             s.execute(update(Win).where(Win.id == result.win.id)

@@ -64,6 +64,10 @@ def seed_world(slack, db):
                             "saved 90m #sales", user_id=BOB)
     slack.command("/aiwin", '=HYPERLINK("http://evil.example","click") saved 1h with ChatGPT', user_id=DAVE)
     slack.command("/aiwin", "-2 bugs, \"quoted\", commas, and\nnew lines 😀 saved 20m", user_id=CAROL)
+    # Recorded and celebrated before anything is exported: a win's message_ts is in the CSV, so an export
+    # racing a post would read whichever came first.
+    wait_until(lambda: len(wins(db, TEAM)) == 3 and all(w.message_ts for w in wins(db, TEAM)), timeout=15,
+               message="the three wins recorded and celebrated")
     with db.session(TEAM) as s:
         s.add(Narrative(team_id=TEAM, author_id=CAROL, text="@step one, then two", is_leader=True,
                         tools="Claude", minutes_saved=30))
@@ -75,9 +79,6 @@ def seed_world(slack, db):
         s.add(Workspace(team_id=OTHER_TEAM))
         seed_win(s, owners=[CAROL], team=OTHER_TEAM, created_at=datetime.now(UTC), minutes=5, text="secret")
         s.add(Narrative(team_id=OTHER_TEAM, author_id=CAROL, text="other workspace story"))
-    # The three celebrations are posted before anything is exported: a win's message_ts is in the CSV, so
-    # an export racing a post would read whichever came first.
-    wait_until(lambda: all(w.message_ts for w in wins(db, TEAM)), timeout=15, message="celebrations posted")
 
 
 def exported(fake_slack, user, count=3):

@@ -21,10 +21,10 @@ from bot.jobs.handlers import post_win
 from bot.jobs.worker import JobContext
 from bot.models import Job, queue, utcnow
 from bot.server import Server
-from bot.services.wins import POST_WIN, record_win
+from bot.services.wins import POST_WIN, NewWin, record_win
 from bot.slack_client import make_clients
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
-from tests.helpers import wait_until, wins
+from tests.helpers import UNLIMITED, wait_until, wins
 
 pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
 
@@ -58,8 +58,9 @@ def _take_over(settings, fake_slack, db, read_back: str, **where):
 
 def test_killed_after_slack_accepted_is_recorded_not_posted_again(settings, fake_slack, db, caplog):
     with db.session(TEAM) as s:
-        win_id = record_win(s, team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=CHANNEL,
-                            text="wrote the launch FAQ with ChatGPT, saved 2h", trigger_id="t-crash").win.id
+        new = NewWin(team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=CHANNEL,
+                     text="wrote the launch FAQ with ChatGPT, saved 2h", trigger_id="t-crash")
+        win_id = record_win(s, new, limits=UNLIMITED).win.id
     first = _post_then_die(settings, fake_slack, db, win_id)
     assert "thread_ts" not in first.params
     caplog.set_level(logging.INFO, logger="bot.jobs.handlers")
@@ -75,9 +76,10 @@ def test_a_threaded_celebration_is_found_in_its_thread_after_a_crash(settings, f
     parent = fake_slack.add_message(CHANNEL, ALICE, "drafted the board memo with Claude, saved 2h")
     fake_slack.add_message(CHANNEL, CAROL, "nice one", thread_ts=parent["ts"])
     with db.session(TEAM) as s:
-        win_id = record_win(s, team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=CHANNEL,
-                            text="drafted the board memo with Claude, saved 2h", source="message",
-                            source_channel=CHANNEL, source_ts=parent["ts"], source_thread_ts=parent["ts"]).win.id
+        new = NewWin(team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=CHANNEL,
+                     text="drafted the board memo with Claude, saved 2h", source="message",
+                     source_channel=CHANNEL, source_ts=parent["ts"], source_thread_ts=parent["ts"])
+        win_id = record_win(s, new, limits=UNLIMITED).win.id
     first = _post_then_die(settings, fake_slack, db, win_id)
     assert first.params["thread_ts"] == parent["ts"]
     fake_slack.add_message(CHANNEL, DAVE, "congrats!", thread_ts=parent["ts"])  # the thread goes on

@@ -17,7 +17,7 @@ from bot.models import Narrative, Win, Workspace
 from bot.services.home import clean_emoji
 from bot.services.storable import storable
 from tests.conftest import BOB, CHANNEL, TEAM
-from tests.helpers import all_text, wait_until
+from tests.helpers import all_text, recorded, wait_until
 from tests.helpers import wins as helper_wins
 
 # -- item 5: when the form cannot open, say so ---------------------------------------------------------
@@ -212,7 +212,6 @@ def test_emoji_modal_never_closes_without_saving(slack, db, owner, text):
 
 def test_nul_in_command_text_is_cleaned_and_the_win_stored(slack, db):
     r = slack.command("/aiwin", "wrote the memo\x00 with Claude, saved 1h", user_id=BOB)
-    assert "Saved your AI win" in all_text(r.json())
-    with db.read(TEAM) as s:
-        [win] = s.scalars(select(Win)).all()
+    assert "Got your AI win" in all_text(r.json())
+    [win] = recorded(db, TEAM)
     assert win.text == "wrote the memo with Claude, saved 1h"

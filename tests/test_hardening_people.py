@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.models import Manager, Member, TeachBack, WinOwner, Workspace
 from bot.sandbox.requests import SlackSender
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, TEAM
-from tests.helpers import all_text, answer, wait_until, wins
+from tests.helpers import all_text, answer, recorded, settled, wait_until, wins
 
 ADMIN = "U0ADMIN0001"
 
@@ -31,7 +31,7 @@ def test_demoted_admin_loses_workspace_wide_powers_at_once(slack, fake_slack, db
     assert policy(db) == "https://one.example.com/ai"
     # Bob's win, to be deleted by someone else.
     slack.command("/aiwin", "wrote the FAQ with Claude, saved 1h", user_id=BOB)
-    [win] = wins(db, TEAM)
+    [win] = recorded(db, TEAM)
 
     fake_slack.add_user(ADMIN, "ada", is_admin=False)  # demoted in Slack a moment later
 
@@ -95,8 +95,8 @@ def test_concurrent_first_commands_from_a_new_person_all_succeed(slack, fake_sla
     for name, text in answers.items():
         assert "Sorry" not in text, (name, text)
         if name.startswith("win"):
-            assert "Saved your AI win" in text
-    assert len(wins(db, TEAM)) == n // 2
+            assert "Got your AI win" in text
+    assert len(settled(db, TEAM)) == n // 2
     with db.read(TEAM) as s:
         assert s.get(Member, (TEAM, new_user)) is not None
 
@@ -115,8 +115,8 @@ def test_concurrent_first_wins_from_a_new_workspace(db, server, signing_secret, 
         t.start()
     for t in threads:
         t.join(60)
-    assert len(results) == n and all("Saved your AI win" in r for r in results), results
-    assert len(wins(db, "T0NEWTEAM01")) == n
+    assert len(results) == n and all("Got your AI win" in r for r in results), results
+    assert len(settled(db, "T0NEWTEAM01")) == n
 
 
 # -- item 7: bots are not people -----------------------------------------------------------------------

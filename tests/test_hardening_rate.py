@@ -17,7 +17,7 @@ from bot.services import ratelimit
 from bot.services.ratelimit import Limits
 from bot.settings import ConfigError, Settings, load_settings
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
-from tests.helpers import all_text, wins
+from tests.helpers import all_text, settled, wait_until, wins
 from tests.test_teachbacks import celebrate, react, settle
 
 BURST = 5  # the default AIWINS_RATE_BURST
@@ -33,18 +33,18 @@ def test_a_burst_past_the_limit_is_told_to_slow_down_and_stores_exactly_the_allo
     fake_slack.latency(0)
     answers = [slack.command("/aiwin", f"<@{ALICE}|alice> win number {i} with Claude, saved 1h", user_id=BOB,
                              channel_id=CHANNEL).json() for i in range(BURST + 3)]
-    saved = [a for a in answers if "Saved your AI win" in all_text(a)]
+    saved = [a for a in answers if "Got your AI win" in all_text(a)]
     slowed = [a for a in answers if "Slow down" in all_text(a)]
     assert len(saved) == BURST and len(slowed) == 3
     text = all_text(slowed[0])
     assert slowed[0]["response_type"] == "ephemeral"
     assert "not* saved" in text and "Try again in" in text and "seconds" in text
     assert "win number 5 with Claude" in text  # what they typed, to send again
-    assert len(wins(db, TEAM)) == BURST
+    assert len(settled(db, TEAM)) == BURST
     # Someone else is not affected by Bob's limit.
     r = slack.command("/aiwin", "my own win with Gemini, saved 30m", user_id=CAROL)
-    assert "Saved your AI win" in all_text(r.json())
-    assert len(wins(db, TEAM)) == BURST + 1
+    assert "Got your AI win" in all_text(r.json())
+    assert len(settled(db, TEAM)) == BURST + 1
 
 
 def test_the_win_modal_stays_open_with_a_field_error_past_the_limit(slack, db):
@@ -57,7 +57,7 @@ def test_the_win_modal_stays_open_with_a_field_error_past_the_limit(slack, db):
         assert submit(i).body.strip() == b""  # closed: saved
     r = submit(BURST).json()
     assert r["response_action"] == "errors" and "Slow down" in r["errors"]["what"]
-    assert len(wins(db, TEAM)) == BURST
+    assert len(settled(db, TEAM)) == BURST
 
 
 def test_stories_have_their_own_limit(slack, db):
@@ -72,7 +72,7 @@ def test_stories_have_their_own_limit(slack, db):
     with db.read(TEAM) as s:
         assert s.scalar(select(func.count()).select_from(Narrative)) == BURST
     # Wins are a separate bucket.
-    assert "Saved your AI win" in all_text(slack.command("/aiwin", "a win, saved 1h", user_id=BOB).json())
+    assert "Got your AI win" in all_text(slack.command("/aiwin", "a win, saved 1h", user_id=BOB).json())
 
 
 def test_nominations_past_the_limit_are_dropped(slack, fake_slack, db):
@@ -116,7 +116,7 @@ def test_a_concurrent_burst_stores_exactly_the_allowed_number(slack, db):
 
     def send(i: int) -> None:
         r = slack.command("/aiwin", f"flood {i} with Claude, saved 1m", user_id=BOB)
-        results.append("saved" if "Saved your AI win" in all_text(r.json()) else
+        results.append("saved" if "Got your AI win" in all_text(r.json()) else
                        "slow" if "Slow down" in all_text(r.json()) else f"other: {r.body[:80]!r}")
 
     started = time.monotonic()
@@ -125,4 +125,57 @@ def test_a_concurrent_burst_stores_exactly_the_allowed_number(slack, db):
     refilled = int((time.monotonic() - started) // Limits().interval)  # a slow machine earns tokens back
     saved = results.count("saved")
     assert BURST <= saved <= BURST + refilled and results.count("slow") == 200 - saved, set(results)
-    assert len(wins(db, TEAM)) == saved
+    assert len(settled(db, TEAM)) == saved
+
+
+# -- no side doors: every way to record a win goes through the same limit ----------------------------------------
+
+
+def test_record_it_anyway_is_limited_like_every_other_way_in(slack, fake_slack, db):
+    for i in range(BURST):
+        assert "Got your AI win" in all_text(slack.command("/aiwin", f"win {i} with Claude", user_id=BOB).json())
+    assert len(settled(db, TEAM)) == BURST
+    # A typo prompt, then its "record it anyway" button, with the limit used up: nothing more is recorded.
+    r = slack.command("/aiwin", "stat &amp; more", user_id=BOB, channel_id=CHANNEL,
+                      response_url=fake_slack.webhook_url("t"))
+    [button] = [e for b in r.json()["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    prompt = fake_slack.show_answer(r.json(), channel=CHANNEL, user=BOB)
+    click = {"action_id": button["action_id"], "block_id": "b", "type": "button", "value": button["value"]}
+    container = {"type": "message", "message_ts": prompt["ts"], "channel_id": CHANNEL, "is_ephemeral": True}
+    slack.block_action(BOB, click, channel_id=CHANNEL, container=container,
+                       response_url=fake_slack.webhook_url("anyway", original=prompt))
+    [told] = wait_until(lambda: [c for c in fake_slack.calls("response_url") if c.path.endswith("/anyway")])
+    assert "Slow down" in all_text(told.params) and "stat &amp; more" in all_text(told.params)
+    assert len(wins(db, TEAM)) == BURST
+
+
+def test_a_workflow_step_is_limited_per_author_and_ends_the_run_with_a_sentence(slack, fake_slack, db):
+    runs = []
+    for i in range(BURST + 3):
+        event = fake_slack.start_function("record_ai_win", {"author": BOB, "text": f"step win {i} with Claude"})
+        assert slack.event(event).status == 200
+        runs.append(event["function_execution_id"])
+    def ended(execution_id: str):  # noqa: ANN202
+        run = fake_slack.function_run(execution_id)
+        return run if run["status"] != "pending" else None
+
+    done = [wait_until(lambda x=x: ended(x), message="the step ended") for x in runs]
+    assert len(wins(db, TEAM)) == BURST
+    refused = [r for r in done if r["status"] == "failed"]
+    assert len(refused) == 3 and all("was not recorded" in r["error"] for r in refused)
+
+
+def test_workflows_together_have_a_bucket_of_their_own(db):
+    from bot.services import steps
+    from bot.services.steps import StepInput
+
+    limits = Limits(burst=1, per_minute=1)  # one person's: a workflow may record ten times that, together
+    recorded, refused = 0, 0
+    with db.session(TEAM) as s:
+        for i in range(15):  # 15 different authors, so no person's own limit is reached
+            step = StepInput(author=f"U0AUTHOR{i:03d}", text=f"win {i}", recipients=None, tool=None,
+                             minutes_saved=None, channel=None)
+            result = steps.record_step_win(s, team_id=TEAM, enterprise_id=None, execution_id=f"Fx{i}", token=None,
+                                           step=step, limits=limits)
+            recorded, refused = recorded + (result.win is not None), refused + (result.win is None)
+    assert (recorded, refused) == (10, 5)

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.blocks.home import home_view
-from bot.models import KIND_DIGEST, KIND_PROMPTS, Manager, Subscription, Workspace
+from bot.models import KIND_DIGEST, KIND_PROMPTS, Manager, Member, Subscription, Workspace
 from bot.services.home import build_home, enqueue_home_refresh
-from tests.conftest import ALICE, BOB, CAROL, CHANNEL, TEAM
-from tests.helpers import all_text, wait_until
+from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
+from tests.helpers import all_text, settled, wait_until
 
 pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
 
@@ -46,6 +46,7 @@ def home_text(fake_slack, user):
 def test_member_sees_own_wins_and_the_team_but_no_settings(slack, fake_slack, db):
     slack.command("/aiwin", "drafted the Q3 memo with ChatGPT, saved 3h", user_id=BOB)
     slack.command("/aiwin", "<@U02ABCDEF|alice> built the churn deck with Claude, saved 90m", user_id=BOB)
+    settled(db, TEAM)  # the worker records each command a moment after its ack
     view = open_home(slack, fake_slack, BOB)
     assert view["type"] == "home" and len(view["blocks"]) <= 100
     text = all_text(view["blocks"])
@@ -96,6 +97,7 @@ def submit(slack, user, view, values):
 
 
 def test_admin_edits_policy_emoji_and_managers_from_home(slack, fake_slack, db, admin):
+    open_home(slack, fake_slack, ADMIN)  # the buttons are on their Home, which they opened
     view = opened_modal(fake_slack, click(slack, ADMIN, "home_edit_policy"))
     assert view["callback_id"] == "home_policy"
     r = submit(slack, ADMIN, view, {
@@ -173,6 +175,7 @@ def test_home_is_republished_when_a_win_arrives(slack, fake_slack, db):
     wait_until(lambda: "*1 win* in all" in home_text(fake_slack, ALICE), timeout=20,
                message="alice's Home shows her new win")
     assert "summarised 40 interviews" in home_text(fake_slack, ALICE)
+    assert fake_slack.calls("views.publish", user_id=BOB) == []  # bob never opened his Home: none is built
 
 
 def test_messages_tab_and_unknown_users_publish_nothing(slack, fake_slack, db):
@@ -194,11 +197,15 @@ def test_home_refresh_is_deduplicated(db):
     from datetime import UTC, datetime, timedelta
 
     now = datetime(2026, 3, 11, 12, 0, 0, 100_000, tzinfo=UTC)
+    with db.session(TEAM) as s:  # bob and alice opened their Home lately; carol last did 31 days ago, dave never
+        for user, opened in ((BOB, now - timedelta(days=2)), (ALICE, now), (CAROL, now - timedelta(days=31)),
+                             (DAVE, None)):
+            s.add(Member(team_id=TEAM, user_id=user, name=user.lower(), fetched_at=now, home_opened_at=opened))
     with db.session(TEAM) as s:
-        first = enqueue_home_refresh(s, TEAM, [BOB, ALICE, BOB], now=now)
+        first = enqueue_home_refresh(s, TEAM, [BOB, ALICE, BOB, CAROL, DAVE], now=now)
         again = enqueue_home_refresh(s, TEAM, [BOB], now=now + timedelta(milliseconds=500))
         later = enqueue_home_refresh(s, TEAM, [BOB], now=now + timedelta(seconds=2))
-    assert (first, again, later) == (2, 0, 1)
+    assert (first, again, later) == (2, 0, 1)  # only people who opened Home in the last 30 days
 
 
 def test_home_stays_within_block_kit_limits_for_a_busy_admin(db):

@@ -13,10 +13,10 @@ from bot.jobs.handlers import post_win
 from bot.jobs.worker import LEASE, JobContext, Worker
 from bot.models import JOB_DONE, JOB_PENDING, Job, queue, utcnow
 from bot.registry import JOB_HANDLERS
-from bot.services.wins import POST_WIN, record_win
+from bot.services.wins import POST_WIN, NewWin, record_win
 from bot.slack_client import SlackClients
 from tests.conftest import BOB, CHANNEL, TEAM
-from tests.helpers import wins
+from tests.helpers import UNLIMITED, commands, wins
 
 pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
 
@@ -96,8 +96,8 @@ def test_stop_hands_back_held_jobs(db, fake_slack):
 
 def _win_and_job(db) -> tuple[int, int]:
     with db.session(TEAM) as s:
-        result = record_win(s, team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=CHANNEL,
-                            text="drafted the memo with Claude, saved 2h")
+        result = record_win(s, NewWin(team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=CHANNEL,
+                            text="drafted the memo with Claude, saved 2h"), limits=UNLIMITED)
     with db.read() as s:
         job = s.scalars(select(Job).where(Job.kind == POST_WIN)).one()
     return result.win.id, job.id
@@ -200,9 +200,8 @@ def test_sigterm_drains_serve(db, db_url, fake_slack, signing_secret, tmp_path):
         if proc.poll() is None:
             proc.kill()
         log.close()
-    assert any(w.trigger_id == "late.1.x" for w in wins(db, TEAM))
-    with db.read() as s:
-        jobs = s.scalars(select(Job).where(Job.kind == POST_WIN)).all()
+    jobs = commands(db, TEAM)  # each /aiwin is acknowledged once its command is in the queue
+    assert any(j.payload["trigger_id"] == "late.1.x" for j in jobs)  # the request begun before the signal too
     assert len(jobs) == 9
     held = [(j.status, j.locked_by, j.locked_until) for j in jobs if j.status != JOB_DONE]
     assert held and all(h == (JOB_PENDING, None, None) for h in held), held  # handed back, not left leased

@@ -7,7 +7,7 @@ import logging
 
 from bot.server import Server
 from tests.conftest import BOB, CHANNEL, TEAM
-from tests.helpers import wait_until, wins
+from tests.helpers import recorded, wait_until
 
 
 def test_start_logs_no_warning(settings, monkeypatch, caplog):
@@ -24,7 +24,7 @@ def test_a_win_recorded_and_posted_is_two_info_lines_with_ids_only(slack, fake_s
     caplog.set_level(logging.INFO)
     secret_words = "the confidential merger memo"
     slack.command("/aiwin", f"drafted {secret_words} with Claude", user_id=BOB, channel_id=CHANNEL)
-    [win] = wins(db, TEAM)
+    [win] = recorded(db, TEAM)
     wait_until(lambda: any(f"win {win.id} posted" in m for m in caplog.messages), message="the posted line")
     assert sum(f"win {win.id} recorded" in m for m in caplog.messages) == 1
     assert sum(f"win {win.id} posted" in m for m in caplog.messages) == 1
@@ -35,7 +35,7 @@ def test_a_win_that_cannot_be_posted_is_one_info_line(slack, fake_slack, db, cap
     caplog.set_level(logging.INFO)
     fake_slack.add_channel("G0SECRET01", "secret", is_private=True)  # the bot is not a member
     slack.command("/aiwin", "wrote the plan with ChatGPT", user_id=BOB, channel_id="G0SECRET01")
-    [win] = wins(db, TEAM)
+    [win] = recorded(db, TEAM)
     line = f"win {win.id} could not be posted"
     wait_until(lambda: any(line in m for m in caplog.messages), message="the could-not-post line")
     [record] = [r for r in caplog.records if line in r.getMessage()]

@@ -44,7 +44,7 @@ def test_install_page_and_per_workspace_tokens(db_url, fake_slack, signing_secre
 
         sender = SlackSender(base_url=server.url, signing_secret=signing_secret, team_id=OTHER_TEAM)
         r = sender.command("/aiwin", "planned the offsite with Claude, saved 2h", user_id=BOB, channel_id=CHANNEL)
-        assert r.status == 200 and "Saved your AI win" in r.text
+        assert r.status == 200 and "Got your AI win" in r.text
         [call] = fake_slack.wait_for("chat.postMessage", channel=CHANNEL)
         assert call.token == "xoxb-other-workspace"  # the installed workspace's own token
         wait_until(lambda: [w for w in wins(db, OTHER_TEAM) if w.message_ts], message="posted")

@@ -21,7 +21,7 @@ from bot.services.home import build_home
 from bot.services.search import parse_query, search
 from bot.services.stats import stats_report
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, TEAM
-from tests.helpers import all_text, wait_until, wins
+from tests.helpers import all_text, recorded, wait_until, wins
 from tests.test_stats import OTHER_TEAM, members, seed_win
 
 pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
@@ -108,6 +108,7 @@ def test_others_cannot_delete(slack, fake_slack, db):
 ])
 def test_bad_or_unknown_ids_get_a_clear_answer(slack, db, text, expected):
     slack.command("/aiwin", "saved 1h with Claude", user_id=BOB)
+    recorded(db, TEAM)
     r = slack.command("/aiwin", text, user_id=BOB)
     assert r.status == 200 and expected in all_text(r.json())
     assert len(wins(db, TEAM)) == 1
@@ -126,6 +127,7 @@ def test_opted_out_people_are_counted_never_named_and_opt_in_names_them_again(sl
     slack.command("/aiwin", "built the forecast with Claude, saved 2h", user_id=CAROL)
     slack.command("/aiwin", "wrote the FAQ with ChatGPT, saved 1h", user_id=BOB)
     slack.command("/aiwin", "<@U03GHIJKL|carol> and <@U02ABCDEF|alice> paired with Cursor, saved 30m", user_id=BOB)
+    recorded(db, TEAM, 3)
     with db.session(TEAM) as s:  # carol is a manager and shares how she uses AI
         s.add(Manager(team_id=TEAM, user_id=CAROL, added_by=BOB))
         s.add(Narrative(team_id=TEAM, author_id=CAROL, text="how I lead with AI", is_leader=True))

@@ -17,6 +17,7 @@ from bot.cli import main as cli_main
 from bot.models import ActivityPerson, ActivityWeek, Workspace
 from bot.services import narratives, privacy, reinvest, rollups, wins
 from bot.services.workspaces import ensure_workspace
+from tests.helpers import UNLIMITED
 
 pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
 
@@ -103,9 +104,9 @@ class RollupMachine(RuleBasedStateMachine):
           at=st.sampled_from(INSTANTS), tool=st.sampled_from(TOOLS))
     def record(self, author, recipients, minutes, dest, at, tool) -> None:  # noqa: ANN001
         with time_machine.travel(at, tick=False), self.db.session(self.team) as s:
-            r = wins.record_win(s, team_id=self.team, enterprise_id=None, author_id=author, channel_id=None,
+            r = wins.record_win(s, wins.NewWin(team_id=self.team, enterprise_id=None, author_id=author, channel_id=None,
                                 text="did a thing", text_format="plain", recipients=tuple(recipients),
-                                minutes_saved=minutes, reinvested_in=dest, tool=tool, post=False)
+                                minutes_saved=minutes, reinvested_in=dest, tool=tool, post=False), limits=UNLIMITED)
         self.wins[r.win.id] = {"author": author, "owners": r.win.owner_ids, "minutes": r.win.minutes_saved,
                                "dest": dest, "at": r.win.created_at, "tool": tool}
 
@@ -194,9 +195,9 @@ def test_rebuild_command_restores_damaged_rollups(db, db_url, monkeypatch, capsy
     with db.session(team) as s:
         ensure_workspace(s, team, None)
         for i in range(3):
-            wins.record_win(s, team_id=team, enterprise_id=None, author_id=PEOPLE[i], channel_id=None,
+            wins.record_win(s, wins.NewWin(team_id=team, enterprise_id=None, author_id=PEOPLE[i], channel_id=None,
                             text="x", text_format="plain", recipients=(PEOPLE[3],), minutes_saved=30,
-                            reinvested_in="learning", post=False)
+                            reinvested_in="learning", post=False), limits=UNLIMITED)
     with db.read(team) as s:
         good = rollups.stored(s, team)
     with db.session(team) as s:  # damage: an operator restored wins from a backup without roll-ups
@@ -246,12 +247,12 @@ def test_team_figures_from_rollups_equal_the_direct_count(db, data):
         author = data.draw(st.sampled_from(PEOPLE))
         with time_machine.travel(at, tick=False), db.session(team) as s:
             if data.draw(st.booleans()):
-                wins.record_win(s, team_id=team, enterprise_id=None, author_id=author, channel_id=None, text="x",
-                                text_format="plain",
+                wins.record_win(s, wins.NewWin(team_id=team, enterprise_id=None, author_id=author, channel_id=None,
+                                               text="x", text_format="plain",
                                 recipients=tuple(data.draw(st.lists(st.sampled_from(PEOPLE), max_size=2))),
                                 minutes_saved=data.draw(st.one_of(st.none(), st.integers(1, 300))),
                                 reinvested_in=data.draw(st.sampled_from(DESTINATIONS)),
-                                tool=data.draw(st.sampled_from(FIGURE_TOOLS)), post=False)
+                                tool=data.draw(st.sampled_from(FIGURE_TOOLS)), post=False), limits=UNLIMITED)
             else:
                 narratives.record_narrative(s, team_id=team, enterprise_id=None, author_id=author,
                                             text="how I used AI")
@@ -296,8 +297,9 @@ def test_dropping_a_bot_from_the_owners_keeps_the_rollups_exact(db):
 
     team = f"T{uuid.uuid4().hex[:10].upper()}"
     with db.session(team) as s:
-        win_id = wins.record_win(s, team_id=team, enterprise_id=None, author_id="U0AUTHOR01", channel_id="C0ROLL0001",
-                                 text="<@U0ABOT0001> and <@U0PERSON01> drafted the memo, saved 1h", post=False).win.id
+        new = wins.NewWin(team_id=team, enterprise_id=None, author_id="U0AUTHOR01", channel_id="C0ROLL0001",
+                          text="<@U0ABOT0001> and <@U0PERSON01> drafted the memo, saved 1h", post=False)
+        win_id = wins.record_win(s, new, limits=UNLIMITED).win.id
     with db.session(team) as s:
         assert set(drop_owners(s, win_id, ("U0ABOT0001",))) == {"U0PERSON01"}
     with db.read(team) as s:

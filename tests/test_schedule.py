@@ -33,18 +33,19 @@ from bot.models import (
 from bot.registry import JOB_HANDLERS, PERIODIC
 from bot.services import subscriptions as subs
 from bot.services.subscriptions import Schedule, ScheduleError, parse_schedule
-from bot.services.wins import record_win
+from bot.services.wins import NewWin, record_win
 from bot.services.workspaces import ensure_workspace
 from bot.slack_client import SlackClients
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
-from tests.helpers import all_text, members_synced_at, wait_until
+from tests.helpers import UNLIMITED, all_text, members_synced_at, wait_until
 
 pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
 
 
 def record_public_win(s, text: str) -> None:
     """A win said in a public channel (as conversations.info would say), so digests may show its text."""
-    result = record_win(s, team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=None, text=text, post=False)
+    new = NewWin(team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=None, text=text, post=False)
+    result = record_win(s, new, limits=UNLIMITED)
     s.execute(update(Win).where(Win.id == result.win.id).values(private=False))
 
 NY = "America/New_York"

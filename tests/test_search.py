@@ -16,9 +16,9 @@ from bot.services.channels import set_private
 from bot.services.narratives import record_narrative
 from bot.services.privacy import delete_win, opt_out
 from bot.services.search import parse_query, search
-from bot.services.wins import mark_posted, record_win, update_win
+from bot.services.wins import NewWin, mark_posted, record_win, update_win
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, TEAM
-from tests.helpers import all_text, wait_until, wins
+from tests.helpers import UNLIMITED, all_text, wait_until, wins
 
 OTHER_TEAM = "T0OTHER0001"
 
@@ -27,8 +27,8 @@ def record(db, text, *, author=BOB, team=TEAM, channel=CHANNEL, **kw):
     """A win, with its conversation's privacy as the post job learns it from Slack: #reporting is
     public, every other channel here is private."""
     with db.session(team) as s:
-        win_id = record_win(s, team_id=team, enterprise_id=None, author_id=author, channel_id=channel, text=text,
-                            post=False, **kw).win.id
+        win_id = record_win(s, NewWin(team_id=team, enterprise_id=None, author_id=author, channel_id=channel, text=text,
+                            post=False, **kw), limits=UNLIMITED).win.id
         set_private(s, Win, win_id, channel != CHANNEL)
     return win_id
 
@@ -225,10 +225,14 @@ def test_search_without_words_shows_usage(slack):
 
 
 def test_search_for_someone_else_hides_private_wins(slack, fake_slack, db):
-    slack.command("/aiwin", "cleaned the CRM export with Claude", user_id=BOB)
-    wait_until(lambda: wins(db, TEAM), message="the win")
+    fake_slack.add_channel("G0PRIVATE01", "secret", is_private=True, bot_member=True)
+    slack.command("/aiwin", "cleaned the CRM export with Claude", user_id=BOB, channel_id="G0PRIVATE01")
+    # Celebrated there, so the app knows from Slack that the conversation is private.
+    wait_until(lambda: [w for w in wins(db, TEAM) if w.message_ts and w.private], message="the private win posted")
     slack.command("/aiwin", "search crm", user_id=CAROL, response_url=fake_slack.webhook_url("s3"))
     assert "Nothing found" in all_text(answer(fake_slack, "s3"))
+    slack.command("/aiwin", "search crm", user_id=BOB, response_url=fake_slack.webhook_url("s4"))
+    assert "cleaned the CRM export" in all_text(answer(fake_slack, "s4"))  # its author may
 
 
 def test_app_home_search_box(slack, fake_slack, db):

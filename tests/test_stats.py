@@ -16,7 +16,7 @@ from bot.services.figures import NOT_SAID, Weeks
 from bot.services.home import build_home
 from bot.services.stats import stats_report
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
-from tests.helpers import all_text, wait_until, wins
+from tests.helpers import all_text, settled, wait_until, wins
 
 pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
 
@@ -158,6 +158,7 @@ def test_stats_command_end_to_end(slack, fake_slack, db):
     for text in ("drafted the memo with ChatGPT, saved 2h", "triaged bugs with Claude, saved 30m"):
         assert slack.command("/aiwin", text, user_id=BOB).status == 200
     slack.command("/aiwin", "<@U02ABCDEF|alice> wrote tests with Copilot, saved 1h", user_id=CAROL)
+    settled(db, TEAM)  # recorded by the job worker a moment after each ack
     with db.session(OTHER_TEAM) as s:
         seed_win(s, owners=[BOB], team=OTHER_TEAM, created_at=datetime.now(UTC), minutes=999, tool="Gemini")
 
@@ -181,6 +182,7 @@ def test_stats_answer_even_when_slack_is_down(slack, fake_slack, db):
     fake_slack.fail("users.list", status=500, times=None)
     fake_slack.fail("users.info", status=500, times=None)
     slack.command("/aiwin", "saved 1h with Claude", user_id=BOB)
+    settled(db, TEAM)
     r = slack.command("/aiwin", "stats", user_id=BOB, response_url=fake_slack.webhook_url("stats"))
     text = all_text(r.json())
     assert "*1 win* in all" in text and "not known yet" in text

@@ -147,8 +147,10 @@ def test_a_celebration_that_cannot_be_posted_still_completes_the_step(slack, fak
     [win] = wins(db, TEAM)
     assert run["status"] == "completed" and run["outputs"] == {"win_id": win.id}  # no link: nothing was posted
     assert win.post_status == "failed"
-    [told] = fake_slack.wait_for("chat.postMessage", channel=BOB)
-    assert "/invite" in all_text(told.params)
+    # Two DMs: a workflow recorded a win in bob's name, and it could not be posted (what to do).
+    dms = fake_slack.wait_for("chat.postMessage", count=2, channel=BOB)
+    assert sum("/invite" in all_text(d.params) for d in dms) == 1
+    assert sum("in your name" in all_text(d.params) for d in dms) == 1
 
 
 def test_sandbox_answers_with_slacks_error_names(fake_slack):
@@ -198,3 +200,16 @@ def test_a_completion_that_gives_up_still_ends_the_run(settings, fake_slack, db)
     complete_step_gave_up(JobContext(db=db, clients=make_clients(settings, db)), job)
     run = fake_slack.function_run(event["function_execution_id"])
     assert run["status"] == "failed" and "Win #41 was recorded" in run["error"]
+
+
+def test_a_win_a_workflow_records_says_so_and_its_author_hears_of_it(slack, fake_slack, db):
+    fake_slack.add_channel("C0STEPWINS1", "wins", bot_member=True)
+    event, run = run_step(slack, fake_slack, {"author": ALICE, "text": "Drafted the QBR with Claude",
+                                              "channel": "C0STEPWINS1"})
+    assert run["status"] == "completed"
+    [post] = fake_slack.wait_for("chat.postMessage", channel="C0STEPWINS1")
+    assert f"recorded by a Workflow Builder workflow for <@{ALICE}>" in all_text(post.params["blocks"])
+    [dm] = fake_slack.wait_for("chat.postMessage", channel=ALICE)  # the person it speaks for is told, privately
+    win = wins(db, TEAM)[0]
+    assert f"recorded AI win *#{win.id}* in your name" in all_text(dm.params["blocks"])
+    assert f"/aiwin delete {win.id}" in all_text(dm.params["blocks"])

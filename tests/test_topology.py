@@ -27,6 +27,7 @@ from bot.db import Database
 from bot.models import DELIVERY_POSTED, JOB_DONE, JOB_PENDING, Delivery, Job, Win, utcnow
 from bot.sandbox.requests import SlackSender
 from bot.services import subscriptions as subs
+from bot.services.inbox import RECORD_COMMAND
 from bot.services.subscriptions import Schedule
 from bot.services.workspaces import ensure_workspace
 from tests.conftest import DAVE, ENTERPRISE, TEAM, _postgres_database
@@ -127,26 +128,33 @@ def test_three_replicas_two_schedulers_and_a_kill(fresh_pg_url, fake_slack, sign
         killed_at = time.monotonic()
         assert len(acked) >= KILL_AFTER and len(acked) + len(not_acked) == WINS
 
-        # Every acknowledged win is stored …
+        # Every acknowledged command was stored by its ack (in the queue) …
         with db.read(TEAM) as s:
-            stored = {w.trigger_id: w.id for w in s.scalars(select(Win)).all()}
-        missing = [t for t in acked if t not in stored]
-        assert not missing, f"{len(missing)} acknowledged wins were not stored"
+            queued = set(s.scalars(select(Job.dedupe_key).where(Job.kind == RECORD_COMMAND)).all())
+        missing = [t for t in acked if f"cmd:{t}" not in queued]
+        assert not missing, f"{len(missing)} acknowledged commands were not stored"
 
-        # … and every stored win is celebrated exactly once, within 30 s of the kill.
+        # … and becomes a win celebrated exactly once, within 30 s of the kill (the dead replica's claimed
+        # commands are taken over by the survivors when their leases lapse).
         def posts_per_win() -> collections.Counter:
             return collections.Counter(
                 c.params["metadata"]["event_payload"]["win_id"]
                 for c in fake_slack.calls("chat.postMessage") if c.ok and isinstance(c.params.get("metadata"), dict))
 
+        def stored() -> dict[str, int]:
+            with db.read(TEAM) as s:
+                return {w.trigger_id: w.id for w in s.scalars(select(Win)).all()}
+
         def all_settled() -> bool:
             with db.read() as s:
                 pending = s.scalar(select(func.count()).select_from(Job).where(
-                    Job.kind == "post_win", Job.status != JOB_DONE))
-            return pending == 0 and set(posts_per_win()) >= set(stored.values())
+                    Job.kind.in_((RECORD_COMMAND, "post_win")), Job.status != JOB_DONE))
+            wins_now = stored()
+            return pending == 0 and set(acked) <= set(wins_now) and set(posts_per_win()) >= set(wins_now.values())
 
         wait_until(all_settled, timeout=max(0.1, 30 - (time.monotonic() - killed_at)),
-                   message="every stored win celebrated, within 30 s of the kill")
+                   message="every acknowledged win recorded and celebrated, within 30 s of the kill")
+        stored = stored()
         counts = posts_per_win()
         assert {w: n for w, n in counts.items() if n != 1} == {}
         assert set(counts) == set(stored.values())

@@ -13,7 +13,7 @@ from bot.listeners.commands import router
 from bot.listeners.commands.router import ENGLISH_NEAR_MISSES
 from bot.registry import SUBCOMMANDS
 from tests.conftest import BOB, CHANNEL, TEAM
-from tests.helpers import all_text, wait_until, wins
+from tests.helpers import all_text, settled, wait_until, wins
 
 # First words of real wins (and English words one letter away from a subcommand name).
 WIN_WORDS = (
@@ -103,5 +103,5 @@ def test_record_it_anyway_records_the_original_text_once(slack, fake_slack, db):
                                   "held a workshop", "deleted 500 duplicates", "status report with Claude"])
 def test_real_wins_are_recorded(slack, fake_slack, db, text):
     r = slack.command("/aiwin", text, user_id=BOB, channel_id=CHANNEL)
-    assert "Saved your AI win" in all_text(r.json())
-    assert [w.text for w in wins(db, TEAM)] == [text]
+    assert "Got your AI win" in all_text(r.json())
+    assert [w.text for w in settled(db, TEAM)] == [text]

@@ -27,7 +27,7 @@ from bot.services.report import SEND_AT, first_working_day
 from bot.services.uninstall import CANCELLED
 from bot.settings import Settings
 from tests.conftest import BOB, CHANNEL, TEAM
-from tests.helpers import all_text, wait_until, wins
+from tests.helpers import all_text, recorded, wait_until, wins
 
 pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
 
@@ -89,7 +89,7 @@ def test_oauth_install_then_uninstall_leaves_no_token_and_stops_everything(
     sender = SlackSender(base_url=oauth_server.url, signing_secret=signing_secret, team_id=NEW_TEAM,
                          response_url_base=fake_slack.webhook_url("newco"))
     r = sender.command("/aiwin", "planned the offsite with Claude, saved 2h", user_id=BOB, channel_id=CHANNEL)
-    assert r.status == 200 and "Saved your AI win" in r.text
+    assert r.status == 200 and "Got your AI win" in r.text
     [post] = fake_slack.wait_for("chat.postMessage", channel=CHANNEL)
     assert post.token == NEW_TOKEN
     wait_until(lambda: [w for w in wins(db, NEW_TEAM) if w.message_ts], message="posted")
@@ -233,8 +233,8 @@ def posting(slack, db, text: str) -> int:
     """Record a win (its post is queued, not necessarily made); returns its id."""
     before = {w.id for w in wins(db, TEAM)}
     r = slack.command("/aiwin", text, user_id=BOB, channel_id=CHANNEL)
-    assert r.status == 200 and "Saved your AI win" in r.text
-    [new] = [w.id for w in wins(db, TEAM) if w.id not in before]
+    assert r.status == 200 and "Got your AI win" in r.text
+    [new] = wait_until(lambda: [w.id for w in wins(db, TEAM) if w.id not in before], message="the win recorded")
     return new
 
 
@@ -344,9 +344,11 @@ def test_single_workspace_uninstall_stops_everything_until_slack_accepts_a_token
     try:
         sender = SlackSender(base_url=again.url, signing_secret=signing_secret, team_id=TEAM,
                              enterprise_id="E0AB12CD3EF", response_url_base=fake_slack.webhook_url("again"))
+        before = len(wins(db, TEAM))
         r = sender.command("/aiwin", "one more with ChatGPT, saved 1h", user_id=BOB, channel_id=CHANNEL)
-        assert r.status == 200 and "Saved your AI win" in r.text
+        assert r.status == 200 and "Got your AI win" in r.text
         assert _uninstalled_at(db, TEAM) is None
+        recorded(db, TEAM, before + 1)
         retry = {"action_id": "win_retry_post", "block_id": "b", "type": "button", "value": str(stuck)}
         assert sender.block_action(BOB, retry, channel_id=CHANNEL).status == 200
         newest = wins(db, TEAM)[-1].id
@@ -367,7 +369,7 @@ def test_oauth_uninstall_stops_the_workspace_and_a_completed_install_brings_it_b
     sender = SlackSender(base_url=oauth_server.url, signing_secret=signing_secret, team_id=NEW_TEAM,
                          response_url_base=fake_slack.webhook_url("newco"))
     r = sender.command("/aiwin", "planned the offsite with Claude, saved 2h", user_id=BOB, channel_id=CHANNEL)
-    assert r.status == 200 and "Saved your AI win" in r.text
+    assert r.status == 200 and "Got your AI win" in r.text
     [win] = wait_until(lambda: [w for w in wins(db, NEW_TEAM) if w.message_ts], message="posted")
     _make_due_for_the_reinvest_question(db, NEW_TEAM, win.id)
     report_at = _report_due(db, NEW_TEAM, ADMIN)
@@ -392,7 +394,7 @@ def test_oauth_uninstall_stops_the_workspace_and_a_completed_install_brings_it_b
     install(oauth_server, fake_slack, REINSTALLED_TOKEN)
     assert _uninstalled_at(db, NEW_TEAM) is None
     r = sender.command("/aiwin", "one more with ChatGPT, saved 1h", user_id=BOB, channel_id=CHANNEL)
-    assert r.status == 200 and "Saved your AI win" in r.text
+    assert r.status == 200 and "Got your AI win" in r.text
     wait_until(lambda: [c for c in fake_slack.calls("chat.postMessage") if c.ok and c.token == REINSTALLED_TOKEN],
                message="the new win celebrated with the new token")
     assert reinvest.reinvest_asks(oauth_server.runtime) == 1

@@ -20,7 +20,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.sandbox.requests import FORM, JSON, sign
 from tests.conftest import BOB, CHANNEL, TEAM
-from tests.helpers import all_text, wait_until, wins
+from tests.helpers import all_text, commands, recorded, wait_until, wins
 
 # Every field name Slack uses in its request bodies, and the characters forms and JSON are made of.
 SLACK_WORDS = [
@@ -47,15 +47,15 @@ def test_any_command_text_is_recorded_as_a_win(slack, db, start, words):
     text = " ".join([start, *words]).strip()
     r = slack.command("/aiwin", text, user_id=BOB, channel_id=CHANNEL)
     assert r.status == 200, r.text
-    assert "Saved your AI win" in all_text(r.json()["blocks"])
-    assert wins(db, TEAM)[-1].text == text
+    assert "Got your AI win" in all_text(r.json()["blocks"])
+    assert commands(db, TEAM)[-1].payload["text"] == text  # stored exactly as typed, for the worker to record
 
 
 def test_a_command_mentioning_payload_is_a_win(slack, db):
     text = "I generated the payload schema with Claude, saved 1h"
     r = slack.command("/aiwin", text, user_id=BOB)
-    assert r.status == 200 and "Saved your AI win" in all_text(r.json()["blocks"])
-    [win] = wins(db, TEAM)
+    assert r.status == 200 and "Got your AI win" in all_text(r.json()["blocks"])
+    [win] = recorded(db, TEAM)
     assert win.text == text and win.tool == "Claude"
 
 
@@ -72,8 +72,8 @@ def test_socket_mode_requests_are_dicts_and_not_misread(settings, db):
             "trigger_id": "1.2.3"}
     req = SocketModeRequest(type="slash_commands", envelope_id="e1", payload=body)
     response = run_bolt_app(app, req)
-    assert response.status == 200 and "Saved your AI win" in response.body
-    assert wins(db, TEAM)[-1].text == text
+    assert response.status == 200 and "Got your AI win" in response.body
+    assert commands(db, TEAM)[-1].payload["text"] == text
 
 
 def test_ssl_check_is_answered_whatever_its_token_says(slack):

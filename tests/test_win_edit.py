@@ -17,10 +17,10 @@ from bot.listeners.views.win_modal import read_win_form
 from bot.models import Member, utcnow
 from bot.sandbox.requests import submitted_state
 from bot.services.win_edit import edit_form, save_edit
-from bot.services.wins import get_win, record_win
+from bot.services.wins import NewWin, get_win, record_win
 from bot.services.wintext import readable_text
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, ENTERPRISE, TEAM
-from tests.helpers import all_text, wait_until, wins
+from tests.helpers import UNLIMITED, all_text, wait_until, wins
 
 pytestmark = pytest.mark.dates  # .ci/run runs these again with the clock moved ahead
 
@@ -78,9 +78,9 @@ def _stored(db, win_id: int) -> tuple:
 def test_saving_an_unchanged_edit_keeps_the_win_and_its_celebration(db, text, minutes, tool, tags):
     with db.session(TEAM) as session:
         session.merge(Member(team_id=TEAM, user_id=ALICE, name="alice.w", fetched_at=utcnow()))
-        result = record_win(session, team_id=TEAM, enterprise_id=ENTERPRISE, author_id=BOB, channel_id=None,
+        result = record_win(session, NewWin(team_id=TEAM, enterprise_id=ENTERPRISE, author_id=BOB, channel_id=None,
                             text=text, trigger_id=uuid.uuid4().hex, tool=tool, minutes_saved=minutes,
-                            tags=tuple(tags))
+                            tags=tuple(tags)), limits=UNLIMITED)
         win_id = result.win.id
         form = edit_form(session, result.win)
     if not form.text or len(form.text) > 3000:
@@ -99,8 +99,8 @@ def test_edit_form_shows_what_a_person_wrote(db):
     text = "<@U02ABCDEF|alice> &amp; <@U03GHIJKL> cut &lt;draft&gt; time with <@U0DAVE00001|dave> — R&amp;D <!channel>"
     with db.session(TEAM) as session:
         session.merge(Member(team_id=TEAM, user_id=CAROL, name="carol", fetched_at=utcnow()))
-        win = record_win(session, team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=CHANNEL,
-                         text=text, trigger_id="t1").win
+        win = record_win(session, NewWin(team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=CHANNEL,
+                         text=text, trigger_id="t1"), limits=UNLIMITED).win
         view = win_modal(channel_id=CHANNEL, win=win, form=edit_form(session, win))
     [who] = [b for b in view["blocks"] if b["block_id"] == "who"]
     [what] = [b for b in view["blocks"] if b["block_id"] == "what"]
@@ -111,8 +111,8 @@ def test_edit_form_shows_what_a_person_wrote(db):
 
 def test_changed_text_is_stored_as_plain_text_and_reposted(db):
     with db.session(TEAM) as session:
-        win = record_win(session, team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=None,
-                         text="<@U02ABCDEF|alice> wrote the FAQ &amp; the memo", trigger_id="t2").win
+        win = record_win(session, NewWin(team_id=TEAM, enterprise_id=None, author_id=BOB, channel_id=None,
+                         text="<@U02ABCDEF|alice> wrote the FAQ &amp; the memo", trigger_id="t2"), limits=UNLIMITED).win
         form = edit_form(session, win)
         assert form.text == "wrote the FAQ & the memo"
         save_edit(session, win.id, BOB, shown=form.shown, text="wrote the FAQ & the <b>memo</b>",

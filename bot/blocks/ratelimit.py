@@ -28,10 +28,26 @@ def slow_down(noun: str, wait: float, limits: Limits, *, wire_text: str | None =
     blocks = [section(f":hourglass_flowing_sand: *Slow down* — that's a lot of {noun}s in a short time, so this "
                       f"one was *not* saved. Try again in {wait_words(wait)}.")]
     if wire_text:
-        blocks.append(section("What you typed, to send again:\n>" + truncate(render_wire_text(wire_text), 2500)
-                              .replace("\n", "\n>")))
+        blocks.append(typed(wire_text))
     blocks.append(context(f"Each person can record {rule(limits)}, so one channel never gets flooded."))
     return ephemeral(lead, blocks)
+
+
+def typed(wire_text: str) -> dict[str, Any]:
+    """What the person typed, quoted, to send again."""
+    return section("What you typed, to send again:\n>" + truncate(render_wire_text(wire_text), 2500)
+                   .replace("\n", "\n>"))
+
+
+def unsaved(wait: float, limits: Limits, wire_text: str) -> tuple[str, list[dict[str, Any]]]:
+    """(text, blocks) telling the author a command acknowledged a moment ago was not recorded after all:
+    another replica had already counted their earlier wins (bot/services/ratelimit.py)."""
+    message = slow_down("win", wait, limits, wire_text=wire_text)
+    return message["text"], message["blocks"]
+
+
+def unsaved_blocks(text: str, wire_text: str) -> list[dict[str, Any]]:
+    return [section(f":warning: {text}"), typed(wire_text)]
 
 
 def slow_down_field(noun: str, wait: float) -> str:

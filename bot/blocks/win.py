@@ -19,8 +19,8 @@ from bot.blocks.text import escape, plain, truncate
 from bot.blocks.words import hours
 from bot.models import TEXT_PLAIN
 from bot.services.win_edit import EditForm
-from bot.services.wins import MAX_MINUTES_SAVED, REINVEST_CATEGORIES, WinView
-from bot.services.wintext import KNOWN_TOOLS
+from bot.services.wins import EDIT_BY_TRIGGER, MAX_MINUTES_SAVED, REINVEST_CATEGORIES, WinView, counted_minutes
+from bot.services.wintext import KNOWN_TOOLS, ParsedWin
 
 WIN_MODAL = "win_modal"
 OTHER_TOOL = "__other__"
@@ -48,7 +48,9 @@ def celebration(win: WinView, *, teachback_emoji: str = "mortar_board") -> tuple
     if facts:
         blocks.append(context(truncate("  ·  ".join(facts), 1900)))
     meta = f"Win #{win.id}"
-    if not win.is_own:
+    if win.source == "workflow":  # a workflow spoke for its author: say so, never silently
+        meta += f" · recorded by a Workflow Builder workflow for {mention(win.author_id)}"
+    elif not win.is_own:
         meta += f" · shared by {mention(win.author_id)}"
     meta += f" · managers: react :{teachback_emoji}: to nominate a teach-back"
     blocks.append(context(meta))
@@ -57,17 +59,34 @@ def celebration(win: WinView, *, teachback_emoji: str = "mortar_board") -> tuple
 
 
 def receipt(win: WinView, *, created: bool, dropped_minutes: int | None = None) -> dict[str, Any]:
-    """The ephemeral answer to the author: what was understood and how to fix it."""
+    """The ephemeral answer to the author once the win is recorded: what was understood, how to fix it."""
     title = f":white_check_mark: Saved your AI win *#{win.id}*." if created else (
         f":white_check_mark: Already saved as win *#{win.id}* (that command arrived twice)."
     )
+    return _receipt(title, f"Saved your AI win #{win.id}.", win.owner_ids if not win.is_own else (), win.tool,
+                    win.minutes_saved, win.tags, dropped_minutes, win.channel_id, str(win.id),
+                    f"Not right? Press Edit, or remove it with `/aiwin delete {win.id}`.")
+
+
+def accepted(parsed: ParsedWin, *, channel_id: str | None, trigger_id: str) -> dict[str, Any]:
+    """The answer to `/aiwin <win>` before the win is recorded (the job worker records it just after the
+    ack): what was understood, with an Edit button that finds the win by the command's trigger_id."""
+    minutes, dropped = counted_minutes(parsed.minutes_saved)
+    return _receipt(":white_check_mark: Got your AI win.", "Got your AI win.", parsed.recipients, parsed.tool,
+                    minutes, parsed.tags, dropped, channel_id, f"{EDIT_BY_TRIGGER}{trigger_id}",
+                    "Not right? Press Edit; its number for `/aiwin delete` is on the celebration.")
+
+
+def _receipt(title: str, fallback: str, for_: tuple[str, ...], tool: str | None, minutes: int | None,
+             tags: tuple[str, ...], dropped_minutes: int | None, channel_id: str | None, edit_value: str,
+             hint: str) -> dict[str, Any]:
     understood = [
-        f"*For:* {'you' if win.is_own else mentions(list(win.owner_ids))}",
-        f"*Tool:* {escape(win.tool) if win.tool else '_none found — say “with ChatGPT”_'}",
-        f"*Time saved:* {hours(win.minutes_saved) if win.minutes_saved else '_none found — say “saved 2h”_'}",
+        f"*For:* {mentions(list(for_)) if for_ else 'you'}",
+        f"*Tool:* {escape(tool) if tool else '_none found — say “with ChatGPT”_'}",
+        f"*Time saved:* {hours(minutes) if minutes else '_none found — say “saved 2h”_'}",
     ]
-    if win.tags:
-        understood.append("*Tags:* " + " ".join("#" + escape(t) for t in win.tags[:10]))
+    if tags:
+        understood.append("*Tags:* " + " ".join("#" + escape(t) for t in tags[:10]))
     lines = [title, "  ·  ".join(understood)]
     if dropped_minutes is not None and dropped_minutes <= 0:
         lines.append(f":warning: I didn't count “-{hours(-dropped_minutes)}” saved: time saved can't be negative. "
@@ -77,14 +96,22 @@ def receipt(win: WinView, *, created: bool, dropped_minutes: int | None = None) 
             f":warning: I didn't count {escape(hours(dropped_minutes))} saved: one win can save at most "
             f"{hours(MAX_MINUTES_SAVED)}. Use *Edit* to put the right time."
         )
-    if win.channel_id:
+    if channel_id:
         lines.append("I'm posting the celebration in this channel now.")
     blocks = [
         section("\n".join(lines)),
-        {"type": "actions", "elements": [button("Edit", "win_edit", str(win.id))]},
-        context(f"Not right? Press Edit, or remove it with `/aiwin delete {win.id}`."),
+        {"type": "actions", "elements": [button("Edit", "win_edit", edit_value)]},
+        context(hint),
     ]
-    return ephemeral(f"Saved your AI win #{win.id}.", blocks)
+    return ephemeral(fallback, blocks)
+
+
+def workflow_receipt(win: WinView) -> tuple[str, list[dict[str, Any]]]:
+    """The DM to the person a workflow recorded a win for: it spoke in their name, so they hear of it."""
+    text = (f":robot_face: A Workflow Builder workflow recorded AI win *#{win.id}* in your name:\n"
+            + user_text(win.text, win.text_format, 600))
+    return (f"A workflow recorded AI win #{win.id} in your name.",
+            [section(text), context(f"Not yours, or not right? Remove it with `/aiwin delete {win.id}`.")])
 
 
 def post_problem(win: WinView, error: str) -> tuple[str, list[dict[str, Any]]]:

@@ -7,14 +7,17 @@ from collections.abc import Callable
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.blocks.owners import left_out
+from bot.blocks.ratelimit import unsaved, unsaved_blocks
 from bot.blocks.win import celebration, post_problem
 from bot.conversations import Conversations
 from bot.directory import Directory
 from bot.jobs.worker import JobContext, Permanent
 from bot.models import Job, Win, Workspace
+from bot.models.win import POST_PENDING
 from bot.services import channels, owners, people, steps, wins
 from bot.services.wins import WinView
 from bot.services.workspaces import ensure_workspace
@@ -26,9 +29,13 @@ CHANNEL_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "restric
                   "ekm_access_denied", "team_access_not_granted"}
 
 
-def _emoji(session, team_id: str) -> str:  # noqa: ANN001
-    ws = session.get(Workspace, team_id)
-    return ws.teachback_emoji if ws else "mortar_board"
+def _emoji(session, team_id: str, enterprise_id: str | None = None, *, ensure: bool = False) -> str:  # noqa: ANN001
+    """The workspace's teach-back emoji. With `ensure`, a workspace seen for the first time gets its
+    settings row (one statement more, once)."""
+    emoji = session.scalar(select(Workspace.teachback_emoji).where(Workspace.team_id == team_id))
+    if emoji is None and ensure:
+        ensure_workspace(session, team_id, enterprise_id)
+    return emoji or "mortar_board"
 
 
 def step_done(session: Session, job: Job) -> None:
@@ -39,11 +46,62 @@ def step_done(session: Session, job: Job) -> None:
                                  win_id=job.payload["win_id"], step=job.payload["step"])
 
 
-def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
-    win_id = job.payload["win_id"]
+def record_command(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
+    """`/aiwin <win>` stored by its ack (bot/services/inbox.py): record it through the win service (the
+    per-person limit's authority) in one transaction, then celebrate it in this same job. A retry of
+    this job finds the win it recorded by the command's trigger_id and goes on to the celebration."""
+    p = job.payload
+    # Once it is settled, the job keeps no text: a deleted win's words must not live on in the queue.
+    job.final_payload = {k: v for k, v in p.items() if k != "text"}
+    new = wins.NewWin(team_id=job.team_id, enterprise_id=job.enterprise_id, author_id=p["user_id"],
+                      channel_id=p.get("channel_id"), text=p["text"], trigger_id=p.get("trigger_id"),
+                      response_url=p.get("response_url"))
+    uninstalled = getattr(job, "uninstalled", False)
+    with ctx.db.session(job.team_id) as session:
+        result = wins.record_win(session, new, limits=ctx.limits, known_new=job.attempts <= 1 and not job.taken_over,
+                                 enqueue_celebration=False)
+        emoji = _emoji(session, job.team_id, job.enterprise_id, ensure=True)
+        if uninstalled and result.win is not None:
+            # Acknowledged before the app was removed: kept, not posted ("Post again" after a reinstall).
+            wins.mark_post_failed(session, result.win.id)
+            return None
+    if result.win is None:  # past the limit (the ack's per-process copy let it through): not recorded
+        log.info("command %s not recorded: past the per-person limit (team=%s user=%s)", job.id, job.team_id,
+                 new.author_id)
+        text, blocks = unsaved(result.wait or ctx.limits.interval, ctx.limits, new.text)
+        notify_author(ctx, job, new.author_id, text, blocks)
+        return None
+    if result.win.post_status != POST_PENDING:
+        return None
+    job.payload = {**p, "win_id": result.win.id}
+    job.final_payload["win_id"] = result.win.id
+    return post_win(ctx, job, win=result.win, emoji=emoji)
+
+
+record_command.runs_when_uninstalled = True  # an acknowledged command is kept whatever happens (see above)
+
+
+def record_command_gave_up(ctx: JobContext, job: Job) -> None:
+    """The worker gave up on a command: it was recorded and not celebrated (the usual give-up), or never
+    recorded at all (the database kept failing): then the author is told to send it again."""
     with ctx.db.read(job.team_id) as session:
-        win = wins.get_win(session, win_id)
-        emoji = _emoji(session, job.team_id)
+        win = wins.find_by_trigger(session, job.payload["trigger_id"]) if job.payload.get("trigger_id") else None
+    if win is not None:
+        job.payload = {**job.payload, "win_id": win.id}
+        post_win_gave_up(ctx, job)
+        return
+    text = "Sorry, your AI win could not be saved. Please send it again:"
+    notify_author(ctx, job, job.payload["user_id"], text, unsaved_blocks(text, job.payload["text"]))
+
+
+def post_win(ctx: JobContext, job: Job, *, win: WinView | None = None,
+             emoji: str | None = None) -> Callable[[Session], None] | None:
+    """Celebrate a recorded win (`win` and the teach-back `emoji` when the caller has them already)."""
+    win_id = job.payload["win_id"]
+    if win is None or emoji is None:
+        with ctx.db.read(job.team_id) as session:
+            win = wins.get_win(session, win_id)
+            emoji = _emoji(session, job.team_id)
     if win is None or win.message_ts or not win.channel_id:
         # Deleted meanwhile, or already posted by an earlier attempt.
         return (lambda session: step_done(session, job)) if job.payload.get("step") else None
@@ -55,8 +113,7 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
         log.info("win %s was already celebrated (ts %s); recording it, not posting again", win_id, ts)
 
         def record(session: Session) -> None:
-            wins.mark_posted(session, win_id, channel, ts)
-            channels.set_private(session, Win, win_id, where.is_private)
+            wins.mark_posted(session, win_id, channel, ts, private=where.is_private)
             step_done(session, job)
 
         return record
@@ -85,10 +142,7 @@ def post_win(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
     log.info("win %s posted (team=%s channel=%s ts=%s)", win_id, job.team_id, response["channel"], response["ts"])
 
     def complete(session: Session) -> None:
-        wins.mark_posted(session, win_id, response["channel"], response["ts"])
-        channels.set_private(session, Win, win_id, where.is_private)
-        # Off the ack path: the first win of a workspace creates its settings row here.
-        ensure_workspace(session, job.team_id, job.enterprise_id)
+        wins.mark_posted(session, win_id, response["channel"], response["ts"], private=where.is_private)
         step_done(session, job)
 
     return complete

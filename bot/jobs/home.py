@@ -12,6 +12,7 @@ from bot.jobs.worker import JobContext, Permanent
 from bot.models import Job
 from bot.services import people
 from bot.services.home import build_home
+from bot.services.home import home_opened as mark_home_opened
 from bot.services.members import refresh_members
 
 log = logging.getLogger(__name__)
@@ -20,13 +21,17 @@ log = logging.getLogger(__name__)
 GONE = {"user_not_found", "account_inactive", "user_not_visible", "not_allowed_token_type"}
 
 
-def publish_home(ctx: JobContext, job: Job, user_id: str) -> None:
+def publish_home(ctx: JobContext, job: Job, user_id: str, *, opened: bool = False) -> None:
+    """Build and publish this person's Home; `opened`: they are looking at it now (app_home_opened)."""
     client = ctx.client(job)
     directory = Directory(client)
     team_id = job.team_id
     person = people.person(ctx.db, directory, team_id, user_id)  # also caches their time zone
     if person is None or person.is_bot or person.deleted:
         return
+    if opened:  # before publishing: a change they make right after sees them as a recent opener
+        with ctx.db.session(team_id) as session:
+            mark_home_opened(session, team_id, user_id)
     # At most daily, in the background: the member list behind coverage. Home shows the last whole
     # copy (or "not known yet") now, and is republished when a first copy lands.
     if refresh_members(ctx.db, team_id, job.enterprise_id, home_for=user_id):
@@ -54,7 +59,7 @@ def home_opened(ctx: JobContext, job: Job) -> None:
     event = job.payload.get("event") or {}
     if event.get("tab", "home") != "home" or not event.get("user"):
         return  # the Messages tab, or nothing to publish for
-    publish_home(ctx, job, event["user"])
+    publish_home(ctx, job, event["user"], opened=True)
 
 
 def home_refresh(ctx: JobContext, job: Job) -> None:

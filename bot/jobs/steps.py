@@ -14,6 +14,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.win import workflow_receipt
 from bot.directory import Directory
 from bot.jobs.teachbacks import permalink
 from bot.jobs.worker import JobContext, slack_retry_after
@@ -70,9 +71,20 @@ def run_step(ctx: JobContext, job: Job) -> None:
         end_with_error(ctx, job, steps.BOT_AUTHOR)
         return
     with ctx.db.session(job.team_id) as session:
-        steps.record_step_win(session, team_id=job.team_id, enterprise_id=job.enterprise_id,
-                              execution_id=payload["execution_id"], token=payload.get("token"), step=step)
+        result = steps.record_step_win(session, team_id=job.team_id, enterprise_id=job.enterprise_id,
+                                       execution_id=payload["execution_id"], token=payload.get("token"), step=step,
+                                       limits=ctx.limits)
+    if result.win is None:  # the per-person limit: not recorded, and the workflow must not wait for it
+        end_with_error(ctx, job, steps.limited(result.wait or ctx.limits.interval))
+        return
     ctx.enqueue_hook()  # its celebration (or completion) job is ready now
+    if result.created:  # a workflow spoke in the author's name: they hear of it, once
+        text, blocks = workflow_receipt(result.win)
+        try:
+            ctx.client(job).chat_postMessage(channel=step.author, text=text, blocks=blocks)
+        except SlackApiError as e:
+            log.warning("could not tell %s that a workflow recorded win %s: %s", step.author, result.win.id,
+                        e.response.get("error"))
 
 
 def run_step_gave_up(ctx: JobContext, job: Job) -> None:

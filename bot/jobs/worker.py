@@ -36,7 +36,7 @@ from bot.metrics import JOBS
 from bot.models import JOB_FAILED, Job, queue, utcnow
 from bot.services.ratelimit import Limits
 from bot.services.uninstall import CANCELLED
-from bot.services.workspaces import uninstalled_since
+from bot.services.workspaces import is_uninstalled
 from bot.slack_client import NotInstalled, SlackClients
 
 log = logging.getLogger(__name__)
@@ -192,6 +192,7 @@ class Worker:
         self._stop = threading.Event()
         self._idle = threading.Condition()
         self._running = 0
+        self._interrupted: set[int] = set()  # jobs a database outage stopped, to hand back when it answers
         self._database_down = False
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
@@ -269,6 +270,15 @@ class Worker:
         """Claim due jobs and run them on the pool; returns how many were claimed."""
         # Acks come first: while requests are being answered, background work runs one job at a
         # time (the ack path and the worker share one interpreter; see BENCHMARKS.md).
+        with self._idle:
+            interrupted = set(self._interrupted)
+        if interrupted:  # jobs a database outage stopped: back to the queue first, whatever else is running
+            with self.ctx.db.session() as session:
+                for job_id in interrupted:
+                    queue.reschedule(session, job_id, run_at=utcnow(),
+                                     error="interrupted: the database was unavailable", holder=self.worker_id)
+            with self._idle:
+                self._interrupted -= interrupted
         capacity = 1 if self.busy() else self.threads * 2
         with self._idle:
             free = capacity - self._running
@@ -291,8 +301,10 @@ class Worker:
         try:
             self.run_job(job)
         except DATABASE_ERRORS as e:
-            log.warning("job %s (%s) interrupted, the database is unavailable (%s); it runs again when its "
-                        "lease ends", job.id, job.kind, type(getattr(e, "orig", None) or e).__name__)
+            log.warning("job %s (%s) interrupted, the database is unavailable (%s); it runs again once the "
+                        "database answers", job.id, job.kind, type(getattr(e, "orig", None) or e).__name__)
+            with self._idle:  # handed back by run_once when the database answers (the heartbeat would
+                self._interrupted.add(job.id)  # otherwise renew its lease for as long as we live)
         finally:
             with self._idle:
                 self._running -= 1
@@ -309,7 +321,8 @@ class Worker:
                 queue.finish(s, job.id, status=JOB_FAILED, error=f"unknown kind {job.kind}", holder=self.worker_id)
             JOBS.labels(job.kind, "failed").inc()
             return "failed"
-        if self._uninstalled(job):
+        job.uninstalled = self._uninstalled(job)
+        if job.uninstalled and not getattr(fn, "runs_when_uninstalled", False):
             # Its workspace removed the app: nothing is sent there until it is installed again.
             with db.session() as s:
                 queue.finish(s, job.id, status=JOB_FAILED, error=CANCELLED, holder=self.worker_id)
@@ -349,7 +362,7 @@ class Worker:
             return self._retry(job, backoff(job.attempts), f"{type(e).__name__}")
         try:
             with db.session(job.team_id) as s:
-                if not queue.finish(s, job.id, holder=self.worker_id):
+                if not queue.finish(s, job.id, holder=self.worker_id, payload=getattr(job, "final_payload", None)):
                     raise LeaseLost()
                 if complete is not None:
                     complete(s)  # the handler's own bookkeeping, in the same transaction as "done"
@@ -361,8 +374,7 @@ class Worker:
         return "done"
 
     def _uninstalled(self, job: Job) -> bool:
-        with self.ctx.db.read(job.team_id) as s:
-            return uninstalled_since(s, job.team_id) is not None
+        return is_uninstalled(self.ctx.db, job.team_id)
 
     def _retry(self, job: Job, seconds: float, reason: str, *, counts: bool = True) -> str:
         limit = MAX_ATTEMPTS if counts else MAX_RATE_LIMITED
@@ -381,7 +393,8 @@ class Worker:
 
     def _fail(self, job: Job, reason: str) -> str:
         with self.ctx.db.session() as s:
-            held = queue.finish(s, job.id, status=JOB_FAILED, error=reason, holder=self.worker_id)
+            held = queue.finish(s, job.id, status=JOB_FAILED, error=reason, holder=self.worker_id,
+                                payload=getattr(job, "final_payload", None))
         if not held:
             log.warning("job %s (%s): lease lost to another worker; not marked failed", job.id, job.kind)
             return "lost"

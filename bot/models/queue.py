@@ -137,14 +137,16 @@ def _held(job_id: int, holder: str | None) -> Any:
 
 
 def finish(session: Session, job_id: int, *, status: str = JOB_DONE, error: str | None = None,
-           holder: str | None = None) -> bool:
+           holder: str | None = None, payload: dict[str, Any] | None = None) -> bool:
     """Mark the job done (or failed). With `holder`, only if that worker still holds it; False
-    when its lease was lost to another worker (then the caller must not commit its work)."""
+    when its lease was lost to another worker (then the caller must not commit its work). `payload`
+    replaces the job's payload in the same UPDATE (a finished job need not keep what people wrote)."""
+    values: dict[str, Any] = {"status": status, "finished_at": utcnow(), "locked_until": None, "locked_by": None,
+                              "last_error": error}
+    if payload is not None:
+        values["payload"] = payload
     result = session.execute(
-        update(Job)
-        .where(_held(job_id, holder))
-        .values(status=status, finished_at=utcnow(), locked_until=None, locked_by=None, last_error=error)
-        .execution_options(synchronize_session=False)
+        update(Job).where(_held(job_id, holder)).values(**values).execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)
 

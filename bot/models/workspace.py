@@ -49,3 +49,5 @@ class Member(TenantMixin, Base):
     deleted: Mapped[bool] = mapped_column(default=False)
     is_guest: Mapped[bool] = mapped_column(default=False, server_default=false())  # is_restricted / ultra
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When they last opened App Home: only recent openers get it rebuilt in the background (HOME_OPENERS).
+    home_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

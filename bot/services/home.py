@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.models import (
@@ -20,6 +20,7 @@ from bot.models import (
     TB_ACCEPTED,
     TB_DONE,
     TB_NOMINATED,
+    Member,
     OptOut,
     Subscription,
     TeachBack,
@@ -36,6 +37,7 @@ from bot.services.policy import PolicyView, policy_summary
 from bot.services.workspaces import ensure_workspace
 
 HOME_REFRESH = "home_refresh"
+HOME_OPENERS = timedelta(days=30)  # App Home is rebuilt after a change only for people who opened it since
 REFRESH_WINDOW = 30  # seconds: changes within one window make one republish, just after it (a burst of
 # wins costs one Home build per person, after the burst rather than during it)
 TREND_WEEKS = 5  # this week and the four before it
@@ -195,18 +197,30 @@ def admin_settings(session: Session, team_id: str) -> AdminSettings:
 
 def enqueue_home_refresh(session: Session, team_id: str, user_ids: Iterable[str], *,
                          enterprise_id: str | None = None, now: datetime | None = None) -> int:
-    """Republish these people's Home shortly, in the caller's transaction. Changes within the
-    same few seconds share one job (the dedupe key names the window), which runs after the window
-    closes so it sees all of them. Returns how many jobs were added."""
+    """Republish these people's Home shortly, in the caller's transaction, if they opened it in the last
+    HOME_OPENERS (the others get a fresh one when they next open it). Changes within the same few seconds
+    share one job (the dedupe key names the window), which runs after the window closes so it sees all of
+    them. Returns how many jobs were added."""
     now = now or utcnow()
+    wanted = list(dict.fromkeys(u for u in user_ids if u))
+    if not wanted:
+        return 0
+    openers = session.scalars(select(Member.user_id).where(
+        Member.team_id == team_id, Member.user_id.in_(wanted), Member.home_opened_at >= now - HOME_OPENERS)).all()
     window = int(now.timestamp()) // REFRESH_WINDOW
     run_at = datetime.fromtimestamp((window + 1) * REFRESH_WINDOW, tz=now.tzinfo) + timedelta(seconds=1)
     added = 0
-    for user_id in dict.fromkeys(u for u in user_ids if u):
+    for user_id in openers:
         job = enqueue(session, team_id=team_id, enterprise_id=enterprise_id, kind=HOME_REFRESH,
                       payload={"user_id": user_id}, dedupe_key=f"home:{user_id}:{window}", run_at=run_at)
         added += job is not None
     return added
+
+
+def home_opened(session: Session, team_id: str, user_id: str, now: datetime | None = None) -> None:
+    """Note that this person looks at their Home (see enqueue_home_refresh)."""
+    session.execute(update(Member).where(Member.team_id == team_id, Member.user_id == user_id)
+                    .values(home_opened_at=now or utcnow()).execution_options(synchronize_session=False))
 
 
 # -- settings admins change from Home ---------------------------------------------------------------------

@@ -1,24 +1,29 @@
-"""Per-person rate limits on recording: a burst of a few, then a steady rate (issue 9 item 6).
+"""Per-person rate limits on recording: a burst of a few, then a steady rate.
 
 A token bucket, stored as GCRA's "theoretical arrival time" (TAT): each accepted action moves the
 person's TAT one interval (60 / per_minute s) forward from max(TAT, now); an action is accepted
-while TAT <= now + (burst - 1) * interval. That is one upsert, `INSERT … ON CONFLICT DO UPDATE …
-WHERE tat <= :limit RETURNING tat`, in the transaction that records the win: no row back means
-"slow down", and nothing else is written. A rolled-back win gives its token back with it.
+while TAT <= now + (burst - 1) * interval.
 
-Why the database and not memory: with several replicas (or several worker threads behind a load
-balancer) an in-memory bucket lets a person through once per replica, and a restart resets it.
-The cost is one statement on the ack path, in a transaction that is being opened anyway; it is a
-single-row primary-key upsert (well under a millisecond locally on SQLite and PostgreSQL, see
-bench/), small next to the win's own inserts. Rows are tiny (one per person per action)."""
+Two buckets with the same rule:
+* **The authority** is in the database (`take`): one upsert, `INSERT … ON CONFLICT DO UPDATE … WHERE
+  tat <= :limit RETURNING tat`, in the transaction that records the thing (inside the recording
+  services, so no entry point can skip it): no row back means "slow down" and nothing is recorded.
+  A rolled-back recording gives its token back with it. It holds across replicas and restarts.
+* **A per-process copy** (`LocalLimiter`) answers on the ack path of `/aiwin`, which must not write
+  more than the command itself: it refuses what this process has already seen go over the limit,
+  without a write. With N replicas behind a load balancer a person's burst can reach N × burst
+  acknowledged commands before the authority, in the worker, refuses the rest (and tells the
+  author which win was not recorded); the steady rate is held exactly by the authority."""
 
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy import bindparam, case, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -26,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from bot.models import RateLimit
 
-WIN, NARRATIVE, NOMINATION = "win", "narrative", "nomination"
+WIN, NARRATIVE, NOMINATION, TRY = "win", "narrative", "nomination", "try"
 _T = RateLimit.__table__
 
 
@@ -73,5 +78,40 @@ def take(session: Session, team_id: str, user_id: str, action: str, limits: Limi
     return max((tat or now) - tolerance - now, 1.0)
 
 
+def waiting(session: Session, team_id: str, user_id: str, action: str, limits: Limits, *,
+            now: float | None = None) -> float | None:
+    """The seconds `user_id` must wait before `action` is allowed again, or None: a read, no token taken."""
+    now = time.time() if now is None else now
+    tat = session.scalar(select(_T.c.tat).where(_T.c.team_id == team_id, _T.c.user_id == user_id,
+                                                _T.c.action == action))
+    tolerance = (limits.burst - 1) * limits.interval
+    return max(tat - tolerance - now, 1.0) if tat is not None and tat > now + tolerance else None
+
+
 def limits_of(settings: object) -> Limits:
     return Limits(burst=getattr(settings, "rate_burst", 5), per_minute=getattr(settings, "rate_per_minute", 6.0))
+
+
+class LocalLimiter:
+    """The same GCRA rule, in this process's memory (see the module docstring for what it is for).
+    Buckets are forgotten once full again (their TAT is in the past), so memory follows the people
+    active in the last few minutes, not everyone ever seen."""
+
+    def __init__(self, limits: Limits, *, max_people: int = 100_000) -> None:
+        self.limits = limits
+        window = max(limits.burst * limits.interval, 1.0)
+        self._tat: TTLCache[tuple[str, str, str], float] = TTLCache(maxsize=max_people, ttl=window)
+        self._lock = threading.Lock()
+
+    def take(self, team_id: str, user_id: str, action: str, *, now: float | None = None) -> float | None:
+        """None when allowed (and counted); else the seconds to wait."""
+        now = time.time() if now is None else now
+        interval = self.limits.interval
+        tolerance = (self.limits.burst - 1) * interval
+        key = (team_id, user_id, action)
+        with self._lock:
+            tat = max(self._tat.get(key, now), now)
+            if tat > now + tolerance:
+                return max(tat - tolerance - now, 1.0)
+            self._tat[key] = tat + interval
+        return None

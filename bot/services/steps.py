@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 
 from bot.models.queue import enqueue
 from bot.models.win import POST_PENDING
-from bot.services.wins import MAX_MINUTES_SAVED, RecordResult, record_win
+from bot.services import ratelimit
+from bot.services.ratelimit import Limits
+from bot.services.wins import MAX_MINUTES_SAVED, NewWin, RecordResult, record_win
 
 MAX_TEXT = 3000
 _USER_RE = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -124,19 +126,39 @@ def step_input(payload: dict[str, Any]) -> StepInput:
 
 
 def record_step_win(session: Session, *, team_id: str, enterprise_id: str | None, execution_id: str,
-                    token: str | None, step: StepInput) -> RecordResult:
-    """Record the step's win (once per execution). Its celebration job completes the step; a win
-    with nothing to celebrate (no channel, or already done before) is completed by a job of its own."""
+                    token: str | None, step: StepInput, limits: Limits) -> RecordResult:
+    """Record the step's win (once per execution), within its author's per-person limit like every other
+    way in. Its celebration job completes the step; a win with nothing to celebrate (no channel, or done
+    before) is completed by a job of its own. A win the limit refuses is not recorded (`result.win` None)."""
     execution = {"execution_id": execution_id, "token": token}
-    result = record_win(
-        session, team_id=team_id, enterprise_id=enterprise_id, author_id=step.author, channel_id=step.channel,
+    # Every workflow of the workspace together, besides the author's own limit: Slack's function_executed
+    # event names the run (workflow_execution_id), not the workflow, so workflows cannot be told apart.
+    wait = ratelimit.take(session, team_id, WORKFLOWS, ratelimit.WIN, workflow_limits(limits))
+    if wait is not None:
+        return RecordResult(None, created=False, wait=wait)
+    result = record_win(session, NewWin(
+        team_id=team_id, enterprise_id=enterprise_id, author_id=step.author, channel_id=step.channel,
         text=step.text, recipients=step.recipients, tool=step.tool, minutes_saved=step.minutes_saved,
         trigger_id=execution_trigger(execution_id), source="workflow", step=execution,
-    )
-    if result.win.post_status != POST_PENDING:
+    ), limits=limits)
+    if result.win is not None and result.win.post_status != POST_PENDING:
         enqueue_completion(session, team_id=team_id, enterprise_id=enterprise_id, win_id=result.win.id,
                            step=execution)
     return result
+
+
+WORKFLOWS = "workflows"  # the rate-limit bucket every Workflow Builder run of a workspace shares
+WORKFLOW_FACTOR = 10  # … with ten times one person's burst and rate
+
+
+def workflow_limits(limits: Limits) -> Limits:
+    return Limits(burst=limits.burst * WORKFLOW_FACTOR, per_minute=limits.per_minute * WORKFLOW_FACTOR)
+
+
+def limited(wait: float) -> str:
+    """The sentence for a step refused by the per-person limit."""
+    return (f"Too many AI wins were recorded in a short time (by this author, or by workflows in this "
+            f"workspace), so this one was not recorded. Run the workflow again in {max(1, round(wait))} seconds.")
 
 
 def enqueue_completion(session: Session, *, team_id: str, enterprise_id: str | None, win_id: int,

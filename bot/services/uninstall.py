@@ -21,7 +21,7 @@ from bot.models.queue import insert_ignore
 from bot.models.slack_oauth import bots, installations
 from bot.models.win import POST_FAILED, POST_PENDING
 from bot.services import search
-from bot.services.workspaces import ensure_workspace
+from bot.services.workspaces import ensure_workspace, forget_uninstall
 
 UNINSTALLED = "workspace_uninstalled"  # a finished job row: the record that an event was handled
 CANCELLED = "workspace uninstalled"
@@ -63,6 +63,7 @@ def uninstall(session: Session, team_id: str, enterprise_id: str | None, *, even
         session.execute(update(model).where(model.team_id == team_id, model.post_status == POST_PENDING)
                         .values(post_status=POST_FAILED).execution_options(synchronize_session=False))
     ensure_workspace(session, team_id, enterprise_id)
+    forget_uninstall(session, team_id)
     session.execute(update(Workspace).where(Workspace.team_id == team_id).values(uninstalled_at=now)
                     .execution_options(synchronize_session=False))
     return Uninstalled(True, tokens, jobs, schedules)

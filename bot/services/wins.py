@@ -17,9 +17,10 @@ from bot.metrics import WINS_RECORDED
 from bot.models import TEXT_PLAIN, TEXT_WIRE, Narrative, Win, WinOwner, utcnow
 from bot.models.queue import enqueue
 from bot.models.win import POST_NONE, POST_PENDING, POST_POSTED
-from bot.services import rollups
+from bot.services import ratelimit, rollups
 from bot.services.home import enqueue_home_refresh
 from bot.services.owners import CHECK_OWNERS
+from bot.services.ratelimit import Limits
 from bot.services.wintext import parse_win_text
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,14 @@ REINVEST_CATEGORIES: dict[str, str] = {
 }
 
 POST_WIN = "post_win"
+EDIT_BY_TRIGGER = "t:"  # an Edit button's value naming the win by its request's trigger_id (see find_win)
+
+
+def counted_minutes(minutes: int | None) -> tuple[int | None, int | None]:
+    """(the time saved that counts, the time given but not counted): "saved 300h" or "-3h" count nothing."""
+    if minutes is not None and not 0 < minutes <= MAX_MINUTES_SAVED:
+        return None, minutes
+    return minutes, None
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,7 @@ class WinView:
     source_ts: str | None = None
     source_thread_ts: str | None = None
     source_permalink: str | None = None
+    source: str = "command"  # how it was recorded: command, modal, message, workflow
 
     @property
     def is_own(self) -> bool:
@@ -74,10 +84,39 @@ class WinView:
 
 @dataclass(frozen=True)
 class RecordResult:
-    win: WinView
+    win: WinView | None  # None when the per-person limit refused it (then nothing was recorded)
     created: bool  # False when this trigger_id was recorded before (a retry or double submit)
     dropped_minutes: int | None = None  # an absurd time that was not counted
     notes: tuple[str, ...] = field(default=())
+    wait: float | None = None  # refused by the per-person limit: seconds until the next one is allowed
+
+
+@dataclass(frozen=True)
+class NewWin:
+    """A win to record, from any way in (command, form, message shortcut, Workflow step, …). For
+    command text (`text_format` wire), whatever is not given is parsed from the text."""
+
+    team_id: str
+    enterprise_id: str | None
+    author_id: str
+    channel_id: str | None
+    text: str
+    text_format: str = TEXT_WIRE
+    recipients: tuple[str, ...] | None = None
+    tool: str | None = None
+    minutes_saved: int | None = None
+    tags: tuple[str, ...] | None = None
+    how: str | None = None
+    reinvested_in: str | None = None
+    trigger_id: str | None = None  # the request's key: the same one twice is one win
+    response_url: str | None = None
+    source: str = "command"
+    post: bool = True  # celebrate it in `channel_id`
+    source_channel: str | None = None  # recorded from a message: that message, and its thread
+    source_ts: str | None = None
+    source_thread_ts: str | None = None
+    source_permalink: str | None = None
+    step: dict[str, Any] | None = None  # the Workflow Builder step execution it comes from
 
 
 def view_of(win: Win) -> WinView:
@@ -102,6 +141,7 @@ def view_of(win: Win) -> WinView:
         source_ts=win.source_ts,
         source_thread_ts=win.source_thread_ts,
         source_permalink=win.source_permalink,
+        source=win.source,
     )
 
 
@@ -113,6 +153,17 @@ def get_win(session: Session, win_id: int) -> WinView | None:
 def find_by_trigger(session: Session, trigger_id: str) -> WinView | None:
     win_id = session.scalar(select(Win.id).where(Win.trigger_id == trigger_id))
     return get_win(session, win_id) if win_id is not None else None
+
+
+def find_win(session: Session, key: str) -> WinView | None:
+    """A win by an Edit button's value: its number, or EDIT_BY_TRIGGER + the request's trigger_id."""
+    if key.startswith(EDIT_BY_TRIGGER):
+        return find_by_trigger(session, key[len(EDIT_BY_TRIGGER):]) if len(key) > len(EDIT_BY_TRIGGER) else None
+    try:
+        win_id = int(key)
+    except ValueError:
+        return None
+    return get_win(session, win_id) if 0 < win_id < 2**63 else None  # beyond a BIGINT the database would raise
 
 
 def find_by_source(session: Session, author_id: str, channel: str, ts: str) -> WinView | None:
@@ -132,71 +183,51 @@ _INSERT_WIN = {
 _INSERT_OWNERS = WinOwner.__table__.insert()
 
 
-def record_win(
-    session: Session,
-    *,
-    team_id: str,
-    enterprise_id: str | None,
-    author_id: str,
-    channel_id: str | None,
-    text: str,
-    text_format: str = TEXT_WIRE,
-    recipients: tuple[str, ...] | None = None,
-    tool: str | None = None,
-    minutes_saved: int | None = None,
-    tags: tuple[str, ...] | None = None,
-    how: str | None = None,
-    reinvested_in: str | None = None,
-    trigger_id: str | None = None,
-    response_url: str | None = None,
-    source: str = "command",
-    post: bool = True,
-    source_channel: str | None = None,
-    source_ts: str | None = None,
-    source_thread_ts: str | None = None,
-    source_permalink: str | None = None,
-    step: dict[str, Any] | None = None,
-) -> RecordResult:
-    """Store a win and, in the same transaction, the job that will celebrate it in `channel_id`.
+def record_win(session: Session, new: NewWin, *, limits: Limits, known_new: bool = False,
+               enqueue_celebration: bool = True) -> RecordResult:
+    """Store a win, in the caller's transaction, if its author is within the per-person limit: the rule
+    lives here, so no way in can skip it. With the win: its owners, the
+    roll-ups, App Home refreshes, and (unless `enqueue_celebration` is False: the caller celebrates
+    it itself) the job that celebrates it in `channel_id`.
 
-    For command text, whatever the caller does not give is parsed from the text. A repeated
-    `trigger_id` returns the win recorded the first time (two racing at once: the unique
-    constraint makes one of them fail, and the caller looks the first one up). `step`: the
-    Workflow Builder step execution the win comes from (bot/services/steps.py), which the
-    celebration job completes once it is done."""
-    if source_channel and source_ts:  # the same message recorded twice by the same person is one win
-        existing = find_by_source(session, author_id, source_channel, source_ts)
+    A repeated `trigger_id` (or the same message recorded twice by the same person) returns the win
+    recorded the first time and takes no token; `known_new` skips that look-up for a request that is
+    new by construction (one statement fewer per win)."""
+    if not known_new:
+        existing = _existing(session, new)
         if existing is not None:
             return RecordResult(existing, created=False)
+    wait = ratelimit.take(session, new.team_id, new.author_id, ratelimit.WIN, limits)
+    if wait is not None:
+        return RecordResult(None, created=False, wait=wait)
 
-    if text_format == TEXT_WIRE:
-        parsed = parse_win_text(text)
+    recipients, tool, minutes_saved, tags = new.recipients, new.tool, new.minutes_saved, new.tags
+    if new.text_format == TEXT_WIRE:
+        parsed = parse_win_text(new.text)
         recipients = parsed.recipients if recipients is None else recipients
         tool = tool or parsed.tool
         minutes_saved = parsed.minutes_saved if minutes_saved is None else minutes_saved
         tags = parsed.tags if tags is None else tags
-    dropped = None
-    if minutes_saved is not None and not 0 < minutes_saved <= MAX_MINUTES_SAVED:
-        dropped, minutes_saved = minutes_saved, None
-    owners = tuple(dict.fromkeys(recipients or ())) or (author_id,)
+    minutes_saved, dropped = counted_minutes(minutes_saved)
+    author, team_id, channel_id = new.author_id, new.team_id, new.channel_id
+    owners = tuple(dict.fromkeys(recipients or ())) or (author,)
     tags = tuple(dict.fromkeys(tags or ()))
     tool = tool[:80] if tool else None
-    post_status = POST_PENDING if (post and channel_id) else POST_NONE
+    post_status = POST_PENDING if (new.post and channel_id) else POST_NONE
 
     now = utcnow()
     conn = session.connection()  # Core inserts on the connection: the ORM's execute layer adds nothing here
     win_id = conn.execute(_INSERT_WIN[conn.dialect.name == "postgresql"], {
-        "team_id": team_id, "enterprise_id": enterprise_id, "author_id": author_id, "channel_id": channel_id,
-        "text": text, "text_format": text_format, "how": how or None, "tool": tool,
-        "minutes_saved": minutes_saved, "reinvested_in": reinvested_in, "tags": " ".join(tags),
-        "source": source, "trigger_id": trigger_id, "post_status": post_status, "message_channel": None,
+        "team_id": team_id, "enterprise_id": new.enterprise_id, "author_id": author, "channel_id": channel_id,
+        "text": new.text, "text_format": new.text_format, "how": new.how or None, "tool": tool,
+        "minutes_saved": minutes_saved, "reinvested_in": new.reinvested_in, "tags": " ".join(tags),
+        "source": new.source, "trigger_id": new.trigger_id, "post_status": post_status, "message_channel": None,
         "message_ts": None, "reinvest_asked_at": None, "created_at": now, "updated_at": now,
-        "source_channel": source_channel, "source_ts": source_ts, "source_thread_ts": source_thread_ts,
-        "source_permalink": source_permalink,
+        "source_channel": new.source_channel, "source_ts": new.source_ts, "source_thread_ts": new.source_thread_ts,
+        "source_permalink": new.source_permalink,
     }).scalar_one_or_none()
-    if win_id is None:  # a retry or double submit (same trigger_id), or the same message recorded at once
-        existing = (find_by_trigger(session, trigger_id) if trigger_id else None) or (
-            find_by_source(session, author_id, source_channel, source_ts) if source_channel and source_ts else None)
+    if win_id is None:  # the same request recorded at this very moment by another one
+        existing = _existing(session, new)
         if existing is None:
             raise RuntimeError("win insert ignored without a matching trigger_id or source message")
         return RecordResult(existing, created=False)
@@ -204,26 +235,37 @@ def record_win(
         {"win_id": win_id, "team_id": team_id, "user_id": u, "position": i, "created_at": now}
         for i, u in enumerate(owners)
     ])
-    rollups.win_added(session, team_id, rollups.facts(author_id, owners, minutes_saved, reinvested_in, now, tool))
-    if post_status == POST_PENDING:
-        enqueue_post(session, team_id=team_id, enterprise_id=enterprise_id, win_id=win_id, channel_id=channel_id,
-                     response_url=response_url, step=step)
-    elif owners != (author_id,):  # no post job to check that the owners are people: a job of its own
-        enqueue(session, team_id=team_id, enterprise_id=enterprise_id, kind=CHECK_OWNERS,
-                payload={"win_id": win_id, "response_url": response_url})
-    enqueue_home_refresh(session, team_id, (author_id, *owners), enterprise_id=enterprise_id, now=now)
-    WINS_RECORDED.labels(source).inc()
+    rollups.win_added(session, team_id, rollups.facts(author, owners, minutes_saved, new.reinvested_in, now, tool))
+    if post_status == POST_PENDING and enqueue_celebration:
+        enqueue_post(session, team_id=team_id, enterprise_id=new.enterprise_id, win_id=win_id, channel_id=channel_id,
+                     response_url=new.response_url, step=new.step)
+    elif post_status != POST_PENDING and owners != (author,):  # no celebration to check that owners are people
+        enqueue(session, team_id=team_id, enterprise_id=new.enterprise_id, kind=CHECK_OWNERS,
+                payload={"win_id": win_id, "response_url": new.response_url})
+    enqueue_home_refresh(session, team_id, (author, *owners), enterprise_id=new.enterprise_id, now=now)
+    WINS_RECORDED.labels(new.source).inc()
     # Ids only: what people write stays out of logs.
-    log.info("win %s recorded (team=%s author=%s channel=%s source=%s)", win_id, team_id, author_id, channel_id,
-             source)
+    log.info("win %s recorded (team=%s author=%s channel=%s source=%s)", win_id, team_id, author, channel_id,
+             new.source)
     view = WinView(
-        id=win_id, team_id=team_id, author_id=author_id, owner_ids=owners, text=text, text_format=text_format,
-        tool=tool, minutes_saved=minutes_saved, tags=tags, how=how or None, reinvested_in=reinvested_in,
+        id=win_id, team_id=team_id, author_id=author, owner_ids=owners, text=new.text, text_format=new.text_format,
+        tool=tool, minutes_saved=minutes_saved, tags=tags, how=new.how or None, reinvested_in=new.reinvested_in,
         channel_id=channel_id, message_channel=None, message_ts=None, post_status=post_status, created_at=now,
-        source_channel=source_channel, source_ts=source_ts, source_thread_ts=source_thread_ts,
-        source_permalink=source_permalink,
+        source_channel=new.source_channel, source_ts=new.source_ts, source_thread_ts=new.source_thread_ts,
+        source_permalink=new.source_permalink, source=new.source,
     )
     return RecordResult(view, created=True, dropped_minutes=dropped)
+
+
+def _existing(session: Session, new: NewWin) -> WinView | None:
+    """The win this request already recorded (same trigger_id, or the same message by the same person)."""
+    if new.trigger_id:
+        found = find_by_trigger(session, new.trigger_id)
+        if found is not None:
+            return found
+    if new.source_channel and new.source_ts:
+        return find_by_source(session, new.author_id, new.source_channel, new.source_ts)
+    return None
 
 
 def enqueue_post(session: Session, *, team_id: str, enterprise_id: str | None, win_id: int, channel_id: str,
@@ -270,10 +312,13 @@ def retry_post(session: Session, win_id: int, user_id: str, *, response_url: str
     return view_of(win)
 
 
-def mark_posted(session: Session, win_id: int, channel: str, ts: str) -> None:
-    win = session.get(Win, win_id)
-    if win is not None:
-        win.message_channel, win.message_ts, win.post_status = channel, ts, "posted"
+def mark_posted(session: Session, win_id: int, channel: str, ts: str, *, private: bool | None = None) -> None:
+    """The win's celebration is message `ts` in `channel`; `private`: whether that conversation is (None:
+    not known, left as it is). One UPDATE: it runs once per win."""
+    values: dict[str, Any] = {"message_channel": channel, "message_ts": ts, "post_status": "posted"}
+    if private is not None:
+        values["private"] = private
+    session.execute(update(Win).where(Win.id == win_id).values(**values).execution_options(synchronize_session=False))
 
 
 def mark_post_failed(session: Session, win_id: int) -> None:

@@ -3,11 +3,14 @@ uninstalled when Slack says the app left (bot/services/uninstall.py), unmarked w
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, update
+from cachetools import TTLCache
+from sqlalchemy import ColumnElement, event, select, update
 from sqlalchemy.orm import Session
 
+from bot.db import Database
 from bot.models import Workspace, utcnow
 from bot.models.queue import insert_ignore
 
@@ -21,6 +24,36 @@ def ensure_workspace(session: Session, team_id: str, enterprise_id: str | None) 
     )
 
 
+# What this process read of each workspace's uninstall, for a few seconds: the job worker asks before every
+# job. An uninstall or reinstall in this process forgets it at once; another process's, within UNINSTALL_TTL.
+UNINSTALL_TTL = 5.0
+_uninstalled: TTLCache[str, bool] = TTLCache(maxsize=100_000, ttl=UNINSTALL_TTL)
+_lock = threading.Lock()
+
+
+def is_uninstalled(db: Database, team_id: str) -> bool:
+    """Whether the app was removed from the workspace (cached briefly, see above)."""
+    with _lock:
+        known = _uninstalled.get(team_id)
+    if known is None:
+        with db.read(team_id) as s:
+            known = uninstalled_since(s, team_id) is not None
+        with _lock:
+            _uninstalled[team_id] = known
+    return known
+
+
+def forget_uninstall(session: Session, team_id: str) -> None:
+    """Forget what this process read of the workspace's uninstall, now and once `session` commits (a read
+    in between must not keep the old answer)."""
+    def forget(*_: object) -> None:
+        with _lock:
+            _uninstalled.pop(team_id, None)
+
+    forget()
+    event.listen(session, "after_commit", forget, once=True)
+
+
 def uninstalled_since(session: Session, team_id: str) -> datetime | None:
     """When the app was uninstalled from the workspace; None while it is installed (or unknown)."""
     return session.scalar(select(Workspace.uninstalled_at).where(Workspace.team_id == team_id))
@@ -28,6 +61,7 @@ def uninstalled_since(session: Session, team_id: str) -> datetime | None:
 
 def mark_reinstalled(session: Session, team_id: str) -> bool:
     """The app is back in the workspace. True when it had been marked uninstalled."""
+    forget_uninstall(session, team_id)
     return bool(session.execute(
         update(Workspace).where(Workspace.team_id == team_id, Workspace.uninstalled_at.is_not(None))
         .values(uninstalled_at=None, updated_at=utcnow()).execution_options(synchronize_session=False)

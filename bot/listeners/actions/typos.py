@@ -9,9 +9,11 @@ from typing import Any
 from slack_bolt import Ack, BoltContext, Respond
 from sqlalchemy.exc import IntegrityError
 
+from bot.blocks.ratelimit import slow_down
 from bot.blocks.win import receipt
 from bot.deps import Deps
-from bot.services.wins import find_by_trigger, record_win
+from bot.services import ratelimit
+from bot.services.wins import NewWin, find_by_trigger, record_win
 
 
 def _original(body: dict[str, Any]) -> tuple[str, str] | None:
@@ -34,9 +36,10 @@ def record_anyway(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
         try:
             with deps.db.session(context.team_id) as session:
-                result = record_win(session, team_id=context.team_id, enterprise_id=context.enterprise_id,
-                                    author_id=context.user_id, channel_id=channel or None, text=original[0],
-                                    trigger_id=original[1], response_url=body.get("response_url"))
+                result = record_win(session, NewWin(
+                    team_id=context.team_id, enterprise_id=context.enterprise_id, author_id=context.user_id,
+                    channel_id=channel or None, text=original[0], trigger_id=original[1],
+                    response_url=body.get("response_url")), limits=ratelimit.limits_of(deps.settings))
             if result.created:
                 deps.notify_jobs()
         except IntegrityError:
@@ -47,8 +50,14 @@ def record_anyway(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
 def show_receipt(body: dict[str, Any], context: BoltContext, respond: Respond) -> None:
     deps: Deps = context["deps"]
     original = _original(body)
+    limits = ratelimit.limits_of(deps.settings)
     with deps.db.read(context.team_id) as session:
         win = find_by_trigger(session, original[1]) if original else None
+        wait = ratelimit.waiting(session, context.team_id, context.user_id, ratelimit.WIN, limits) if win is None \
+            else None
+    if win is None and wait is not None and original:  # the per-person limit refused it in the ack
+        respond({**slow_down("win", wait, limits, wire_text=original[0]), "replace_original": False})
+        return
     if win is None:
         respond({"response_type": "ephemeral", "replace_original": False,
                  "text": "Sorry, I couldn't record that. Please try `/aiwin` with your win again."})

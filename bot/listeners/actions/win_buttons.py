@@ -12,7 +12,7 @@ from bot.blocks.win import win_modal
 from bot.deps import Deps
 from bot.listeners.modals import open_modal, respond_with
 from bot.services.win_edit import edit_form
-from bot.services.wins import get_win, retry_post
+from bot.services.wins import EDIT_BY_TRIGGER, find_win, retry_post
 
 
 def _win_id(body: dict[str, Any]) -> int | None:
@@ -29,12 +29,18 @@ def ack_only(ack: Ack) -> None:
 
 def open_edit_modal(body: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond) -> None:
     deps: Deps = context["deps"]
-    win_id = _win_id(body)
+    try:
+        key = str(body["actions"][0]["value"])
+    except (KeyError, IndexError, TypeError):
+        key = ""
     with deps.db.read(context.team_id) as session:
-        win = get_win(session, win_id) if win_id else None
+        win = find_win(session, key)
         form = edit_form(session, win) if win else None
     if win is None:
-        respond({**ephemeral("That win no longer exists."), "replace_original": False})
+        # A command's receipt names the win by its trigger_id until the worker has recorded it (a moment).
+        gone = ("Your win is still being saved: press Edit again in a moment." if key.startswith(EDIT_BY_TRIGGER)
+                else "That win no longer exists.")
+        respond({**ephemeral(gone), "replace_original": False})
         return
     if win.author_id != context.user_id:
         respond({**ephemeral("Only the person who logged this win can edit it."), "replace_original": False})

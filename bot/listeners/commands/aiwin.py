@@ -6,18 +6,18 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
-from sqlalchemy.exc import IntegrityError
 
 from bot.blocks.modals import WIN_ONE_LINE
 from bot.blocks.ratelimit import slow_down
 from bot.blocks.typos import anyway_value, did_you_mean
-from bot.blocks.win import help_message, receipt, win_modal
+from bot.blocks.win import accepted, help_message, win_modal
 from bot.deps import Deps
 from bot.listeners.commands.router import Call, Subcommands, call_from, near_miss, split
 from bot.listeners.modals import open_modal, respond_with
 from bot.services import ratelimit
+from bot.services.inbox import accept_command
 from bot.services.teachbacks import teachback_emoji
-from bot.services.wins import find_by_trigger, record_win
+from bot.services.wintext import parse_win_text
 
 
 def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext, subcommands: Subcommands) -> None:
@@ -40,39 +40,19 @@ def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext, subcomman
     if guess and value:
         ack(did_you_mean(guess, value))  # a typo is not a public win: ask first, record nothing
         return
-    # The win is committed before Slack hears back: nothing is lost if we die after the ack.
-    limits = ratelimit.limits_of(deps.settings)
-    wait = None
-    try:
-        with deps.db.session(call.team_id) as session:
-            wait = ratelimit.take(session, call.team_id, call.user_id, ratelimit.WIN, limits)
-            if wait is not None:
-                result = None  # past this person's limit: nothing is recorded
-            else:
-                result = record_win(
-                    session,
-                    team_id=call.team_id,
-                    enterprise_id=call.enterprise_id,
-                    author_id=call.user_id,
-                    channel_id=call.channel_id,
-                    text=call.text,
-                    trigger_id=call.trigger_id,
-                    response_url=call.response_url,
-                )
-    except IntegrityError:
-        # The same trigger_id was being recorded at this very moment by another request.
-        with deps.db.read(call.team_id) as session:
-            existing = find_by_trigger(session, call.trigger_id) if call.trigger_id else None
-        if existing is None:
-            raise
-        ack(receipt(existing, created=False))
+    # One write before Slack hears back: the command itself, in the durable queue; the worker records it
+    # (bot/services/inbox.py). This process's copy of the per-person limit answers first, without a write.
+    wait = deps.limiter.take(call.team_id, call.user_id, ratelimit.WIN)
+    if wait is not None:
+        ack(slow_down("win", wait, deps.limiter.limits, wire_text=call.text))
         return
-    if result is None:
-        ack(slow_down("win", wait or limits.interval, limits, wire_text=call.text))
-        return
-    if result.created:
+    with deps.db.session(call.team_id) as session:
+        new = accept_command(session, team_id=call.team_id, enterprise_id=call.enterprise_id, user_id=call.user_id,
+                             channel_id=call.channel_id, text=call.text, trigger_id=call.trigger_id,
+                             response_url=call.response_url)
+    if new:
         deps.notify_jobs()
-    ack(receipt(result.win, created=result.created, dropped_minutes=result.dropped_minutes))
+    ack(accepted(parse_win_text(call.text), channel_id=call.channel_id, trigger_id=call.trigger_id or ""))
 
 
 def lazy_aiwin(command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond,

@@ -17,7 +17,7 @@ from bot.models import TEXT_PLAIN
 from bot.services import ratelimit
 from bot.services.storable import storable_values
 from bot.services.win_edit import save_edit
-from bot.services.wins import MAX_MINUTES_SAVED, REINVEST_CATEGORIES, record_win
+from bot.services.wins import MAX_MINUTES_SAVED, REINVEST_CATEGORIES, NewWin, record_win
 from bot.services.wintext import parse_duration
 
 log = logging.getLogger(__name__)
@@ -110,25 +110,21 @@ def handle_win_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
                 ack(response_action="errors", errors={"what": "Only the person who logged this win can edit it."})
                 return
         else:
-            wait = ratelimit.take(session, team_id, user_id, ratelimit.WIN, ratelimit.limits_of(deps.settings))
-            if wait is not None:  # past this person's limit: the form stays open, nothing is recorded
-                ack(response_action="errors", errors={"what": slow_down_field("win", wait)})
-                return
             try:
                 with session.begin_nested():  # a savepoint: a lost race leaves the transaction usable
-                    record_win(
-                        session,
-                        team_id=team_id,
-                        enterprise_id=context.enterprise_id,
-                        author_id=user_id,
-                        text_format=TEXT_PLAIN,
-                        trigger_id=body.get("trigger_id"),
+                    result = record_win(session, NewWin(
+                        team_id=team_id, enterprise_id=context.enterprise_id, author_id=user_id,
+                        text_format=TEXT_PLAIN, trigger_id=body.get("trigger_id"),
                         **{"source": "modal", **fields, **source_fields(meta)},
-                    )
+                    ), limits=ratelimit.limits_of(deps.settings))
             except IntegrityError:
                 # The same message, submitted twice at once: the other submission recorded it.
                 if not source_fields(meta):
                     raise
+            else:
+                if result.wait is not None:  # past this person's limit: the form stays open, nothing recorded
+                    ack(response_action="errors", errors={"what": slow_down_field("win", result.wait)})
+                    return
     deps.notify_jobs()
     ack()
 
