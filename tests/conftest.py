@@ -4,7 +4,8 @@ the local Slack sandbox over HTTP, and the real app served on a loopback port.
 Every test that takes `db_url` (directly or through `server`) runs once on SQLite and once on
 PostgreSQL. PostgreSQL comes from AIWINS_TEST_POSTGRES_URL (default: the local server). When it
 is unreachable the PostgreSQL half is skipped with the reason, except under CI=true, where that
-is a failure.
+is a failure. Under pytest-xdist (`-n auto`) each worker makes its own SQLite file and PostgreSQL
+database (session fixtures are per worker), and servers listen on ports the system picks.
 
 AIWINS_TEST_CLOCK_SHIFT_DAYS=N runs the whole session with the clock moved N days ahead (time-machine,
 ticking): a test that is only true near the day it was written fails then. `.ci/run` picks N at random

@@ -1,4 +1,4 @@
-"""Issue 9: when a form cannot open, the person is told (item 5); no silent loss in forms (item 4).
+"""When a form cannot open, the person is told; no silent loss in forms.
 Signed HTTP into the real server, the sandbox playing Slack; SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -20,7 +20,7 @@ from tests.conftest import BOB, CHANNEL, TEAM
 from tests.helpers import all_text, recorded, wait_until
 from tests.helpers import wins as helper_wins
 
-# -- item 5: when the form cannot open, say so ---------------------------------------------------------
+# -- when the form cannot open, say so ----------------------------------------------------------------
 
 
 def _reply(fake_slack, name):
@@ -89,7 +89,7 @@ def test_edit_button_tells_the_author_when_the_form_cannot_open(slack, fake_slac
     assert "couldn't open the edit form" in all_text(_reply(fake_slack, "e"))
 
 
-# -- item 4: no silent loss in forms -------------------------------------------------------------------
+# -- no silent loss in forms -------------------------------------------------------------------------
 # Every modal, arbitrary Unicode (NUL and lone surrogates included) over signed HTTP view_submission:
 # either a field error naming the block comes back, or the modal closes AND the text is stored.
 
@@ -120,49 +120,71 @@ def _expected(text):
     return storable(_as_sent(text)).strip()
 
 
+def _saved_some(saved, known_good):
+    """A property whose every example ended in field errors would have checked nothing: the known-good
+    example must be among those saved."""
+    assert known_good in saved, f"the known-good example was not saved ({len(saved)} saved)"
+
+
 def test_storable_keeps_clean_text_exactly_and_cleans_the_rest():
     assert storable("Claude 👩🏽‍💻 e\u0301 \u202e") == "Claude 👩🏽‍💻 e\u0301 \u202e"
     assert storable("a\x00b\ud83dc\udfff") == "ab\ufffdc\ufffd"
 
 
-@given(what=ANY_TEXT, how=ANY_TEXT)
-@PROPERTY
-def test_win_modal_never_closes_without_saving(slack, db, what, how):
-    trigger = slack.new_trigger_id()
-    view = {"callback_id": WIN_MODAL, "private_metadata": "{}", "state": {"values": {
-        "what": {"what": {"type": "plain_text_input", "value": what}},
-        "how": {"how": {"type": "plain_text_input", "value": how}},
-    }}}
-    errors = _closed_or_errors(slack.view_submission(BOB, view, trigger_id=trigger), ("what", "how"))
-    with db.read(TEAM) as s:
-        win = s.scalars(select(Win).where(Win.trigger_id == trigger)).first()
-        if errors is not None:
-            assert win is None
-            return
-        assert win is not None, "the modal closed but nothing was stored"
-        assert win.text == _expected(what) and win.text
-        assert (win.how or "") == _expected(how)
-        if storable(_as_sent(what)) == _as_sent(what):
-            assert win.text == _as_sent(what).strip()  # clean text is stored exactly as typed
+def test_win_modal_never_closes_without_saving(slack, db):
+    saved: list[str] = []
+
+    @given(what=ANY_TEXT, how=ANY_TEXT)
+    @example(what="drafted the Q3 board memo with ChatGPT", how="outline first, then edited by hand")
+    @PROPERTY
+    def submit(what, how):
+        trigger = slack.new_trigger_id()
+        view = {"callback_id": WIN_MODAL, "private_metadata": "{}", "state": {"values": {
+            "what": {"what": {"type": "plain_text_input", "value": what}},
+            "how": {"how": {"type": "plain_text_input", "value": how}},
+        }}}
+        errors = _closed_or_errors(slack.view_submission(BOB, view, trigger_id=trigger), ("what", "how"))
+        with db.read(TEAM) as s:
+            win = s.scalars(select(Win).where(Win.trigger_id == trigger)).first()
+            if errors is not None:
+                assert win is None
+                return
+            assert win is not None, "the modal closed but nothing was stored"
+            assert win.text == _expected(what) and win.text
+            assert (win.how or "") == _expected(how)
+            if storable(_as_sent(what)) == _as_sent(what):
+                assert win.text == _as_sent(what).strip()  # clean text is stored exactly as typed
+            saved.append(win.text)
+
+    submit()
+    _saved_some(saved, "drafted the Q3 board memo with ChatGPT")
 
 
-@given(how=ANY_TEXT, tools=ANY_TEXT, checked=ANY_TEXT)
-@PROPERTY
-def test_narrative_modal_never_closes_without_saving(slack, db, how, tools, checked):
-    trigger = slack.new_trigger_id()
-    view = {"callback_id": NARRATIVE_MODAL, "private_metadata": "{}", "state": {"values": {
-        "how": {"how": {"type": "plain_text_input", "value": how}},
-        "tools": {"tools": {"type": "plain_text_input", "value": tools}},
-        "checked": {"checked": {"type": "plain_text_input", "value": checked}},
-    }}}
-    errors = _closed_or_errors(slack.view_submission(BOB, view, trigger_id=trigger), ("how", "tools", "checked"))
-    with db.read(TEAM) as s:
-        n = s.scalars(select(Narrative).where(Narrative.trigger_id == trigger)).first()
-        if errors is not None:
-            assert n is None
-            return
-        assert n is not None, "the modal closed but nothing was stored"
-        assert (n.text, n.tools or "", n.checked or "") == (_expected(how), _expected(tools), _expected(checked))
+def test_narrative_modal_never_closes_without_saving(slack, db):
+    saved: list[str] = []
+
+    @given(how=ANY_TEXT, tools=ANY_TEXT, checked=ANY_TEXT)
+    @example(how="I paste call notes into Claude and ask for a summary", tools="Claude", checked="read it twice")
+    @PROPERTY
+    def submit(how, tools, checked):
+        trigger = slack.new_trigger_id()
+        view = {"callback_id": NARRATIVE_MODAL, "private_metadata": "{}", "state": {"values": {
+            "how": {"how": {"type": "plain_text_input", "value": how}},
+            "tools": {"tools": {"type": "plain_text_input", "value": tools}},
+            "checked": {"checked": {"type": "plain_text_input", "value": checked}},
+        }}}
+        errors = _closed_or_errors(slack.view_submission(BOB, view, trigger_id=trigger), ("how", "tools", "checked"))
+        with db.read(TEAM) as s:
+            n = s.scalars(select(Narrative).where(Narrative.trigger_id == trigger)).first()
+            if errors is not None:
+                assert n is None
+                return
+            assert n is not None, "the modal closed but nothing was stored"
+            assert (n.text, n.tools or "", n.checked or "") == (_expected(how), _expected(tools), _expected(checked))
+            saved.append(n.text)
+
+    submit()
+    _saved_some(saved, "I paste call notes into Claude and ask for a summary")
 
 
 @pytest.fixture
@@ -171,43 +193,60 @@ def owner(fake_slack):
     return "U0OWNER0001"
 
 
-@given(text=ANY_TEXT)
-@PROPERTY
-def test_policy_modal_never_closes_without_saving(slack, fake_slack, db, owner, text):
-    marker = f"https://wiki.example.com/{slack.new_event_id()}"  # tells this example's save apart
-    view = {"callback_id": POLICY_MODAL, "private_metadata": "", "state": {"values": {
-        "policy_text": {"policy_text": {"type": "plain_text_input", "value": text}},
-        "policy_url": {"policy_url": {"type": "plain_text_input", "value": marker}},
-    }}}
-    errors = _closed_or_errors(slack.view_submission(owner, view), ("policy_text", "policy_url"))
-    if errors is not None:
-        return
-    # Saved after the ack (the admin check asks Slack): wait for this example's row.
-    def saved():
-        with db.read(TEAM) as s:
-            ws = s.get(Workspace, TEAM)
-            return ws if ws is not None and ws.policy_url == marker else None
-    ws = wait_until(saved, message="the policy the modal said it saved")
-    assert (ws.policy_text or "") == _expected(text)
-    assert not [c for c in fake_slack.calls("chat.postMessage", channel=owner) if "Sorry" in c.params["text"]]
+def test_policy_modal_never_closes_without_saving(slack, fake_slack, db, owner):
+    saved: list[str] = []
+
+    @given(text=ANY_TEXT)
+    @example(text="Use approved tools only; no customer data in prompts.")
+    @PROPERTY
+    def submit(text):
+        marker = f"https://wiki.example.com/{slack.new_event_id()}"  # tells this example's save apart
+        view = {"callback_id": POLICY_MODAL, "private_metadata": "", "state": {"values": {
+            "policy_text": {"policy_text": {"type": "plain_text_input", "value": text}},
+            "policy_url": {"policy_url": {"type": "plain_text_input", "value": marker}},
+        }}}
+        errors = _closed_or_errors(slack.view_submission(owner, view), ("policy_text", "policy_url"))
+        if errors is not None:
+            return
+
+        # Saved after the ack (the admin check asks Slack): wait for this example's row.
+        def stored():
+            with db.read(TEAM) as s:
+                ws = s.get(Workspace, TEAM)
+                return ws if ws is not None and ws.policy_url == marker else None
+        ws = wait_until(stored, message="the policy the modal said it saved")
+        assert (ws.policy_text or "") == _expected(text)
+        assert not [c for c in fake_slack.calls("chat.postMessage", channel=owner) if "Sorry" in c.params["text"]]
+        saved.append(ws.policy_text or "")
+
+    submit()
+    _saved_some(saved, "Use approved tools only; no customer data in prompts.")
 
 
-@given(text=ANY_TEXT)
-@PROPERTY
-def test_emoji_modal_never_closes_without_saving(slack, db, owner, text):
-    view = {"callback_id": EMOJI_MODAL, "private_metadata": "", "state": {"values": {
-        "emoji": {"emoji": {"type": "plain_text_input", "value": text}},
-    }}}
-    errors = _closed_or_errors(slack.view_submission(owner, view), ("emoji",))
-    if errors is not None:
-        return
-    expected = clean_emoji(storable(_as_sent(text)))
+def test_emoji_modal_never_closes_without_saving(slack, db, owner):
+    saved: list[str] = []
 
-    def saved():
-        with db.read(TEAM) as s:
-            ws = s.get(Workspace, TEAM)
-            return ws is not None and ws.teachback_emoji == expected
-    wait_until(saved, message="the emoji the modal said it saved")
+    @given(text=ANY_TEXT)
+    @example(text=":rocket:")
+    @PROPERTY
+    def submit(text):
+        view = {"callback_id": EMOJI_MODAL, "private_metadata": "", "state": {"values": {
+            "emoji": {"emoji": {"type": "plain_text_input", "value": text}},
+        }}}
+        errors = _closed_or_errors(slack.view_submission(owner, view), ("emoji",))
+        if errors is not None:
+            return
+        expected = clean_emoji(storable(_as_sent(text)))
+
+        def stored():
+            with db.read(TEAM) as s:
+                ws = s.get(Workspace, TEAM)
+                return ws is not None and ws.teachback_emoji == expected
+        wait_until(stored, message="the emoji the modal said it saved")
+        saved.append(expected)
+
+    submit()
+    _saved_some(saved, clean_emoji(":rocket:"))
 
 
 def test_nul_in_command_text_is_cleaned_and_the_win_stored(slack, db):
