@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 import bot.services.search as search_service
+from bot.cache import TTLMemo
 from bot.models import Narrative, Win
 from bot.services.channels import set_private
 from bot.services.narratives import record_narrative
@@ -297,6 +298,6 @@ def test_big_workspace_path_finds_the_same(db, monkeypatch):
     record(db, "interview notes elsewhere", team=OTHER_TEAM)
     small = ids(db, "interview"), ids(db, "interview notes"), ids(db, "interview", user=ALICE)
     monkeypatch.setattr(search_service, "BIG_WORKSPACE", 1)
-    monkeypatch.setattr(search_service, "_big", {})
+    monkeypatch.setattr(search_service, "_big", TTLMemo(ttl=600.0))
     assert (ids(db, "interview"), ids(db, "interview notes"), ids(db, "interview", user=ALICE)) == small
     assert set(small[0]) == {("win", a), ("win", b)}

@@ -6,24 +6,25 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.cache import TTLMemo
+
 log = logging.getLogger(__name__)
 
 _URL_RE = re.compile(r"https://[a-z0-9][a-z0-9.-]*\.slack\.com/", re.IGNORECASE)
-_urls: dict[tuple[str, str], str] = {}  # (API base URL, team id) → address
-_lock = threading.Lock()
+# (API base URL, team id) → address; a day, since a workspace may rename its domain.
+_urls: TTLMemo[tuple[str, str], str] = TTLMemo(ttl=24 * 3600.0)
 
 
 def workspace_url(client: WebClient, team_id: str) -> str | None:
     """`https://<domain>.slack.com/` for `team_id` (auth.test, remembered); None when Slack won't say."""
-    key = (client.base_url, team_id)
-    with _lock:
-        if key in _urls:
-            return _urls[key]
+    return _urls.get_or_load((client.base_url, team_id), lambda: _ask_workspace_url(client, team_id))
+
+
+def _ask_workspace_url(client: WebClient, team_id: str) -> str | None:
     try:
         url = str(client.auth_test().get("url") or "")
     except SlackApiError as e:
@@ -32,8 +33,4 @@ def workspace_url(client: WebClient, team_id: str) -> str | None:
     except Exception:  # an unreachable Slack only costs the links their domain
         log.info("no workspace url for %s: Slack unreachable", team_id)
         return None
-    if not _URL_RE.fullmatch(url):
-        return None
-    with _lock:
-        _urls[key] = url
-    return url
+    return url if _URL_RE.fullmatch(url) else None

@@ -7,8 +7,6 @@ reply) happens here, after the ack, with each DM its own job so a retry never re
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +15,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.teachbacks import invitation, manager_notice, thread_note
+from bot.cache import FOREVER, TTLMemo
 from bot.directory import Directory
 from bot.jobs.worker import JobContext, Permanent
 from bot.models import TB_ACCEPTED, Job, utcnow
@@ -112,17 +111,13 @@ def on_reaction_added(ctx: JobContext, job: Job) -> None:
         ctx.enqueue_hook()
 
 
-_dropped_logged: dict[tuple[str, str], float] = {}
-_dropped_lock = threading.Lock()
+# (team, person) whose nominations were dropped in the last 10 minutes: a burst ends after 10 quiet minutes.
+_dropping: TTLMemo[tuple[str, str], bool] = TTLMemo(ttl=600.0)
 
 
 def _log_dropped_once(team_id: str, user_id: str, win_id: int) -> None:
     """One log line per person per burst of dropped nominations, not one per reaction."""
-    now = time.monotonic()
-    with _dropped_lock:
-        last = _dropped_logged.get((team_id, user_id))
-        _dropped_logged[(team_id, user_id)] = now
-    if last is None or now - last > 600:
+    if _dropping.put((team_id, user_id), True) is None:
         log.warning("nominations by %s (team %s) are past the rate limit; dropping them (first: win %s)",
                     user_id, team_id, win_id)
 
@@ -143,29 +138,22 @@ def on_reaction_removed(ctx: JobContext, job: Job) -> None:
                         remember=True)
 
 
-_permalinks: dict[tuple[str, str, str], str] = {}
-_permalinks_lock = threading.Lock()
+_permalinks: TTLMemo[tuple[str, str, str], str] = TTLMemo(ttl=FOREVER)  # permalinks never change
 
 
 def permalink(client: WebClient, team_id: str, channel: str | None, ts: str | None) -> str | None:
-    """A link to a message (chat.getPermalink, remembered: permalinks never change); None if unknown."""
+    """A link to a message (chat.getPermalink, remembered); None if unknown."""
     if not channel or not ts:
         return None
-    key = (team_id, channel, ts)
-    with _permalinks_lock:
-        if key in _permalinks:
-            return _permalinks[key]
-    try:
-        link = client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
-    except SlackApiError as e:
-        log.info("no permalink for %s/%s: %s", channel, ts, e.response.get("error"))
-        return None
-    if link:
-        with _permalinks_lock:
-            if len(_permalinks) > 10_000:
-                _permalinks.clear()
-            _permalinks[key] = link
-    return link
+
+    def ask() -> str | None:
+        try:
+            return client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink") or None
+        except SlackApiError as e:
+            log.info("no permalink for %s/%s: %s", channel, ts, e.response.get("error"))
+            return None
+
+    return _permalinks.get_or_load((team_id, channel, ts), ask)
 
 
 def send_invitation(ctx: JobContext, job: Job) -> None:

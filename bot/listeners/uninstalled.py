@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +26,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.blocks.common import ephemeral
 from bot.blocks.uninstalled import uninstalled_modal, uninstalled_text
+from bot.cache import TTLMemo
 from bot.deps import Deps
 from bot.services import workspaces
 
@@ -42,19 +41,13 @@ class _Refusals:
     """Workspaces whose token Slack refused a moment ago (single-workspace mode)."""
 
     def __init__(self) -> None:
-        self._at: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._refused: TTLMemo[str, bool] = TTLMemo(ttl=RECHECK_AFTER)
 
     def recent(self, team_id: str) -> bool:
-        with self._lock:
-            at = self._at.get(team_id)
-            return at is not None and time.monotonic() - at < RECHECK_AFTER
+        return self._refused.get(team_id) is not None
 
     def remember(self, team_id: str) -> None:
-        with self._lock:
-            if len(self._at) > 10_000:
-                self._at.clear()
-            self._at[team_id] = time.monotonic()
+        self._refused.put(team_id, True)
 
 
 def uninstall_gate() -> Callable[..., BoltResponse]:

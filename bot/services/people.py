@@ -12,8 +12,6 @@ bot) and not deactivated: `is_human` is the one rule for recipients, owners, nom
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bot.cache import TTLMemo
 from bot.db import Database
 from bot.models import Manager, Member, OptOut, Workspace, utcnow
 from bot.models.queue import insert_ignore
@@ -132,26 +131,18 @@ def is_human(db: Database, directory: DirectoryLike, team_id: str, user_id: str,
     return bool(p and not p.is_bot and not p.deleted)
 
 
-_group_cache: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
-_group_lock = threading.Lock()
+_groups: TTLMemo[tuple[str, str], frozenset[str]] = TTLMemo(ttl=GROUP_TTL)  # (team, user group) → members
 
 
 def _group_members(directory: DirectoryLike, team_id: str, group_id: str) -> frozenset[str]:
-    now = time.monotonic()
-    with _group_lock:
-        cached = _group_cache.get((team_id, group_id))
-        if cached and now - cached[0] < GROUP_TTL:
-            return cached[1]
-    members = frozenset(directory.usergroup_members(group_id) or ())
-    with _group_lock:
-        _group_cache[(team_id, group_id)] = (now, members)
-    return members
+    members = _groups.get_or_load((team_id, group_id),
+                                  lambda: frozenset(directory.usergroup_members(group_id) or ()))
+    return members or frozenset()
 
 
 def forget_group(team_id: str, group_id: str | None) -> None:
-    with _group_lock:
-        if group_id:
-            _group_cache.pop((team_id, group_id), None)
+    if group_id:
+        _groups.pop((team_id, group_id))
 
 
 def is_manager(db: Database, directory: DirectoryLike, team_id: str, user_id: str, *, fresh: bool = True) -> bool:

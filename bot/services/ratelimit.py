@@ -18,17 +18,16 @@ Two buckets with the same rule:
 from __future__ import annotations
 
 import functools
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from cachetools import TTLCache
 from sqlalchemy import bindparam, case, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bot.cache import TTLMemo
 from bot.models import RateLimit
 
 WIN, NARRATIVE, NOMINATION, TRY = "win", "narrative", "nomination", "try"
@@ -100,8 +99,7 @@ class LocalLimiter:
     def __init__(self, limits: Limits, *, max_people: int = 100_000) -> None:
         self.limits = limits
         window = max(limits.burst * limits.interval, 1.0)
-        self._tat: TTLCache[tuple[str, str, str], float] = TTLCache(maxsize=max_people, ttl=window)
-        self._lock = threading.Lock()
+        self._tat: TTLMemo[tuple[str, str, str], float] = TTLMemo(ttl=window, maxsize=max_people)
 
     def take(self, team_id: str, user_id: str, action: str, *, now: float | None = None) -> float | None:
         """None when allowed (and counted); else the seconds to wait."""
@@ -109,9 +107,9 @@ class LocalLimiter:
         interval = self.limits.interval
         tolerance = (self.limits.burst - 1) * interval
         key = (team_id, user_id, action)
-        with self._lock:
-            tat = max(self._tat.get(key, now), now)
+        with self._tat.locked() as tats:
+            tat = max(tats.get(key, now), now)
             if tat > now + tolerance:
                 return max(tat - tolerance - now, 1.0)
-            self._tat[key] = tat + interval
+            tats[key] = tat + interval
         return None

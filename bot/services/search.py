@@ -10,7 +10,6 @@ opted-out people are never found.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from bot.cache import TTLMemo
 from bot.models import Member, Narrative, OptOut, Win, WinOwner
 from bot.services.visibility import shown_in
 from bot.services.wintext import parse_win_text
@@ -219,22 +219,14 @@ def _estimated_matches(session: Session, table_name: str, query: str) -> float:
 
 
 BIG_WORKSPACE = 50_000  # wins; where SQLite's two ways of searching cross over (bench/search.py)
-_SIZE_TTL = 600.0
-_big: dict[str, tuple[bool, float]] = {}
+_big: TTLMemo[str, bool] = TTLMemo(ttl=600.0)  # team id → more than BIG_WORKSPACE wins
 
 
 def _is_big(session: Session, team_id: str) -> bool:
     """Has the workspace more than BIG_WORKSPACE wins? Asked of its time index, remembered a while."""
-    now = time.monotonic()
-    known = _big.get(team_id)
-    if known is not None and now - known[1] < _SIZE_TTL:
-        return known[0]
-    big = session.scalar(select(Win.id).where(Win.team_id == team_id).order_by(Win.team_id, Win.created_at)
-                         .offset(BIG_WORKSPACE).limit(1)) is not None
-    if len(_big) > 10_000:
-        _big.clear()
-    _big[team_id] = (big, now)
-    return big
+    return bool(_big.get_or_load(team_id, lambda: session.scalar(
+        select(Win.id).where(Win.team_id == team_id).order_by(Win.team_id, Win.created_at)
+        .offset(BIG_WORKSPACE).limit(1)) is not None))
 
 
 def _search_wins(session: Session, team_id: str, user_id: str, q: Query, limit: int) -> list[tuple[float, Hit]]:

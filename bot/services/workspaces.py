@@ -3,13 +3,12 @@ uninstalled when Slack says the app left (bot/services/uninstall.py), unmarked w
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 
-from cachetools import TTLCache
 from sqlalchemy import ColumnElement, event, select, update
 from sqlalchemy.orm import Session
 
+from bot.cache import TTLMemo
 from bot.db import Database
 from bot.models import Workspace, utcnow
 from bot.models.queue import insert_ignore
@@ -27,28 +26,23 @@ def ensure_workspace(session: Session, team_id: str, enterprise_id: str | None) 
 # What this process read of each workspace's uninstall, for a few seconds: the job worker asks before every
 # job. An uninstall or reinstall in this process forgets it at once; another process's, within UNINSTALL_TTL.
 UNINSTALL_TTL = 5.0
-_uninstalled: TTLCache[str, bool] = TTLCache(maxsize=100_000, ttl=UNINSTALL_TTL)
-_lock = threading.Lock()
+_uninstalled: TTLMemo[str, bool] = TTLMemo(ttl=UNINSTALL_TTL, maxsize=100_000)
 
 
 def is_uninstalled(db: Database, team_id: str) -> bool:
     """Whether the app was removed from the workspace (cached briefly, see above)."""
-    with _lock:
-        known = _uninstalled.get(team_id)
-    if known is None:
+    def read() -> bool:
         with db.read(team_id) as s:
-            known = uninstalled_since(s, team_id) is not None
-        with _lock:
-            _uninstalled[team_id] = known
-    return known
+            return uninstalled_since(s, team_id) is not None
+
+    return bool(_uninstalled.get_or_load(team_id, read))
 
 
 def forget_uninstall(session: Session, team_id: str) -> None:
     """Forget what this process read of the workspace's uninstall, now and once `session` commits (a read
     in between must not keep the old answer)."""
     def forget(*_: object) -> None:
-        with _lock:
-            _uninstalled.pop(team_id, None)
+        _uninstalled.pop(team_id)
 
     forget()
     event.listen(session, "after_commit", forget, once=True)
