@@ -14,21 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.models import JOB_DONE, JOB_FAILED, JOB_PENDING, Job, utcnow
-
-
-def insert_ignore(session: Session, model: type, values: dict[str, Any], *, returning=None) -> Any:  # noqa: ANN001
-    """INSERT … ON CONFLICT DO NOTHING on either database. Returns the result of execute()."""
-    dialect = session.get_bind().dialect.name
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(model).values(**values)
-    stmt = stmt.on_conflict_do_nothing()
-    if returning is not None:
-        stmt = stmt.returning(returning)
-    return session.execute(stmt)
+from bot.models.upsert import DIALECTS, upsert
 
 
 def enqueue(
@@ -46,7 +35,7 @@ def enqueue(
     now = utcnow()
     # On the session's connection: a Core insert needs none of the ORM's execute machinery.
     conn = session.connection()
-    result = conn.execute(_ENQUEUE[conn.dialect.name == "postgresql"], {
+    result = conn.execute(_ENQUEUE[conn.dialect.name], {
         "team_id": team_id, "enterprise_id": enterprise_id, "kind": kind, "payload": payload,
         "dedupe_key": dedupe_key, "status": JOB_PENDING, "attempts": 0, "run_at": run_at or now,
         "locked_until": None, "locked_by": None, "last_error": None, "created_at": now, "finished_at": None,
@@ -56,10 +45,8 @@ def enqueue(
 
 # Built once per dialect: enqueueing is on the ack path of every win and event.
 _ENQUEUE = {
-    is_pg: (pg_insert if is_pg else sqlite_insert)(Job.__table__)
-    .on_conflict_do_nothing()
-    .returning(Job.__table__.c.id)
-    for is_pg in (False, True)
+    dialect: upsert(dialect, Job.__table__).on_conflict_do_nothing().returning(Job.__table__.c.id)
+    for dialect in DIALECTS
 }
 
 

@@ -16,12 +16,11 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.db import Database
 from bot.models import Channel, Narrative, Win, utcnow
+from bot.models.upsert import upsert
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +57,7 @@ def remember(session: Session, team_id: str, info: ChannelInfo) -> None:
     """Store what Slack said about a conversation (an upsert: first contact from two threads is fine)."""
     values = {"team_id": team_id, "channel_id": info.channel_id, "name": info.name, "is_private": info.is_private,
               "is_member": info.is_member, "is_archived": info.is_archived, "checked_at": utcnow()}
-    dialect = session.get_bind().dialect.name
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(Channel).values(**values)
+    stmt = upsert(session.get_bind().dialect.name, Channel).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["team_id", "channel_id"],
         set_={k: stmt.excluded[k] for k in ("name", "is_private", "is_member", "is_archived", "checked_at")},

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.models import Manager, Workspace, utcnow
-from bot.models.queue import insert_ignore
+from bot.models.upsert import insert_ignore
 from bot.services.workspaces import ensure_workspace
 
 _SUBTEAM_RE = re.compile(r"<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>")

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.models import TEXT_WIRE, Narrative, utcnow
-from bot.models.queue import enqueue, insert_ignore
+from bot.models.queue import enqueue
+from bot.models.upsert import insert_ignore
 from bot.models.win import POST_FAILED, POST_NONE, POST_PENDING, POST_POSTED
 from bot.services import rollups
 from bot.services.wins import MAX_MINUTES_SAVED, claim_post_again

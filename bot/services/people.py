@@ -18,14 +18,12 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.cache import TTLMemo
 from bot.db import Database
 from bot.models import Manager, Member, OptOut, Workspace, utcnow
-from bot.models.queue import insert_ignore
+from bot.models.upsert import insert_ignore, upsert
 
 MEMBER_TTL = timedelta(minutes=10)
 GROUP_TTL = 300.0  # seconds
@@ -87,8 +85,7 @@ def remember_members(session: Session, team_id: str, users: Iterable[dict[str, A
 
 
 def _upsert_members(session: Session, rows: list[dict[str, Any]]) -> None:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(Member).values(rows)
+    stmt = upsert(session.get_bind().dialect.name, Member).values(rows)
     stmt = stmt.on_conflict_do_update(
         index_elements=[Member.team_id, Member.user_id],
         set_={k: stmt.excluded[k] for k in rows[0] if k not in ("team_id", "user_id")},

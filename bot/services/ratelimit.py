@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, case, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.cache import TTLMemo
 from bot.models import RateLimit
+from bot.models.upsert import upsert
 
 WIN, NARRATIVE, NOMINATION, TRY = "win", "narrative", "nomination", "try"
 _T = RateLimit.__table__
@@ -51,7 +50,7 @@ def _take_stmt(dialect: str) -> Any:
     no row is returned). Built once per dialect: it runs on the ack path of every win."""
     tat = _T.c.tat
     now = bindparam("p_now", type_=tat.type)
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(_T).values(
+    stmt = upsert(dialect, _T).values(
         team_id=bindparam("p_team"), user_id=bindparam("p_user"), action=bindparam("p_action"),
         tat=bindparam("p_first", type_=tat.type))
     return stmt.on_conflict_do_update(

@@ -24,11 +24,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, and_, case, cast, delete, func, literal, select, tuple_, union_all
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.models import ActivityPerson, ActivityWeek, ActivityWeekDestination, ActivityWeekTool, Narrative, Win, WinOwner
+from bot.models.upsert import upsert
 
 WEEK_COLUMNS = ("wins_recorded", "wins_owned", "shoutouts", "narratives", "minutes_owned", "minutes_owned_told",
                 "minutes_recorded", "minutes_recorded_told")
@@ -134,7 +133,7 @@ def _dialect(session: Session) -> str:
 @functools.cache
 def _upsert_stmt(dialect: str, model: type, keys: tuple[str, ...], columns: tuple[str, ...]) -> Any:
     table = model.__table__
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    stmt = upsert(dialect, table)
     return stmt.on_conflict_do_update(index_elements=[table.c[k] for k in keys],
                                       set_={c: table.c[c] + stmt.excluded[c] for c in columns})
 
@@ -144,7 +143,7 @@ def _person_stmt(dialect: str) -> Any:
     """Upsert of a person's first week, last week and `recent` mask (bit i ⇔ active in last_week − i
     weeks): when the new last week is later, the stored mask moves up by the difference first."""
     table = ActivityPerson.__table__
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    stmt = upsert(dialect, table)
     new, old = stmt.excluded, table.c
     ahead = _weeks_apart(dialect, new.last_week, old.last_week)  # ≥ 0: the new week is the later one
     behind = _weeks_apart(dialect, old.last_week, new.last_week)
@@ -250,7 +249,7 @@ def _store_people(session: Session, team_id: str, weeks: dict[str, set[date]]) -
     if not weeks:
         return
     table = ActivityPerson.__table__
-    stmt = (pg_insert if _dialect(session) == "postgresql" else sqlite_insert)(table)
+    stmt = upsert(_dialect(session), table)
     stmt = stmt.on_conflict_do_update(index_elements=[table.c.team_id, table.c.user_id],
                                       set_={c: stmt.excluded[c] for c in ("first_week", "last_week", "recent")})
     session.execute(stmt, [_person_row(team_id, u, ws) for u, ws in weeks.items()])

@@ -36,7 +36,7 @@ from bot.models import (
     Subscription,
     utcnow,
 )
-from bot.models.queue import insert_ignore
+from bot.models.upsert import insert_ignore
 from bot.services.people import DEFAULT_TZ
 from bot.services.workspaces import still_installed
 

@@ -33,7 +33,8 @@ from bot.models import (
     Workspace,
     utcnow,
 )
-from bot.models.queue import enqueue, insert_ignore
+from bot.models.queue import enqueue
+from bot.models.upsert import insert_ignore
 from bot.services.visibility import may_see
 from bot.services.wins import WinView, view_of
 from bot.services.workspaces import ensure_workspace

@@ -17,8 +17,8 @@ from sqlalchemy import Table, delete, update
 from sqlalchemy.orm import Session
 
 from bot.models import JOB_DONE, JOB_FAILED, JOB_PENDING, Base, Job, Narrative, Subscription, Win, Workspace, utcnow
-from bot.models.queue import insert_ignore
 from bot.models.slack_oauth import bots, installations
+from bot.models.upsert import insert_ignore
 from bot.models.win import POST_FAILED, POST_PENDING
 from bot.services import search
 from bot.services.workspaces import ensure_workspace, forget_uninstall

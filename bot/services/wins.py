@@ -9,13 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from bot.metrics import WINS_RECORDED
 from bot.models import TEXT_PLAIN, TEXT_WIRE, Narrative, Win, WinOwner, utcnow
 from bot.models.queue import enqueue
+from bot.models.upsert import DIALECTS, upsert
 from bot.models.win import POST_NONE, POST_PENDING, POST_POSTED
 from bot.services import ratelimit, rollups
 from bot.services.home import enqueue_home_refresh
@@ -177,8 +176,8 @@ def find_by_source(session: Session, author_id: str, channel: str, ts: str) -> W
 # A repeated trigger_id inserts nothing (ON CONFLICT DO NOTHING) instead of being looked up first:
 # one statement fewer on every new win.
 _INSERT_WIN = {
-    is_pg: (pg_insert if is_pg else sqlite_insert)(Win.__table__).on_conflict_do_nothing().returning(Win.__table__.c.id)
-    for is_pg in (False, True)
+    dialect: upsert(dialect, Win.__table__).on_conflict_do_nothing().returning(Win.__table__.c.id)
+    for dialect in DIALECTS
 }
 _INSERT_OWNERS = WinOwner.__table__.insert()
 
@@ -217,7 +216,7 @@ def record_win(session: Session, new: NewWin, *, limits: Limits, known_new: bool
 
     now = utcnow()
     conn = session.connection()  # Core inserts on the connection: the ORM's execute layer adds nothing here
-    win_id = conn.execute(_INSERT_WIN[conn.dialect.name == "postgresql"], {
+    win_id = conn.execute(_INSERT_WIN[conn.dialect.name], {
         "team_id": team_id, "enterprise_id": new.enterprise_id, "author_id": author, "channel_id": channel_id,
         "text": new.text, "text_format": new.text_format, "how": new.how or None, "tool": tool,
         "minutes_saved": minutes_saved, "reinvested_in": new.reinvested_in, "tags": " ".join(tags),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.cache import TTLMemo
 from bot.db import Database
 from bot.models import Workspace, utcnow
-from bot.models.queue import insert_ignore
+from bot.models.upsert import insert_ignore
 
 
 def ensure_workspace(session: Session, team_id: str, enterprise_id: str | None) -> None:
