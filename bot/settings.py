@@ -2,6 +2,10 @@
 
 Every key is read and checked here, once. A missing or malformed key raises `ConfigError`
 whose message names the key; the CLI prints that one line and exits, never a traceback.
+
+Written by hand rather than with pydantic-settings: a frozen dataclass and python-dotenv cover the
+flat list of keys, each check's message is ours to word (a key name and an example, for an operator
+reading one line), and the app does not take on pydantic as a runtime dependency for it.
 """
 
 from __future__ import annotations

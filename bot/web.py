@@ -3,7 +3,12 @@
 POST /slack/events   every Slack request (commands, events, interactivity), verified and parsed here
 GET  /slack/install, /slack/oauth_redirect   multi-workspace OAuth, when configured
 GET  /healthz        200 when the database answers, 503 with the reason when not
-GET  /metrics        Prometheus text format, for `Authorization: Bearer $METRICS_TOKEN` only"""
+GET  /metrics        Prometheus text format, for `Authorization: Bearer $METRICS_TOKEN` only
+
+Hand-written rather than Bolt's WSGI adapter or a web framework: four routes, and what matters happens
+before Bolt sees a request (the body size cap, the signature checked on the raw bytes, a malformed body
+answered 400, the count of requests in flight that the job worker yields to, draining on SIGTERM).
+A framework would add a dependency and a routing layer around these few lines, not remove them."""
 
 from __future__ import annotations
 
