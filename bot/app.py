@@ -22,7 +22,7 @@ from bot.registry import SUBCOMMANDS
 from bot.services.ratelimit import LocalLimiter, limits_of
 from bot.services.workspaces import mark_reinstalled
 from bot.settings import Settings
-from bot.slack_client import SlackClients, make_client, make_clients
+from bot.slack.client import SlackClients, make_client, make_clients
 
 log = logging.getLogger(__name__)
 

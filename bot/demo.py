@@ -127,7 +127,7 @@ def show_digest(tour: Tour) -> None:
     import contextlib
     import io
 
-    from bot.jobs.deliveries import cli_digest
+    from bot.cli.deliveries import cli_digest
 
     printed = io.StringIO()
     args = argparse.Namespace(team=TEAM, channel=REPORTING, week=None, post=False)

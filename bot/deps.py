@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from bot.db import Database
 from bot.services.ratelimit import Limits, LocalLimiter
 from bot.settings import Settings
-from bot.slack_client import SlackClients
+from bot.slack.client import SlackClients
 
 
 @dataclass

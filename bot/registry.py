@@ -2,7 +2,7 @@
 
 Feature modules only define functions; nothing registers itself on import. The app takes
 SUBCOMMANDS (bot/app.py), the job worker takes JOB_HANDLERS and the scheduler takes PERIODIC
-(bot/server.py, bot/cli.py). Only those top-level assemblers import this module, so no import
+(bot/server.py, bot/cli/). Only those top-level assemblers import this module, so no import
 circle can form through it."""
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from bot.migrate import upgrade
 from bot.registry import JOB_HANDLERS, PERIODIC
 from bot.services.ratelimit import limits_of
 from bot.settings import Settings
-from bot.slack_client import SlackClients, make_clients
+from bot.slack.client import SlackClients, make_clients
 from bot.web import MAX_BODY, WebApp
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.db import Database
 from bot.metrics import HTTP_LATENCY, HTTP_REQUESTS
-from bot.slack_client import TokenHealth
+from bot.slack.client import TokenHealth
 
 log = logging.getLogger(__name__)
 

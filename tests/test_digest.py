@@ -23,7 +23,7 @@ from bot.services.figures import NOT_SAID, Weeks
 from bot.services.people import set_opt_out
 from bot.services.wins import NewWin, record_win
 from bot.services.workspaces import ensure_workspace
-from bot.slack_client import SlackClients
+from bot.slack.client import SlackClients
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
 from tests.helpers import UNLIMITED, all_text
 

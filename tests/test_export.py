@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select
 
+from bot.cli.export import cli_export
 from bot.models import TB_ACCEPTED, Member, Narrative, TeachBack, Win, WinOwner, Workspace
-from bot.services.export import WIN_COLUMNS, cli_export, guard, unguard, write_export, write_wins
+from bot.services.export import WIN_COLUMNS, guard, unguard, write_export, write_wins
 from bot.services.wintext import readable_text
 from bot.settings import Settings
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM

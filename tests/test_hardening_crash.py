@@ -22,7 +22,7 @@ from bot.jobs.worker import JobContext
 from bot.models import Job, queue, utcnow
 from bot.server import Server
 from bot.services.wins import POST_WIN, NewWin, record_win
-from bot.slack_client import make_clients
+from bot.slack.client import make_clients
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
 from tests.helpers import UNLIMITED, wait_until, wins
 

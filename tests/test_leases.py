@@ -14,7 +14,7 @@ from bot.jobs.worker import LEASE, JobContext, Worker
 from bot.models import JOB_DONE, JOB_PENDING, Job, queue, utcnow
 from bot.registry import JOB_HANDLERS
 from bot.services.wins import POST_WIN, NewWin, record_win
-from bot.slack_client import SlackClients
+from bot.slack.client import SlackClients
 from tests.conftest import BOB, CHANNEL, TEAM
 from tests.helpers import UNLIMITED, commands, wins
 

@@ -16,7 +16,7 @@ from bot.jobs.worker import JobContext
 from bot.models import Job, Member, queue
 from bot.services import adoption, figures
 from bot.services.members import COPY_MEMBERS, PAGE_SIZE, refresh_members
-from bot.slack_client import SlackClients
+from bot.slack.client import SlackClients
 from tests.conftest import BOB, ENTERPRISE, TEAM
 from tests.helpers import members_synced_at, wait_until
 

@@ -26,7 +26,7 @@ from bot.services.digest import DigestData
 from bot.services.figures import Split, Totals, Weeks
 from bot.services.prompts import PROMPTS
 from bot.services.wins import WinView
-from bot.slack_client import SlackClients
+from bot.slack.client import SlackClients
 from tests.conftest import BOB, CHANNEL, DAVE, TEAM
 from tests.helpers import all_text
 

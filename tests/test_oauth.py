@@ -20,7 +20,7 @@ from bot.oauth_state import SignedOAuthStateStore
 from bot.sandbox.requests import SlackSender
 from bot.server import Server
 from bot.settings import Settings
-from bot.slack_client import installation_store
+from bot.slack.client import installation_store
 from tests.conftest import BOB, CHANNEL
 from tests.helpers import wait_until, wins
 from tests.test_uninstall import tokens_of

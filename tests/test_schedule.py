@@ -35,7 +35,7 @@ from bot.services import subscriptions as subs
 from bot.services.subscriptions import Schedule, ScheduleError, parse_schedule
 from bot.services.wins import NewWin, record_win
 from bot.services.workspaces import ensure_workspace
-from bot.slack_client import SlackClients
+from bot.slack.client import SlackClients
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
 from tests.helpers import UNLIMITED, all_text, members_synced_at, wait_until
 

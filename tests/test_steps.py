@@ -192,7 +192,7 @@ def test_a_completion_that_gives_up_still_ends_the_run(settings, fake_slack, db)
     """After the worker's last attempt the workflow must not wait: the run ends with a sentence."""
     from bot.jobs.steps import complete_step_gave_up
     from bot.jobs.worker import JobContext
-    from bot.slack_client import make_clients
+    from bot.slack.client import make_clients
 
     event = fake_slack.start_function("record_ai_win", {"author": BOB, "text": "Wrote tests with Copilot"})
     job = Job(team_id=TEAM, enterprise_id=None, kind=COMPLETE_STEP, payload={

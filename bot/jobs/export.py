@@ -9,7 +9,7 @@ import tempfile
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.common import context, section
-from bot.jobs.worker import JobContext, Permanent
+from bot.jobs.worker import JobContext
 from bot.models import Job
 from bot.services.export import write_export
 
@@ -57,10 +57,5 @@ def show_win_removed(ctx: JobContext, job: Job) -> None:
     p = job.payload
     who = "its author" if p.get("by_author") else "an admin"
     text = f":wastebasket: This AI win (#{p['win_id']}) was removed by {who}."
-    try:
-        ctx.client(job).chat_update(channel=p["channel"], ts=p["ts"], text=text, blocks=[context(text)])
-    except SlackApiError as e:
-        if e.response.get("error") in ("message_not_found", "cant_update_message", "channel_not_found",
-                                       "is_archived"):
-            raise Permanent(str(e.response.get("error"))) from e
-        raise
+    # A message that is gone fails the job at once (bot/slack/errors.py: the worker's outcomes).
+    ctx.client(job).chat_update(channel=p["channel"], ts=p["ts"], text=text, blocks=[context(text)])

@@ -13,20 +13,18 @@ from sqlalchemy.orm import Session
 from bot.blocks.owners import left_out
 from bot.blocks.ratelimit import unsaved, unsaved_blocks
 from bot.blocks.win import celebration, post_problem
-from bot.conversations import Conversations
-from bot.directory import Directory
-from bot.jobs.worker import JobContext, Permanent
+from bot.jobs.worker import JobContext
 from bot.models import Job, Win, Workspace
 from bot.models.win import POST_PENDING
 from bot.services import channels, owners, people, steps, wins
 from bot.services.wins import WinView
 from bot.services.workspaces import ensure_workspace
+from bot.slack.conversations import Conversations
+from bot.slack.directory import Directory
+from bot.slack.errors import NOT_IN_CHANNEL
 
 log = logging.getLogger(__name__)
 
-# Errors after which posting to that channel cannot work until a person does something.
-CHANNEL_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action",
-                  "ekm_access_denied", "team_access_not_granted"}
 
 
 def _emoji(session, team_id: str, enterprise_id: str | None = None, *, ensure: bool = False) -> str:  # noqa: ANN001
@@ -127,7 +125,7 @@ def post_win(ctx: JobContext, job: Job, *, win: WinView | None = None,
                                                     metadata=celebration_metadata(win_id), **thread)
     except SlackApiError as e:
         error = e.response.get("error")
-        if error in CHANNEL_ERRORS:
+        if error in NOT_IN_CHANNEL:
             with ctx.db.session(job.team_id) as session:
                 wins.mark_post_failed(session, win_id)
                 channels.set_private(session, Win, win_id, where.is_private)
@@ -255,9 +253,5 @@ def update_win_message(ctx: JobContext, job: Job) -> None:
         return
     win = humans_only(ctx, job, win)  # an edit may have added a bot
     text, blocks = celebration(win, teachback_emoji=emoji)
-    try:
-        ctx.client(job).chat_update(channel=win.message_channel, ts=win.message_ts, text=text, blocks=blocks)
-    except SlackApiError as e:
-        if e.response.get("error") in ("message_not_found", "cant_update_message", "channel_not_found"):
-            raise Permanent(e.response.get("error")) from e
-        raise
+    # A message that is gone fails the job at once (bot/slack/errors.py: the worker's outcomes).
+    ctx.client(job).chat_update(channel=win.message_channel, ts=win.message_ts, text=text, blocks=blocks)

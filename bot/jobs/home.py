@@ -7,18 +7,17 @@ import logging
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.home import home_view
-from bot.directory import Directory
 from bot.jobs.worker import JobContext, Permanent
 from bot.models import Job
 from bot.services import people
 from bot.services.home import build_home
 from bot.services.home import home_opened as mark_home_opened
 from bot.services.members import refresh_members
+from bot.slack.directory import Directory
 
 log = logging.getLogger(__name__)
 
 # users.info / views.publish answers after which publishing for this person cannot work.
-GONE = {"user_not_found", "account_inactive", "user_not_visible", "not_allowed_token_type"}
 
 
 def publish_home(ctx: JobContext, job: Job, user_id: str, *, opened: bool = False) -> None:
@@ -46,8 +45,6 @@ def publish_home(ctx: JobContext, job: Job, user_id: str, *, opened: bool = Fals
         client.views_publish(user_id=user_id, view=view)
     except SlackApiError as e:
         error = e.response.get("error")
-        if error in GONE:
-            raise Permanent(error) from e
         if error == "invalid_arguments":
             log.error("App Home for %s in %s was refused by Slack: %s", user_id, team_id,
                       e.response.get("response_metadata"))

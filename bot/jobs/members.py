@@ -18,18 +18,16 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot.directory import Directory
 from bot.jobs.worker import JobContext, Permanent
 from bot.models import Job
 from bot.models.queue import keep_payload
 from bot.services.home import enqueue_home_refresh
 from bot.services.members import PAGE_SIZE, copy_finished, store_page
-from bot.slack_client import NotInstalled
+from bot.slack.client import NotInstalled
+from bot.slack.directory import Directory
 
 log = logging.getLogger(__name__)
 
-# Answers after which walking again cannot help until a person changes something.
-GONE = {"missing_scope", "invalid_auth", "not_authed", "token_revoked", "account_inactive", "not_allowed_token_type"}
 
 
 def copy_members(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
@@ -51,9 +49,9 @@ def copy_members(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
                             job.team_id)
                 cursor, started_over = None, True
                 continue
-            if error in GONE:
-                raise Permanent(str(error)) from e
-            raise  # a 429 (or a passing error): the worker runs the job again from the kept cursor
+            # A 429 (or a passing error): the worker runs the job again from the kept cursor. A token or
+            # scope that is gone fails it at once (bot/slack/errors.py: the worker's outcomes).
+            raise
         if next_cursor is None:  # the last page: stored as the job is marked done, in one transaction
             return lambda session: _finish(session, job, users, payload)
         payload["cursor"] = next_cursor

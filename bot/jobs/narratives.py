@@ -8,13 +8,14 @@ from dataclasses import replace
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.narratives import narrative_post, narrative_post_problem
-from bot.conversations import Conversations
-from bot.directory import Directory
-from bot.jobs.handlers import CHANNEL_ERRORS, notify_author
+from bot.jobs.handlers import notify_author
 from bot.jobs.worker import JobContext
 from bot.models import Job, Narrative
 from bot.services import channels, narratives, people
 from bot.services.narratives import NarrativeView
+from bot.slack.conversations import Conversations
+from bot.slack.directory import Directory
+from bot.slack.errors import NOT_IN_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def post_narrative(ctx: JobContext, job: Job) -> None:
                                                     unfurl_links=False, unfurl_media=False)
     except SlackApiError as e:
         error = e.response.get("error")
-        if error in CHANNEL_ERRORS:
+        if error in NOT_IN_CHANNEL:
             with ctx.db.session(job.team_id) as session:
                 narratives.mark_post_failed(session, narrative_id)
                 channels.set_private(session, Narrative, narrative_id, where.is_private)

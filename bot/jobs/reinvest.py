@@ -6,19 +6,16 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from bot.blocks.stats import reinvest_question
-from bot.jobs.worker import JobContext, Permanent
+from bot.jobs.worker import JobContext
 from bot.models import Job, Workspace, utcnow
 from bot.services.reinvest import queue_asks, win_to_ask
 from bot.services.workspaces import still_installed
 
 log = logging.getLogger(__name__)
 
-CANNOT_DM = {"user_not_found", "account_inactive", "cannot_dm_bot", "user_disabled", "channel_not_found",
-             "is_archived", "messages_tab_disabled"}
 
 
 def reinvest_asks(runtime: Any, now: datetime | None = None) -> int:
@@ -46,9 +43,5 @@ def send_reinvest_ask(ctx: JobContext, job: Job) -> None:
     if win is None:
         return  # answered, deleted, or they opted out meanwhile
     text, blocks = reinvest_question(win)
-    try:
-        ctx.client(job).chat_postMessage(channel=user_id, text=text, blocks=blocks)
-    except SlackApiError as e:
-        if e.response.get("error") in CANNOT_DM:
-            raise Permanent(str(e.response.get("error"))) from e
-        raise
+    # A person who cannot be written to fails the job at once (bot/slack/errors.py: the worker's outcomes).
+    ctx.client(job).chat_postMessage(channel=user_id, text=text, blocks=blocks)

@@ -20,9 +20,7 @@ with its text trend line instead, as it does when drawing or uploading fails."""
 
 from __future__ import annotations
 
-import argparse
 import logging
-import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,12 +30,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.blocks.adoption import trend_text
-from bot.blocks.render import blocks_to_text
 from bot.blocks.report import month_name, report_blocks
 from bot.db import Database
-from bot.directory import Directory
 from bot.jobs.worker import JobContext, Permanent, RetryLater
-from bot.models import DELIVERY_CLAIMED, DELIVERY_POSTED, Job, Member, Workspace, utcnow
+from bot.models import DELIVERY_CLAIMED, Job, Workspace, utcnow
 from bot.models.queue import enqueue, keep_payload
 from bot.services import people
 from bot.services import subscriptions as subs
@@ -48,21 +44,17 @@ from bot.services.report import (
     Report,
     build_report,
     last_due,
-    month_of,
-    parse_month,
     recipients,
 )
 from bot.services.subscriptions import GRACE
 from bot.services.workspaces import still_installed
-from bot.settings import ConfigError, Settings
-from bot.slack_client import NotInstalled, make_clients
+from bot.slack.client import NotInstalled
+from bot.slack.directory import Directory
 
 log = logging.getLogger(__name__)
 
 POST_REPORT = "post_report"
 CHART_PATIENCE = timedelta(minutes=2)  # after the upload: then the report goes out with its text trend
-PERMANENT = {"user_not_found", "account_inactive", "cannot_dm_bot", "invalid_auth", "not_authed",
-             "token_revoked", "missing_scope", "channel_not_found", "user_disabled"}
 
 
 def _in_window(now: datetime) -> bool:
@@ -177,29 +169,25 @@ def post_report(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
     file_id: str | None = payload.get("file_id")
     with ctx.db.read(job.team_id) as session:  # drawn only until it has been uploaded once
         report, png = render(session, job.team_id, month, managers, chart=file_id is None)
+    # A person who cannot be written to fails the job at once (bot/slack/errors.py: the worker's outcomes).
+    channel = client.conversations_open(users=user_id)["channel"]["id"]
+    if file_id is None and png:
+        file_id = _upload(client, png, report)
+        if file_id:
+            payload.update(file_id=file_id, uploaded_at=utcnow().isoformat())
+            with ctx.db.session() as session:
+                if not keep_payload(session, job, payload):
+                    return None  # another worker holds the job now: it posts
+    text, blocks = report_blocks(report, image_file_id=file_id)
     try:
-        channel = client.conversations_open(users=user_id)["channel"]["id"]
-        if file_id is None and png:
-            file_id = _upload(client, png, report)
-            if file_id:
-                payload.update(file_id=file_id, uploaded_at=utcnow().isoformat())
-                with ctx.db.session() as session:
-                    if not keep_payload(session, job, payload):
-                        return None  # another worker holds the job now: it posts
-        text, blocks = report_blocks(report, image_file_id=file_id)
-        try:
-            response = client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
-        except SlackApiError as e:
-            if not file_id or e.response.get("error") != "invalid_blocks":
-                raise
-            _wait_for_the_chart(e, payload)
-            log.warning("Slack refused the report chart (%s); sending the text trend", e.response.get("errors"))
-            text, blocks = report_blocks(report, image_file_id=None)
-            response = client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
+        response = client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
     except SlackApiError as e:
-        if e.response.get("error") in PERMANENT:
-            raise Permanent(str(e.response.get("error"))) from e
-        raise
+        if not file_id or e.response.get("error") != "invalid_blocks":
+            raise
+        _wait_for_the_chart(e, payload)
+        log.warning("Slack refused the report chart (%s); sending the text trend", e.response.get("errors"))
+        text, blocks = report_blocks(report, image_file_id=None)
+        response = client.chat_postMessage(channel=channel, text=text, blocks=blocks, unfurl_links=False)
     ts = response["ts"]
     return lambda session: subs.mark_posted(session, delivery_id, ts)
 
@@ -241,71 +229,5 @@ def post_report_gave_up(ctx: JobContext, job: Job) -> None:
                 job.team_id, reason)
 
 
-# -- the CLI -----------------------------------------------------------------------------------------------
-
-
 # The DM job and its give-up note (bot/registry.py lists them; `aiwins report --post` runs them in-process).
 HANDLERS = {POST_REPORT: post_report, f"{POST_REPORT}:failed": post_report_gave_up}
-
-
-def cli_report(args: argparse.Namespace, settings: Settings) -> int:
-    """`aiwins report [--team T] [--month 2026-11] [--post]`."""
-    from bot.jobs.deliveries import _run_here
-
-    try:
-        # Default: the month that ended last (what the first-working-day DM reports on).
-        month = parse_month(args.month) if args.month else month_of(utcnow().date().replace(day=1)
-                                                                     - timedelta(days=1))
-    except ValueError:
-        print(f"aiwins: --month must look like 2026-11 (got {args.month!r})", file=sys.stderr)
-        return 2
-    if args.post and not (settings.slack_bot_token or settings.oauth_enabled):
-        raise ConfigError("SLACK_BOT_TOKEN is not set: posting needs it (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)")
-    db = Database(settings.database_url, pool_size=2)
-    try:
-        with db.read() as session:
-            known = dict(session.execute(select(Workspace.team_id, Workspace.enterprise_id)
-                                         .order_by(Workspace.team_id).execution_options(all_tenants=True)).all())
-        if args.team and args.team not in known:
-            print(f"aiwins: no workspace {args.team} in the database (known: {', '.join(known) or 'none'})",
-                  file=sys.stderr)
-            return 2
-        if not args.team and len(known) != 1:
-            print("aiwins: " + ("no workspace in the database yet" if not known else
-                                f"pass --team: the database has {len(known)} workspaces: {', '.join(known)}"),
-                  file=sys.stderr)
-            return 2
-        team_id = args.team or next(iter(known))
-        clients = make_clients(settings, db) if args.post else None
-        managers: Any = ()
-        if clients is not None:
-            managers = people.managers_group_members(db, Directory(clients.for_team(team_id, known[team_id])),
-                                                     team_id)
-        with db.read(team_id) as session:
-            report, _ = render(session, team_id, month, managers, chart=False)
-            names = {u: n for u, n in session.execute(select(Member.user_id, Member.name))}
-            targets = recipients(session, team_id, managers)
-        _, blocks = report_blocks(report, image_file_id=None)
-        print(f"# Monthly leadership report for {team_id} · {month} ({report.figures.period.first} – "
-              f"{report.figures.period.last}, UTC weeks)")
-        print(blocks_to_text(blocks, lambda u: names.get(u) or u))
-        if clients is None:
-            print(f"# recipients: {len(targets)} managers and admins")
-            return 0
-        code = 0
-        for r in targets:
-            delivery_id, job_id = claim(db, team_id, known[team_id], r, month, retake=True)
-            if delivery_id is None:
-                print(f"{r.user_id}: already sent or being sent for {month}; not sending again")
-                continue
-            assert job_id is not None
-            _run_here(db, clients, job_id, HANDLERS)
-            with db.read(team_id) as session:
-                d = subs.get_delivery(session, delivery_id)
-            ok = d is not None and d.status == DELIVERY_POSTED
-            print(f"{r.user_id}: {'sent' if ok else 'not sent: ' + str(d.error if d else 'unknown')}")
-            code = code if ok else 1
-        return code
-    finally:
-        db.dispose()
-

@@ -15,25 +15,19 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.win import workflow_receipt
-from bot.directory import Directory
-from bot.jobs.teachbacks import permalink
-from bot.jobs.worker import JobContext, slack_retry_after
+from bot.jobs.worker import JobContext
 from bot.models import Job
 from bot.services import people, steps, wins
-from bot.slack_client import make_client
+from bot.slack.client import make_client
+from bot.slack.directory import Directory
+from bot.slack.errors import EXECUTION_GONE, RETRY_LATER, retry_after
+from bot.slack.links import permalink
 
 log = logging.getLogger(__name__)
 
-# Slack's answers for an execution that can no longer be completed: it already was (or failed),
-# or Slack no longer knows it.
-EXECUTION_GONE = frozenset({"execution_not_in_running_state", "function_execution_not_found"})
-# Slack's bad moments, worth another try later (HTTP 5xx and 429 are recognised by status).
-TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
-
-
 def _transient(e: SlackApiError) -> bool:
-    return (slack_retry_after(e) is not None or e.response.status_code >= 500
-            or e.response.get("error") in TRANSIENT)
+    """Slack's bad moments, worth another try later (HTTP 5xx and 429 are recognised by status)."""
+    return retry_after(e) is not None or e.response.status_code >= 500 or e.response.get("error") in RETRY_LATER
 
 
 def workflow_client(ctx: JobContext, job: Job) -> WebClient:

@@ -11,24 +11,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.teachbacks import invitation, manager_notice, thread_note
-from bot.cache import FOREVER, TTLMemo
-from bot.directory import Directory
+from bot.cache import TTLMemo
 from bot.jobs.worker import JobContext, Permanent
 from bot.models import TB_ACCEPTED, Job, utcnow
 from bot.services import owners, people, ratelimit
 from bot.services import teachbacks as tb
 from bot.services.wins import WinView
+from bot.slack.directory import Directory
+from bot.slack.errors import MESSAGE_GONE, NOT_IN_CHANNEL, PERSON_GONE
+from bot.slack.links import permalink
 
 log = logging.getLogger(__name__)
 
 # A DM or reply that cannot be delivered until a person does something: retrying cannot help.
-UNDELIVERABLE = {"channel_not_found", "user_not_found", "cannot_dm_bot", "user_disabled", "account_inactive",
-                 "not_in_channel", "is_archived", "restricted_action", "messages_tab_disabled",
-                 "thread_not_found", "message_not_found"}
+UNDELIVERABLE = PERSON_GONE | NOT_IN_CHANNEL | MESSAGE_GONE
 
 
 @dataclass(frozen=True)
@@ -136,24 +135,6 @@ def on_reaction_removed(ctx: JobContext, job: Job) -> None:
         with ctx.db.session(job.team_id) as session:
             tb.withdraw(session, team_id=job.team_id, win_id=win.id, manager_id=reaction.user, at=reaction.at,
                         remember=True)
-
-
-_permalinks: TTLMemo[tuple[str, str, str], str] = TTLMemo(ttl=FOREVER)  # permalinks never change
-
-
-def permalink(client: WebClient, team_id: str, channel: str | None, ts: str | None) -> str | None:
-    """A link to a message (chat.getPermalink, remembered); None if unknown."""
-    if not channel or not ts:
-        return None
-
-    def ask() -> str | None:
-        try:
-            return client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink") or None
-        except SlackApiError as e:
-            log.info("no permalink for %s/%s: %s", channel, ts, e.response.get("error"))
-            return None
-
-    return _permalinks.get_or_load((team_id, channel, ts), ask)
 
 
 def send_invitation(ctx: JobContext, job: Job) -> None:

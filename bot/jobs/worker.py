@@ -37,7 +37,8 @@ from bot.models import JOB_FAILED, Job, queue, utcnow
 from bot.services.ratelimit import Limits
 from bot.services.uninstall import CANCELLED
 from bot.services.workspaces import is_uninstalled
-from bot.slack_client import NotInstalled, SlackClients
+from bot.slack.client import NotInstalled, SlackClients
+from bot.slack.errors import PERMANENT, error_of, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -87,17 +88,6 @@ Handler = Callable[[JobContext, Job], "Callable[[Session], None] | None"]
 def backoff(attempt: int) -> float:
     """2, 4, 8 … seconds, capped at 10 minutes, with jitter so retries do not stampede."""
     return min(600.0, 2.0**attempt) * (0.75 + random.random() / 2)
-
-
-def slack_retry_after(e: SlackApiError) -> float | None:
-    """Seconds Slack asked us to wait (HTTP 429), or None when it is not a rate limit."""
-    if e.response.status_code != 429 and e.response.get("error") != "ratelimited":
-        return None
-    raw = e.response.headers.get("Retry-After") or e.response.headers.get("retry-after") or "1"
-    try:
-        return max(0.0, float(raw if not isinstance(raw, list) else raw[0]))
-    except ValueError:
-        return 1.0
 
 
 class ChannelPacer:
@@ -348,11 +338,7 @@ class Worker:
         except RetryLater as r:
             return self._retry(job, r.seconds, r.reason, counts=r.counts)
         except SlackApiError as e:
-            wait = slack_retry_after(e)
-            error = str(e.response.get("error") or e.response.status_code)
-            if wait is not None:
-                return self._retry(job, wait, "ratelimited", counts=False)
-            return self._retry(job, backoff(job.attempts), f"slack error {error}")
+            return self._slack_error(job, e)
         except (Permanent, NotInstalled) as p:
             return self._fail(job, str(p))
         except DATABASE_ERRORS:
@@ -372,6 +358,18 @@ class Worker:
             return "lost"
         JOBS.labels(job.kind, "done").inc()
         return "done"
+
+    def _slack_error(self, job: Job, e: SlackApiError) -> str:
+        """A Slack error no handler dealt with, turned into an outcome (bot/slack/errors.py): a rate limit
+        waits as long as Slack asked (not counted as an attempt); "gone" and "not in channel" fail the job
+        now, since trying again cannot help; anything else ("retry later", a 5xx) is retried with backoff."""
+        wait = retry_after(e)
+        if wait is not None:
+            return self._retry(job, wait, "ratelimited", counts=False)
+        error = error_of(e) or str(e.response.status_code)
+        if error in PERMANENT:
+            return self._fail(job, error)
+        return self._retry(job, backoff(job.attempts), f"slack error {error}")
 
     def _uninstalled(self, job: Job) -> bool:
         return is_uninstalled(self.ctx.db, job.team_id)

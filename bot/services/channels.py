@@ -5,7 +5,7 @@ letter: a C… channel can be private, and a G… id can be a group DM. Answers 
 for a day (CHANNEL_TTL); membership changes we cause ourselves (conversations.join) are written at
 once, so the bot asks Slack to join a channel once, not before every post.
 
-Slack's side goes through a `ConversationsLike` adapter (bot/conversations.py), so this module takes
+Slack's side goes through a `ConversationsLike` adapter (bot/slack/conversations.py), so this module takes
 and returns plain values."""
 
 from __future__ import annotations

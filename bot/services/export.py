@@ -15,11 +15,9 @@ such cells (see `unguard`)."""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import itertools
 import os
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -191,34 +189,3 @@ def write_export(session: Session, team_id: str, directory: str, *, user_id: str
             n = _write(out, columns, rows)
         files.append(ExportFile(path, filename, f"{whose} {label} ({today.isoformat()})", label, n))
     return files
-
-
-def parse_since(raw: str | None) -> datetime | None:
-    """`2026-01-31` → midnight UTC that day; ValueError for anything else."""
-    if not raw:
-        return None
-    d = date.fromisoformat(raw.strip())
-    return datetime(d.year, d.month, d.day, tzinfo=UTC)
-
-
-def cli_export(args: argparse.Namespace, settings: Any) -> int:
-    """`aiwins export --team T [--since DATE]`: the workspace's wins as CSV on standard output."""
-    from bot.db import Database
-
-    try:
-        since = parse_since(args.since)
-    except ValueError:
-        print(f"aiwins: --since must be a date like 2026-01-31, not {args.since!r}", file=sys.stderr)
-        return 2
-    db = Database(settings.database_url, pool_size=1)
-    try:
-        with db.read(args.team) as session:
-            rows = write_wins(session, sys.stdout, args.team, since=since)
-        sys.stdout.flush()
-        if not rows:  # a header alone: say so, in case the team id has a typo
-            print(f"aiwins: no wins for team {args.team!r}" + (" since then" if since else ""), file=sys.stderr)
-    except BrokenPipeError:  # `aiwins export … | head`: the reader left, which is fine
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    finally:
-        db.dispose()
-    return 0

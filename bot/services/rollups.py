@@ -15,9 +15,7 @@ the views that name people filter them out when they read.
 
 from __future__ import annotations
 
-import argparse
 import functools
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -388,30 +386,3 @@ def _rebuild_people(session: Session, team_id: str, chunk: int = 5_000) -> None:
             weeks = {}
         weeks.setdefault(u, set()).add(as_date(w))
     _store_people(session, team_id, weeks)
-
-
-# -- the CLI ------------------------------------------------------------------------------------------------
-
-
-def cli_rollups(args: argparse.Namespace, settings: Any) -> int:
-    """`aiwins rollups rebuild [--team T]`: recompute the roll-ups of one workspace or all of them."""
-    from bot.db import Database
-    from bot.models import Workspace
-
-    db = Database(settings.database_url, pool_size=2)
-    try:
-        with db.read() as session:
-            known = list(session.scalars(select(Workspace.team_id).order_by(Workspace.team_id)
-                                         .execution_options(all_tenants=True)))
-        if args.team and args.team not in known:
-            print(f"aiwins: no workspace {args.team} in the database (known: {', '.join(known) or 'none'})",
-                  file=sys.stderr)
-            return 2
-        for team_id in [args.team] if args.team else known:
-            with db.session(team_id) as session:
-                n = rebuild(session, team_id)
-            print(f"{team_id}: rebuilt {n} person-weeks")
-        return 0
-    finally:
-        db.dispose()
-

@@ -12,11 +12,11 @@ from slack_sdk import WebClient
 from bot.blocks.adoption import USAGE, adoption_message, refusal, teams_list
 from bot.blocks.common import ephemeral
 from bot.deps import Deps
-from bot.directory import Directory
 from bot.listeners.commands.leadership import friendly
 from bot.listeners.commands.router import Call
 from bot.services import adoption, people
 from bot.services.members import refresh_members
+from bot.slack.directory import Directory
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ from bot.blocks.common import ephemeral, section
 from bot.blocks.policy import policy_message, policy_saved
 from bot.blocks.stats import stats_message
 from bot.deps import Deps
-from bot.directory import Directory
 from bot.listeners.commands.router import Call, LazyFn
 from bot.models.queue import enqueue
 from bot.services import people
@@ -26,6 +25,7 @@ from bot.services.members import refresh_members
 from bot.services.policy import EXAMPLE, PolicyError, parse_command_policy, policy_summary, set_policy
 from bot.services.privacy import delete_win, opt_out, parse_win_id, win_author
 from bot.services.stats import stats_report
+from bot.slack.directory import Directory
 
 log = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from slack_sdk import WebClient
 from bot.blocks.common import ephemeral, mentions
 from bot.blocks.teachbacks import MANAGERS_USAGE, manager_list
 from bot.deps import Deps
-from bot.directory import Directory
 from bot.listeners.commands.router import Call
 from bot.listeners.commands.teachbacks import LATER, trouble_reported
 from bot.services import managers, people
 from bot.services.wintext import parse_win_text
+from bot.slack.directory import Directory
 
 REFUSAL = ("Sorry, only workspace admins can change who the managers are. "
            "`/aiwin managers` shows who they are.")

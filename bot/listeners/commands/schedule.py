@@ -18,8 +18,6 @@ from bot.blocks.digest import digest_blocks
 from bot.blocks.prompts import prompt_blocks
 from bot.blocks.text import escape, truncate
 from bot.deps import Deps
-from bot.directory import Directory
-from bot.jobs.links import workspace_url
 from bot.listeners.commands.router import Call, Subcommand
 from bot.manifest import invite_hint
 from bot.models import KIND_DIGEST, KIND_PROMPTS, Workspace, utcnow
@@ -29,6 +27,8 @@ from bot.services.digest import build_digest
 from bot.services.members import refresh_members
 from bot.services.prompts import prompt_for_channel
 from bot.services.workspaces import ensure_workspace
+from bot.slack.directory import Directory
+from bot.slack.links import workspace_url
 
 log = logging.getLogger(__name__)
 

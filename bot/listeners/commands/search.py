@@ -12,10 +12,10 @@ from slack_sdk import WebClient
 
 from bot.blocks.search import search_message, usage
 from bot.deps import Deps
-from bot.jobs.teachbacks import permalink
 from bot.listeners.commands.router import Call
 from bot.listeners.commands.teachbacks import trouble_reported
 from bot.services.search import Hit, Query, broader, parse_query, search
+from bot.slack.links import permalink
 
 
 def ack_search(call: Call, deps: Deps) -> dict[str, Any] | None:

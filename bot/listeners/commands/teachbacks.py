@@ -13,11 +13,11 @@ from slack_sdk import WebClient
 from bot.blocks.common import ephemeral
 from bot.blocks.teachbacks import done_message, teachback_list, transition_reply
 from bot.deps import Deps
-from bot.directory import Directory
-from bot.jobs.teachbacks import permalink
 from bot.listeners.commands.router import Call
 from bot.services import people
 from bot.services import teachbacks as tb
+from bot.slack.directory import Directory
+from bot.slack.links import permalink
 
 log = logging.getLogger(__name__)
 

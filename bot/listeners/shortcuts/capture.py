@@ -15,11 +15,11 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.capture import global_win_modal, message_win_loading, message_win_modal
 from bot.blocks.modals import WIN_ONE_LINE
 from bot.deps import Deps
-from bot.directory import Directory
-from bot.jobs.teachbacks import permalink
 from bot.listeners.modals import dm_with, open_modal, open_then_fill, respond_with
 from bot.services.capture import draft_from_message, mentioned_users
 from bot.services.people import person
+from bot.slack.directory import Directory
+from bot.slack.links import permalink
 
 RECORD_MESSAGE = "record_ai_win"  # message shortcut
 LOG_WIN = "log_ai_win"  # global shortcut

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from bot.blocks.home import EMOJI_MODAL, MANAGERS_MODAL, POLICY_MODAL
 from bot.deps import Deps
-from bot.directory import Directory
 from bot.listeners.views.win_modal import state_value
 from bot.services import people
 from bot.services.home import (
@@ -27,6 +26,7 @@ from bot.services.home import (
 )
 from bot.services.policy import PolicyError, clean_text, clean_url, set_policy
 from bot.services.storable import storable_values
+from bot.slack.directory import Directory
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ log = logging.getLogger("aiwins")
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     settings.require_slack()
     from bot.server import Server
-    from bot.slack_client import check_bot_token
+    from bot.slack.client import check_bot_token
 
     check_bot_token(settings)
 
@@ -92,19 +92,19 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _digest(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.jobs.deliveries import cli_digest
+    from bot.cli.deliveries import cli_digest
 
     return cli_digest(args, settings)
 
 
 def _prompts(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.jobs.deliveries import cli_prompts
+    from bot.cli.deliveries import cli_prompts
 
     return cli_prompts(args, settings)
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.services.export import cli_export
+    from bot.cli.export import cli_export
 
     return cli_export(args, settings)
 
@@ -138,13 +138,13 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _report(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.jobs.report import cli_report
+    from bot.cli.report import cli_report
 
     return cli_report(args, settings)
 
 
 def _rollups(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.services.rollups import cli_rollups
+    from bot.cli.rollups import cli_rollups
 
     return cli_rollups(args, settings)
 

@@ -1,6 +1,7 @@
-"""The workspace's own address (`https://acme.slack.com/`), for message links built without asking
-Slack for each one (the digest's "see the win"). Read once per workspace from `auth.test`, the same
-domain chat.getPermalink uses, so every link the bot writes points into the workspace's domain."""
+"""Links into a workspace. `permalink`: a message's link (chat.getPermalink). `workspace_url`: the
+workspace's own address (`https://acme.slack.com/`), for message links built without asking Slack for
+each one (the digest's "see the win"); read once per workspace from `auth.test`, the same domain
+chat.getPermalink uses, so every link the bot writes points into the workspace's domain."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import re
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.cache import TTLMemo
+from bot.cache import FOREVER, TTLMemo
 
 log = logging.getLogger(__name__)
 
@@ -34,3 +35,21 @@ def _ask_workspace_url(client: WebClient, team_id: str) -> str | None:
         log.info("no workspace url for %s: Slack unreachable", team_id)
         return None
     return url if _URL_RE.fullmatch(url) else None
+
+
+_permalinks: TTLMemo[tuple[str, str, str], str] = TTLMemo(ttl=FOREVER)  # permalinks never change
+
+
+def permalink(client: WebClient, team_id: str, channel: str | None, ts: str | None) -> str | None:
+    """A link to a message (chat.getPermalink, remembered); None if unknown."""
+    if not channel or not ts:
+        return None
+
+    def ask() -> str | None:
+        try:
+            return client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink") or None
+        except SlackApiError as e:
+            log.info("no permalink for %s/%s: %s", channel, ts, e.response.get("error"))
+            return None
+
+    return _permalinks.get_or_load((team_id, channel, ts), ask)

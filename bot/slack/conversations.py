@@ -8,12 +8,11 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.errors import NOT_ALLOWED, NOT_IN_CHANNEL
+
 # Answers Slack will keep giving for this conversation or install; anything else (rate limits,
 # 5xx) is raised so the job is retried.
-_LASTING = frozenset({
-    "channel_not_found", "missing_scope", "method_not_supported_for_channel_type", "is_archived",
-    "not_in_channel", "restricted_action", "team_access_not_granted", "ekm_access_denied",
-})
+_LASTING = NOT_IN_CHANNEL | NOT_ALLOWED | {"method_not_supported_for_channel_type"}
 
 
 class Conversations:

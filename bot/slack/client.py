@@ -20,10 +20,9 @@ from bot.db import Database
 from bot.metrics import SLACK_API_ERRORS
 from bot.models.slack_oauth import BOTS_TABLE, INSTALLATIONS_TABLE
 from bot.settings import ConfigError, Settings
+from bot.slack.errors import TOKEN_GONE
 
 log = logging.getLogger(__name__)
-# What Slack answers when the token itself is no good: nothing works until a person fixes it.
-AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
 
 
 class TokenHealth:
@@ -34,7 +33,7 @@ class TokenHealth:
         self.problem: str | None = None
 
     def saw(self, error: str | None) -> None:
-        if error in AUTH_ERRORS and self.problem != error:
+        if error in TOKEN_GONE and self.problem != error:
             log.error("Slack refuses SLACK_BOT_TOKEN: %s", error)
             self.problem = error
         elif error is None and self.problem is not None:
@@ -50,7 +49,7 @@ def check_bot_token(settings: Settings) -> None:
         make_client(settings.slack_bot_token, settings.slack_api_url).auth_test()
     except SlackApiError as e:
         error = e.response.get("error")
-        if error in AUTH_ERRORS:
+        if error in TOKEN_GONE:
             raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({error}): copy the Bot User OAuth Token "
                               "from your Slack app's OAuth & Permissions page") from None
         log.warning("could not check SLACK_BOT_TOKEN with Slack at start: %s", error)

@@ -10,6 +10,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.errors import PERSON_GONE
+
 log = logging.getLogger(__name__)
 
 
@@ -22,7 +24,7 @@ class Directory:
         try:
             return self.client.users_info(user=user_id)["user"]
         except SlackApiError as e:
-            if e.response.get("error") in ("user_not_found", "user_not_visible", "account_inactive"):
+            if e.response.get("error") in PERSON_GONE:
                 return None
             raise
 
