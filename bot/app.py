@@ -46,7 +46,7 @@ def create_app(
     *,
     db: Database,
     clients: SlackClients | None = None,
-    notify_jobs: Callable[[], None] | None = None,
+    wake_worker: Callable[[], None] | None = None,
     process_before_response: bool = True,
 ) -> App:
     """Build the Bolt App. `process_before_response=True`: each listener's ack part runs on the
@@ -54,7 +54,7 @@ def create_app(
     this against Bolt's default runner, which polls for ack() every 10 ms); slow work is in
     lazy listeners and the job queue."""
     clients = clients or make_clients(settings, db)
-    deps = Deps(settings=settings, db=db, clients=clients, notify_jobs=notify_jobs or (lambda: None),
+    deps = Deps(settings=settings, db=db, clients=clients, wake_worker=wake_worker or (lambda: None),
                 limiter=LocalLimiter(limits_of(settings)))
     common: dict[str, Any] = {
         "signing_secret": settings.slack_signing_secret or "socket-mode",

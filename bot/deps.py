@@ -17,7 +17,7 @@ class Deps:
     db: Database
     clients: SlackClients
     # Called after a transaction that enqueued jobs commits, so a local worker starts at once.
-    notify_jobs: Callable[[], None] = field(default=lambda: None)
+    wake_worker: Callable[[], None] = field(default=lambda: None)
     # This process's copy of the per-person limit, for the ack path (bot/services/ratelimit.py).
     limiter: LocalLimiter = field(default_factory=lambda: LocalLimiter(Limits()))
 

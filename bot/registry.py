@@ -10,22 +10,24 @@ from __future__ import annotations
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.jobs import deliveries, export, handlers, home, members, narratives, reinvest, report, steps, teachbacks
+from bot.jobs import deliveries, export, home, members, narratives, reinvest, report, steps, teachbacks
+from bot.jobs import wins as win_jobs
 from bot.jobs.worker import Handler
-from bot.listeners.commands import adoption, aiwin, leadership, managers, schedule, search
+from bot.listeners.commands import adoption, aiwin, data_control, managers, policy, schedule, search, stats
+from bot.listeners.commands import export as export_command
 from bot.listeners.commands import narratives as narrate
 from bot.listeners.commands import teachbacks as teachbacks_command
 from bot.listeners.commands.router import Subcommand
 from bot.models import KIND_DIGEST, KIND_PROMPTS
 from bot.scheduler import Periodic, purge_jobs
 from bot.services import teachbacks as tb
+from bot.services.data_control import WIN_REMOVED
 from bot.services.export import EXPORT
 from bot.services.home import HOME_REFRESH
 from bot.services.inbox import RECORD_COMMAND
 from bot.services.members import COPY_MEMBERS
 from bot.services.narratives import POST_NARRATIVE
 from bot.services.owners import CHECK_OWNERS
-from bot.services.privacy import WIN_REMOVED
 from bot.services.reinvest import REINVEST_ASK
 from bot.services.wins import POST_WIN
 
@@ -43,24 +45,24 @@ SUBCOMMANDS: dict[str, Subcommand] = _aliases({
     ("managers", "manager"): Subcommand(ack=managers.ack_managers, lazy=managers.lazy_managers),
     (KIND_DIGEST,): schedule.subcommand_for(KIND_DIGEST),
     (KIND_PROMPTS,): schedule.subcommand_for(KIND_PROMPTS),
-    ("stats",): Subcommand(ack=leadership.stats_ack, lazy=leadership.stats_lazy),
-    ("policy",): Subcommand(ack=leadership.policy_ack, lazy=leadership.policy_lazy),
-    ("export",): Subcommand(ack=leadership.export_ack, lazy=leadership.export_lazy),
-    ("optout", "opt-out"): Subcommand(ack=leadership.optout_ack),
-    ("optin", "opt-in"): Subcommand(ack=leadership.optin_ack),
-    ("delete",): Subcommand(ack=leadership.delete_ack, lazy=leadership.delete_lazy),
+    ("stats",): Subcommand(ack=stats.stats_ack, lazy=stats.stats_lazy),
+    ("policy",): Subcommand(ack=policy.policy_ack, lazy=policy.policy_lazy),
+    ("export",): Subcommand(ack=export_command.export_ack, lazy=export_command.export_lazy),
+    ("optout", "opt-out"): Subcommand(ack=data_control.optout_ack),
+    ("optin", "opt-in"): Subcommand(ack=data_control.optin_ack),
+    ("delete",): Subcommand(ack=data_control.delete_ack, lazy=data_control.delete_lazy),
     ("search",): Subcommand(ack=search.ack_search, lazy=search.lazy_search),
     ("adoption",): Subcommand(ack=adoption.ack_adoption, lazy=adoption.lazy_adoption),
 })
 
 # Job kind → handler (bot/jobs/worker.py). "<kind>:failed" runs once when a job of that kind gives up.
 JOB_HANDLERS: dict[str, Handler] = {
-    RECORD_COMMAND: handlers.record_command,
-    f"{RECORD_COMMAND}:failed": handlers.record_command_gave_up,
-    POST_WIN: handlers.post_win,
-    f"{POST_WIN}:failed": handlers.post_win_gave_up,
-    "update_win_message": handlers.update_win_message,
-    CHECK_OWNERS: handlers.check_owners,
+    RECORD_COMMAND: win_jobs.record_command,
+    f"{RECORD_COMMAND}:failed": win_jobs.record_command_gave_up,
+    POST_WIN: win_jobs.post_win,
+    f"{POST_WIN}:failed": win_jobs.post_win_gave_up,
+    "update_win_message": win_jobs.update_win_message,
+    CHECK_OWNERS: win_jobs.check_owners,
     POST_NARRATIVE: narratives.post_narrative,
     f"{POST_NARRATIVE}:failed": narratives.post_narrative_gave_up,
     "reaction_added": teachbacks.on_reaction_added,

@@ -98,7 +98,7 @@ class Server:
             self.runtime.worker = None
         worker = self.runtime.worker
         self.app: App = create_app(settings, db=self.runtime.db, clients=self.runtime.clients,
-                                   notify_jobs=worker.notify if worker else None,
+                                   wake_worker=worker.wake_worker if worker else None,
                                    process_before_response=process_before_response)
         self.web = WebApp(self.app, self.runtime.db, signing_secret=settings.slack_signing_secret,
                           metrics_token=settings.metrics_token, token_health=self.runtime.clients.token_health)

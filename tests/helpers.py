@@ -112,7 +112,7 @@ def copy_members(server, db: Database, team_id: str, enterprise_id: str | None =
     from bot.services.members import refresh_members
 
     refresh_members(db, team_id, enterprise_id)
-    server.runtime.worker.notify()
+    server.runtime.worker.wake_worker()
     wait_until(lambda: members_synced_at(db, team_id), timeout=30, message="the member list copied")
 
 
@@ -130,5 +130,5 @@ def restart_worker(server) -> None:  # noqa: ANN001
     new = Worker(old.ctx, threads=old.threads, poll_interval=old.poll_interval, handlers=old.handlers,
                  busy=old.busy, lease=old.lease)
     server.runtime.worker = new
-    server.app.deps.notify_jobs = new.notify
+    server.app.deps.wake_worker = new.wake_worker
     new.start()

@@ -1,4 +1,4 @@
-"""`aiwins demo` reads like Slack (issue 8 item 14): names not ids, rendered mrkdwn, the digest exactly as
+"""`aiwins demo` reads like Slack: names not ids, rendered mrkdwn, the digest exactly as
 `aiwins digest` prints it, the modal with its title. Runs the real command in a subprocess."""
 
 from __future__ import annotations

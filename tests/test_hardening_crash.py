@@ -1,4 +1,4 @@
-"""Issue 9 item 11: a crash between Slack accepting a celebration and the app recording its ts.
+"""A crash between Slack accepting a celebration and the app recording its ts.
 
 Slack has no idempotency key for chat.postMessage. Celebrations carry message metadata
 (aiwins_win, win_id); a job taken over from a lapsed lease first looks for that message in the
@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import update
 
-from bot.jobs.handlers import post_win
+from bot.jobs.wins import post_win
 from bot.jobs.worker import JobContext
 from bot.models import Job, queue, utcnow
 from bot.server import Server
@@ -63,7 +63,7 @@ def test_killed_after_slack_accepted_is_recorded_not_posted_again(settings, fake
         win_id = record_win(s, new, limits=UNLIMITED).win.id
     first = _post_then_die(settings, fake_slack, db, win_id)
     assert "thread_ts" not in first.params
-    caplog.set_level(logging.INFO, logger="bot.jobs.handlers")
+    caplog.set_level(logging.INFO, logger="bot.jobs.wins")
     _take_over(settings, fake_slack, db, "conversations.history", channel=CHANNEL)
     assert len(fake_slack.calls("chat.postMessage", channel=CHANNEL)) == 1  # no second copy
     assert wins(db, TEAM)[0].message_ts == first.response["ts"]
@@ -83,7 +83,7 @@ def test_a_threaded_celebration_is_found_in_its_thread_after_a_crash(settings, f
     first = _post_then_die(settings, fake_slack, db, win_id)
     assert first.params["thread_ts"] == parent["ts"]
     fake_slack.add_message(CHANNEL, DAVE, "congrats!", thread_ts=parent["ts"])  # the thread goes on
-    caplog.set_level(logging.INFO, logger="bot.jobs.handlers")
+    caplog.set_level(logging.INFO, logger="bot.jobs.wins")
     _take_over(settings, fake_slack, db, "conversations.replies", channel=CHANNEL, ts=parent["ts"])
 
     celebrations = [m for m in fake_slack.messages(CHANNEL)

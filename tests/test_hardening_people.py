@@ -1,5 +1,5 @@
-"""Issue 9: admin powers follow Slack at once (item 8); first contact is not a race (item 10);
-bots are not people (item 7). End to end over signed HTTP, on SQLite and PostgreSQL."""
+"""Admin powers follow Slack at once; first contact is not a race; bots are not people.
+End to end over signed HTTP, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def policy(db):
         return ws.policy_url if ws else None
 
 
-# -- item 8: admin powers follow Slack -----------------------------------------------------------------
+# -- admin powers follow Slack --------------------------------------------------------------------------
 
 
 def test_demoted_admin_loses_workspace_wide_powers_at_once(slack, fake_slack, db):
@@ -63,7 +63,7 @@ def test_promoted_admin_gets_powers_at_once(slack, fake_slack, db):
     assert policy(db) == "https://one.example.com/ai"
 
 
-# -- item 10: first contact is not a race --------------------------------------------------------------
+# -- first contact is not a race ------------------------------------------------------------------------
 
 
 def test_concurrent_first_commands_from_a_new_person_all_succeed(slack, fake_slack, db, server, signing_secret):
@@ -119,7 +119,7 @@ def test_concurrent_first_wins_from_a_new_workspace(db, server, signing_secret, 
     assert len(settled(db, "T0NEWTEAM01")) == n
 
 
-# -- item 7: bots are not people -----------------------------------------------------------------------
+# -- bots are not people --------------------------------------------------------------------------------
 
 BOT_USER, GONE = "U0SOMEBOT01", "U0GONE00001"
 

@@ -1,4 +1,4 @@
-"""Issue 9 item 6: one person cannot flood a channel. A per-person token bucket (burst, then a
+"""One person cannot flood a channel. A per-person token bucket (burst, then a
 steady rate) shared through the database. Signed HTTP into the real server; SQLite and PostgreSQL."""
 
 from __future__ import annotations

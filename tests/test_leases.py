@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.jobs.handlers import post_win
+from bot.jobs.wins import post_win
 from bot.jobs.worker import LEASE, JobContext, Worker
 from bot.models import JOB_DONE, JOB_PENDING, Job, queue, utcnow
 from bot.registry import JOB_HANDLERS

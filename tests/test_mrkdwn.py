@@ -1,4 +1,4 @@
-"""The bot's own copy is valid mrkdwn, and the sandbox refuses mrkdwn Slack cannot render (issue 8 item 3).
+"""The bot's own copy is valid mrkdwn, and the sandbox refuses mrkdwn Slack cannot render.
 
 A "<" in mrkdwn opens a Slack token (`<@U…>`, `<#C…>`, `<!…>`, `<https://…|…>`, `<mailto:…>`); anything
 else (`<how you used AI>`, `<id>`) is markup Slack reads wrongly. The sandbox answers `invalid_blocks` for

@@ -69,9 +69,9 @@ def deliveries(db):
 
 @pytest.mark.usefixtures("cli_env")
 def test_report_is_sent_once_per_recipient_with_its_chart(server, fake_slack, db, workspace, capsys):
-    notify = server.runtime.worker.notify
+    wake = server.runtime.worker.wake_worker
     # 1 December 05:00 UTC: due in Tokyo (since 00:00 UTC), not yet in New York.
-    assert len(report_job.run_tick(db, now=datetime(2026, 12, 1, 5, tzinfo=UTC), notify=notify)) == 1
+    assert len(report_job.run_tick(db, now=datetime(2026, 12, 1, 5, tzinfo=UTC), wake_worker=wake)) == 1
     dm = fake_slack.dm_channel_id(DAVE)
     [post] = fake_slack.wait_for("chat.postMessage", channel=dm, timeout=60)
     [image] = [b for b in post.params["blocks"] if b["type"] == "image"]
@@ -85,8 +85,8 @@ def test_report_is_sent_once_per_recipient_with_its_chart(server, fake_slack, db
     assert "Active members, last 12 weeks" in text  # the text trend stays as the chart's caption
 
     # The same tick again, later the same day, and New York's turn: one more, for the admin only.
-    assert report_job.run_tick(db, now=datetime(2026, 12, 1, 6, tzinfo=UTC), notify=notify) == []
-    assert len(report_job.run_tick(db, now=datetime(2026, 12, 1, 14, 1, tzinfo=UTC), notify=notify)) == 1
+    assert report_job.run_tick(db, now=datetime(2026, 12, 1, 6, tzinfo=UTC), wake_worker=wake) == []
+    assert len(report_job.run_tick(db, now=datetime(2026, 12, 1, 14, 1, tzinfo=UTC), wake_worker=wake)) == 1
     fake_slack.wait_for("chat.postMessage", channel=fake_slack.dm_channel_id(ADMIN), timeout=60)
     wait_until(lambda: [d[2] for d in deliveries(db)] == ["posted", "posted"], timeout=30)
     assert deliveries(db) == sorted([(ADMIN, "2026-11", "posted"), (DAVE, "2026-11", "posted")])
@@ -117,7 +117,7 @@ def assert_one_message_shows_the_chart(fake_slack, user: str) -> None:
 def test_a_retried_post_shows_the_same_chart_once(server, fake_slack, db, workspace):
     # Slack answers the first chat.postMessage with an error the worker retries (with backoff).
     fake_slack.fail("chat.postMessage", error="internal_error")
-    report_job.run_tick(db, now=datetime(2026, 12, 1, 5, tzinfo=UTC), notify=server.runtime.worker.notify)
+    report_job.run_tick(db, now=datetime(2026, 12, 1, 5, tzinfo=UTC), wake_worker=server.runtime.worker.wake_worker)
     wait_until(lambda: [d[2] for d in deliveries(db)] == ["posted"], timeout=60)
     posts = fake_slack.calls("chat.postMessage")
     assert [p.ok for p in posts] == [False, True]
@@ -128,7 +128,7 @@ def test_a_retried_post_shows_the_same_chart_once(server, fake_slack, db, worksp
 def test_the_chart_is_shown_once_slack_has_processed_it(server, fake_slack, db, workspace):
     # Slack takes a moment to process an upload; an image block naming it is refused until then.
     fake_slack.file_processing(1.5)
-    report_job.run_tick(db, now=datetime(2026, 12, 1, 5, tzinfo=UTC), notify=server.runtime.worker.notify)
+    report_job.run_tick(db, now=datetime(2026, 12, 1, 5, tzinfo=UTC), wake_worker=server.runtime.worker.wake_worker)
     wait_until(lambda: [d[2] for d in deliveries(db)] == ["posted"], timeout=60)
     refused, *_, posted = fake_slack.calls("chat.postMessage")
     assert "invalid slack file" in str(refused.response.get("errors")) and posted.ok
@@ -138,7 +138,7 @@ def test_the_chart_is_shown_once_slack_has_processed_it(server, fake_slack, db, 
 
 def test_text_trend_when_the_upload_fails(server, fake_slack, db, workspace):
     fake_slack.fail("files.getUploadURLExternal", error="internal_error", times=None)
-    report_job.run_tick(db, now=datetime(2026, 12, 1, 5, tzinfo=UTC), notify=server.runtime.worker.notify)
+    report_job.run_tick(db, now=datetime(2026, 12, 1, 5, tzinfo=UTC), wake_worker=server.runtime.worker.wake_worker)
     [post] = fake_slack.wait_for("chat.postMessage", channel=fake_slack.dm_channel_id(DAVE), timeout=60)
     assert not [b for b in post.params["blocks"] if b["type"] == "image"]
     assert "Active members, last 12 weeks" in all_text(post.params["blocks"])

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.cli import main as cli_main
 from bot.models import ActivityPerson, ActivityWeek, Workspace
-from bot.services import narratives, privacy, reinvest, rollups, wins
+from bot.services import data_control, narratives, reinvest, rollups, wins
 from bot.services.workspaces import ensure_workspace
 from tests.helpers import UNLIMITED
 
@@ -140,7 +140,7 @@ class RollupMachine(RuleBasedStateMachine):
             return
         win_id = data.draw(st.sampled_from(sorted(self.wins)))
         with self.db.session(self.team) as s:
-            assert privacy.delete_win(s, self.team, win_id, "UADMIN", is_admin=True).status == "deleted"
+            assert data_control.delete_win(s, self.team, win_id, "UADMIN", is_admin=True).status == "deleted"
         del self.wins[win_id]
 
     @rule(author=st.sampled_from(PEOPLE), at=st.sampled_from(INSTANTS))
@@ -153,7 +153,7 @@ class RollupMachine(RuleBasedStateMachine):
     @rule(user=st.sampled_from(PEOPLE), out=st.booleans())
     def opt(self, user, out) -> None:  # noqa: ANN001
         with self.db.session(self.team) as s:
-            privacy.opt_out(s, self.team, user, out)
+            data_control.opt_out(s, self.team, user, out)
 
     @invariant()
     def rollups_equal_a_fresh_computation(self) -> None:

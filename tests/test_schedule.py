@@ -575,7 +575,7 @@ def test_subscribed_then_the_scheduler_posts(server, slack, fake_slack, db, admi
     with db.session(TEAM) as s:  # the subscription began well before this Friday
         s.execute(Subscription.__table__.update().values(updated_at=SUBSCRIBED))
     runtime = server.runtime
-    assert len(run_tick(runtime.db, now=FRIDAY_DUE, notify=runtime.worker.notify).claimed) == 1
+    assert len(run_tick(runtime.db, now=FRIDAY_DUE, wake_worker=runtime.worker.wake_worker).claimed) == 1
     [call] = fake_slack.wait_for("chat.postMessage", channel=CHANNEL)
     assert call.params["unfurl_links"] in (False, "false", "0", 0)
     [d] = settled(db)

@@ -14,8 +14,8 @@ import bot.services.search as search_service
 from bot.cache import TTLMemo
 from bot.models import Narrative, Win
 from bot.services.channels import set_private
+from bot.services.data_control import delete_win, opt_out
 from bot.services.narratives import record_narrative
-from bot.services.privacy import delete_win, opt_out
 from bot.services.search import parse_query, search
 from bot.services.wins import NewWin, mark_posted, record_win, update_win
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, TEAM

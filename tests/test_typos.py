@@ -1,4 +1,4 @@
-"""A typo is not a public win (issue 8 item 7): `/aiwin hlep` gets a private "did you mean
+"""A typo is not a public win: `/aiwin hlep` gets a private "did you mean
 `/aiwin help`?" and a button that records the original text as a win; a real win never gets it.
 
 The HTTP tests run on SQLite and PostgreSQL."""

@@ -331,7 +331,7 @@ def test_single_workspace_uninstall_stops_everything_until_slack_accepts_a_token
     calls = len(fake_slack.calls())
     with db.session(TEAM) as s:
         stray = enqueue(s, team_id=TEAM, kind="home_refresh", payload={"user_id": BOB})
-    server.runtime.worker.notify()
+    server.runtime.worker.wake_worker()
     wait_until(lambda: _job(db, stray).status == JOB_FAILED, message="the stray job cancelled")
     assert (_job(db, stray).last_error, _job(db, stray).attempts) == (CANCELLED, 1)
     assert fake_slack.calls()[calls:] == []

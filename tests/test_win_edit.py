@@ -1,4 +1,4 @@
-"""Edit round-trips (issue 8 item 4): the edit form shows what a person wrote, and saving it
+"""Edit round-trips: the edit form shows what a person wrote, and saving it
 unchanged leaves the stored win and the posted celebration exactly as they were.
 
 Runs on SQLite and PostgreSQL (the `db` fixture)."""

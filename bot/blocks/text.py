@@ -1,4 +1,4 @@
-"""The one place that makes user text safe for Block Kit (SLACK_FACTS.md §3 and §5).
+"""The one place that makes user text safe for Block Kit (its length limits and mrkdwn tokens).
 
 * `escape`: plain user text → mrkdwn-safe text (entities + defused @here/@channel/@everyone).
 * `render_wire_text`: slash-command text (Slack wire format) → mrkdwn that keeps user/channel

@@ -71,7 +71,7 @@ class TickResult:
 
 
 def run_tick(db: Database, *, now: datetime | None = None,
-             notify: Callable[[], None] | None = None) -> TickResult:
+             wake_worker: Callable[[], None] | None = None) -> TickResult:
     """Claim and enqueue every (subscription, period) that is due and not delivered yet."""
     now = now or utcnow()
     result = TickResult()
@@ -110,8 +110,8 @@ def run_tick(db: Database, *, now: datetime | None = None,
                           sub.kind, sub.channel_id, period, sub.team_id)
     if result.claimed:
         log.info("claimed %s deliveries for posting", len(result.claimed))
-        if notify is not None:
-            notify()
+        if wake_worker is not None:
+            wake_worker()
     return result
 
 
@@ -148,7 +148,7 @@ def _record_skip(db: Database, sub: SubscriptionView, at: datetime, period: str,
 
 
 def deliveries_tick(runtime: Any) -> None:
-    run_tick(runtime.db, notify=runtime.worker.notify if runtime.worker else None)
+    run_tick(runtime.db, wake_worker=runtime.worker.wake_worker if runtime.worker else None)
 
 
 # -- the post job --------------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def post_delivery(ctx: JobContext, job: Job) -> Callable[[Session], None] | None
         raise Permanent(str(e)) from e
     base_url = group = None
     if delivery.kind == KIND_DIGEST:
-        if _members_copy_pending(ctx.db, job.team_id, job.enterprise_id, ctx.enqueue_hook) \
+        if _members_copy_pending(ctx.db, job.team_id, job.enterprise_id, ctx.wake_worker) \
                 and utcnow() - job.created_at < FIRST_COPY_WAIT:
             raise RetryLater(5, "waiting for the first copy of the member list", counts=False)
         base_url = workspace_url(client, job.team_id)

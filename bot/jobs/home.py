@@ -34,7 +34,7 @@ def publish_home(ctx: JobContext, job: Job, user_id: str, *, opened: bool = Fals
     # At most daily, in the background: the member list behind coverage. Home shows the last whole
     # copy (or "not known yet") now, and is republished when a first copy lands.
     if refresh_members(ctx.db, team_id, job.enterprise_id, home_for=user_id):
-        ctx.enqueue_hook()
+        ctx.wake_worker()
     group = people.managers_group_members(ctx.db, directory, team_id)
     adoption = people.is_manager(ctx.db, directory, team_id, user_id)  # managers and admins see adoption figures
     with ctx.db.read(team_id) as session:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.narratives import narrative_post, narrative_post_problem
-from bot.jobs.handlers import notify_author
+from bot.jobs.wins import notify_author
 from bot.jobs.worker import JobContext
 from bot.models import Job, Narrative
 from bot.services import channels, narratives, people

@@ -32,7 +32,7 @@ def reinvest_asks(runtime: Any, now: datetime | None = None) -> int:
         except Exception:
             log.exception("queueing reinvestment questions failed for team %s", team_id)
     if queued and runtime.worker is not None:
-        runtime.worker.notify()
+        runtime.worker.wake_worker()
     return queued
 
 

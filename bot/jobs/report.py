@@ -64,7 +64,7 @@ def _in_window(now: datetime) -> bool:
 
 
 def run_tick(db: Database, *, now: datetime | None = None, group_members: Callable[[str, str | None], Any]
-             | None = None, notify: Callable[[], None] | None = None) -> list[int]:
+             | None = None, wake_worker: Callable[[], None] | None = None) -> list[int]:
     """Claim every (recipient, month) report that is due, in workspaces the app is installed in.
     Returns the claimed Delivery ids."""
     now = now or utcnow()
@@ -98,8 +98,8 @@ def run_tick(db: Database, *, now: datetime | None = None, group_members: Callab
                     claimed.append(delivery_id)
         except Exception:
             log.exception("could not plan monthly reports for team %s; the next tick tries again", team_id)
-    if claimed and notify is not None:
-        notify()
+    if claimed and wake_worker is not None:
+        wake_worker()
     return claimed
 
 
@@ -134,7 +134,7 @@ def reports_tick(runtime: Any) -> None:
             log.warning("managers group of %s could not be read for the report", team_id, exc_info=True)
             return frozenset()
 
-    run_tick(runtime.db, group_members=group, notify=runtime.worker.notify if runtime.worker else None)
+    run_tick(runtime.db, group_members=group, wake_worker=runtime.worker.wake_worker if runtime.worker else None)
 
 
 # -- the DM ------------------------------------------------------------------------------------------------

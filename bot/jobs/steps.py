@@ -71,7 +71,7 @@ def run_step(ctx: JobContext, job: Job) -> None:
     if result.win is None:  # the per-person limit: not recorded, and the workflow must not wait for it
         end_with_error(ctx, job, steps.limited(result.wait or ctx.limits.interval))
         return
-    ctx.enqueue_hook()  # its celebration (or completion) job is ready now
+    ctx.wake_worker()  # its celebration (or completion) job is ready now
     if result.created:  # a workflow spoke in the author's name: they hear of it, once
         text, blocks = workflow_receipt(result.win)
         try:

@@ -107,7 +107,7 @@ def on_reaction_added(ctx: JobContext, job: Job) -> None:
         result = tb.nominate(session, team_id=job.team_id, win_id=win.id, manager_id=reaction.user,
                              at=reaction.at, nominees=nominees)
     if result.invites:
-        ctx.enqueue_hook()
+        ctx.wake_worker()
 
 
 # (team, person) whose nominations were dropped in the last 10 minutes: a burst ends after 10 quiet minutes.

@@ -77,7 +77,7 @@ class JobContext:
     db: Database
     clients: SlackClients
     # Handlers call this after committing new jobs; the worker points it at its own wake-up.
-    enqueue_hook: Callable[[], None] = lambda: None
+    wake_worker: Callable[[], None] = lambda: None
     limits: Limits = Limits()  # per-person rate limits (teach-back nominations are counted in a job)
 
     def client(self, job: Job):  # noqa: ANN201 - a WebClient
@@ -171,7 +171,7 @@ class Worker:
         self.busy = busy
         self.lease = lease
         self.worker_id = new_worker_id()
-        ctx.enqueue_hook = self.notify
+        ctx.wake_worker = self.wake_worker
         self.ctx = ctx
         self.threads = threads
         self.poll_interval = poll_interval
@@ -234,7 +234,7 @@ class Worker:
         with self.ctx.db.session() as s:
             return queue.renew(s, holder=self.worker_id, lease=self.lease)
 
-    def notify(self) -> None:
+    def wake_worker(self) -> None:
         """New work was enqueued in this process: look now instead of at the next poll."""
         self._wake.set()
 
@@ -386,7 +386,7 @@ class Worker:
             return "lost"
         JOBS.labels(job.kind, "retry").inc()
         log.info("job %s (%s) will be retried in %.1fs: %s", job.id, job.kind, seconds, reason)
-        self.notify_later(seconds)
+        self.wake_worker_later(seconds)
         return "retry"
 
     def _fail(self, job: Job, reason: str) -> str:
@@ -418,7 +418,7 @@ class Worker:
             with self._idle:
                 self._running -= 1
 
-    def notify_later(self, seconds: float) -> None:
+    def wake_worker_later(self, seconds: float) -> None:
         """Wake the loop when a rescheduled job falls due, so short waits are not a whole poll."""
         if seconds < self.poll_interval:
             t = threading.Timer(seconds, self._wake.set)

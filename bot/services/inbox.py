@@ -5,7 +5,7 @@ per-person limit (no write), stores the command with ONE statement (`INSERT … 
 on the queue, keyed by the command's trigger_id, so a repeated command is one job) and answers.
 Nothing acknowledged can be lost: the job is committed before Slack hears back. The job worker then
 records the win through the win service (the per-person limit's authority, owners, roll-ups, App Home)
-in one transaction and celebrates it, in the same job (bot/jobs/handlers.py: `record_command`)."""
+in one transaction and celebrates it, in the same job (bot/jobs/wins.py: `record_command`)."""
 
 from __future__ import annotations
 

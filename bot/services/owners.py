@@ -1,4 +1,4 @@
-"""Humans only own wins (issue 9 item 7).
+"""Humans only own wins.
 
 Whether a mention is a person needs Slack (users.info), and the ack path never calls Slack, so
 the check happens in the job that follows a recorded win: the celebration job before it posts

@@ -2,7 +2,7 @@
 
 Slack hands us whatever a browser put in a field. Two things in valid JSON cannot be stored:
 a NUL character (PostgreSQL refuses it in text) and a lone UTF-16 surrogate (`"\\ud800"`: no
-UTF-8 encoding exists, so neither driver can send it). The decision (issue 9 item 4): clean,
+UTF-8 encoding exists, so neither driver can send it). The decision: clean,
 don't refuse. The person cannot see either one in what they typed, so a field error asking them
 to remove it could not be acted on. NUL is dropped and a lone surrogate becomes U+FFFD (the
 replacement character, what a browser shows for it); everything else is stored exactly as typed.

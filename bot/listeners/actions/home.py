@@ -77,7 +77,7 @@ def ack_reinvest(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         with deps.db.session(context.team_id) as session:
             answer = record_answer(session, context.team_id, choice[0], context.user_id, choice[1])
         if answer.status == "ok":
-            deps.notify_jobs()
+            deps.wake_worker()
     ack()
 
 

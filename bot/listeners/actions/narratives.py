@@ -63,7 +63,7 @@ def post_again(body: dict[str, Any], context: BoltContext, respond: Respond) -> 
         respond(**ephemeral("There's nothing to post again: the story is already posted, gone, "
                             "or not yours."), replace_original=False)
         return
-    deps.notify_jobs()
+    deps.wake_worker()
     respond(**ephemeral(f"Trying to post story #{n.id} again…"), replace_original=True)
 
 

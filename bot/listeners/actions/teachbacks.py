@@ -53,7 +53,7 @@ def on_teachback_button(body: dict[str, Any], context: BoltContext, client: WebC
         else:
             with deps.db.session(context.team_id) as session:
                 transition = tb.answer(session, teachback_id, user_id, accept=action_id == ACCEPT)
-            deps.notify_jobs()
+            deps.wake_worker()
         if transition.outcome == "ok" and transition.teachback:
             respond(**_SUCCESS[action_id](transition.teachback), replace_original=True)
         else:

@@ -41,7 +41,7 @@ def record_anyway(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
                     channel_id=channel or None, text=original[0], trigger_id=original[1],
                     response_url=body.get("response_url")), limits=ratelimit.limits_of(deps.settings))
             if result.created:
-                deps.notify_jobs()
+                deps.wake_worker()
         except IntegrityError:
             pass  # the same click arrived twice at once: the other one recorded it
     ack()

@@ -58,6 +58,6 @@ def post_again(body: dict[str, Any], context: BoltContext, respond: Respond) -> 
         respond({**ephemeral("There's nothing to post again: the win is already posted or on its way, gone, "
                              "or not yours."), "replace_original": False})
         return
-    deps.notify_jobs()
+    deps.wake_worker()
     # Bolt ignores keyword arguments when the first one is a dict: the flags go inside it.
     respond({**ephemeral(f"Trying to post win #{win.id} again…"), "replace_original": True})

@@ -12,8 +12,7 @@ from slack_sdk import WebClient
 from bot.blocks.adoption import USAGE, adoption_message, refusal, teams_list
 from bot.blocks.common import ephemeral
 from bot.deps import Deps
-from bot.listeners.commands.leadership import friendly
-from bot.listeners.commands.router import Call
+from bot.listeners.commands.router import Call, friendly
 from bot.services import adoption, people
 from bot.services.members import refresh_members
 from bot.slack.directory import Directory
@@ -70,7 +69,7 @@ def lazy_adoption(call: Call, deps: Deps, client: WebClient, respond: Respond) -
     # At most daily, by a job (users.list takes many calls in a big workspace): the figures below use
     # the last whole copy, and say "not known yet" before the first one lands.
     if refresh_members(deps.db, call.team_id, call.enterprise_id):
-        deps.notify_jobs()
+        deps.wake_worker()
     if not people.is_manager(deps.db, directory, call.team_id, call.user_id):
         with deps.db.read(call.team_id) as session:
             respond(**refusal(adoption.may_see(session, call.team_id)))

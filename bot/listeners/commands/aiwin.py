@@ -51,7 +51,7 @@ def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext, subcomman
                              channel_id=call.channel_id, text=call.text, trigger_id=call.trigger_id,
                              response_url=call.response_url)
     if new:
-        deps.notify_jobs()
+        deps.wake_worker()
     ack(accepted(parse_win_text(call.text), channel_id=call.channel_id, trigger_id=call.trigger_id or ""))
 
 

@@ -38,7 +38,7 @@ def ack_narrate(call: Call, deps: Deps) -> dict[str, Any] | str:
             response_url=call.response_url,
         )
     if result.created:
-        deps.notify_jobs()
+        deps.wake_worker()
     return narrative_receipt(result.narrative, created=result.created)
 
 

@@ -6,6 +6,8 @@ it answers with `respond`). Text that starts with no subcommand is a win."""
 
 from __future__ import annotations
 
+import functools
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -13,8 +15,17 @@ from typing import Any
 from slack_bolt import Respond
 from slack_sdk import WebClient
 
+from bot.blocks.common import ephemeral
 from bot.deps import Deps
+from bot.services import people
 from bot.services.storable import storable
+from bot.slack.directory import Directory
+
+log = logging.getLogger(__name__)
+
+SORRY = (":warning: Sorry, something went wrong on our side and nothing was changed. "
+         "Please try again in a minute.")
+ADMINS = "workspace admins and owners"
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,24 @@ LazyFn = Callable[[Call, Deps, WebClient, Respond], None]
 class Subcommand:
     ack: AckFn | None = None
     lazy: LazyFn | None = None
+
+
+def friendly(fn: LazyFn) -> LazyFn:
+    """A lazy part that fails tells the caller so (never the exception), and logs it with context."""
+
+    @functools.wraps(fn)
+    def run(call: Call, deps: Deps, client: WebClient, respond: Respond) -> None:
+        try:
+            fn(call, deps, client, respond)
+        except Exception:
+            log.exception("/aiwin %s failed (team=%s user=%s)", fn.__name__, call.team_id, call.user_id)
+            respond(**ephemeral(SORRY))
+
+    return run
+
+
+def caller_is_admin(call: Call, deps: Deps, client: WebClient) -> bool:
+    return people.is_admin(deps.db, Directory(client), call.team_id, call.user_id)
 
 
 Subcommands = Mapping[str, Subcommand]  # word -> what it does; the table is in bot/registry.py

@@ -158,7 +158,7 @@ def _preview(kind: str, call: Call, deps: Deps, client: WebClient) -> dict[str, 
     if kind == KIND_DIGEST:
         # The digest's people are members active in the week: the member list's daily copy, if it is due.
         if refresh_members(deps.db, call.team_id, call.enterprise_id):
-            deps.notify_jobs()
+            deps.wake_worker()
         group = people.managers_group_members(deps.db, Directory(client), call.team_id)
     with deps.db.read(call.team_id) as session:
         if kind == KIND_DIGEST:

@@ -34,7 +34,7 @@ def durable_event(kind: str) -> EventAck:
                 payload={"event": event, "event_id": event_id, "event_time": body.get("event_time")},
             )
         if created:
-            deps.notify_jobs()
+            deps.wake_worker()
         ack()
 
     ack_event.__name__ = f"ack_{kind}"

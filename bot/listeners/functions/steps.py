@@ -23,7 +23,7 @@ def ack_step(ack: Ack, event: dict[str, Any], context: BoltContext) -> None:
                            token=context.function_bot_access_token or event.get("bot_access_token"),
                            inputs=event.get("inputs") or {})
     if new:
-        deps.notify_jobs()
+        deps.wake_worker()
     ack()
 
 

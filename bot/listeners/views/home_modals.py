@@ -85,7 +85,7 @@ def _save_as_admin(body: dict[str, Any], context: BoltContext, client: WebClient
         with deps.db.session(team_id) as session:
             save(session, team_id, context.enterprise_id, user_id)
             enqueue_home_refresh(session, team_id, [user_id], enterprise_id=context.enterprise_id)
-        deps.notify_jobs()
+        deps.wake_worker()
     except Exception:
         log.exception("saving settings from App Home failed (team=%s user=%s)", team_id, user_id)
         client.chat_postMessage(channel=user_id, text=":warning: Sorry, the setting could not be saved. "

@@ -94,5 +94,5 @@ def handle_narrative_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any],
             trigger_id=body.get("trigger_id"),
             **fields,
         )
-    deps.notify_jobs()
+    deps.wake_worker()
     ack()

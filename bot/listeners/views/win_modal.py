@@ -125,7 +125,7 @@ def handle_win_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
                 if result.wait is not None:  # past this person's limit: the form stays open, nothing recorded
                     ack(response_action="errors", errors={"what": slow_down_field("win", result.wait)})
                     return
-    deps.notify_jobs()
+    deps.wake_worker()
     ack()
 
 

@@ -1,4 +1,4 @@
-"""Block Kit validation: the limits Slack enforces on blocks, text objects and elements (SLACK_FACTS §3)."""
+"""Block Kit validation: the limits Slack enforces on blocks, text objects and elements."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from bot.sandbox.fake_slack.common import (
     _err,
 )
 
-# Everything Slack reads as a token in mrkdwn (SLACK_FACTS §5). A "<" that opens none of these is
+# Everything Slack reads as a token in mrkdwn. A "<" that opens none of these is
 # markup Slack cannot render: the text shows garbled or vanishes, so the sandbox refuses it.
 _MRKDWN_TOKEN = re.compile(
     r"<(?:@[UW][A-Z0-9]+"  # user

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.manifest import manifest_bot_scopes
 
-# Limits from SLACK_FACTS.md section 3 (the same numbers slack-sdk's models enforce).
+# Slack's Block Kit limits (the same numbers slack-sdk's models enforce).
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_MESSAGE_TEXT = 40_000

@@ -1,7 +1,7 @@
 """Events the fake sends to the app, as Slack does: signed Events API requests to the app's request URL.
 
 Slack delivers reaction events only for conversations the bot is a member of ("perspectival to your
-bot user", SLACK_FACTS §6). `react`/`unreact` keep that rule: a person's reaction is recorded on the
+bot user"). `react`/`unreact` keep that rule: a person's reaction is recorded on the
 message either way, but the app hears about it only where the bot is a member."""
 
 from __future__ import annotations

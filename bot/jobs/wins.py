@@ -130,7 +130,7 @@ def post_win(ctx: JobContext, job: Job, *, win: WinView | None = None,
                 wins.mark_post_failed(session, win_id)
                 channels.set_private(session, Win, win_id, where.is_private)
                 step_done(session, job)
-            ctx.enqueue_hook()
+            ctx.wake_worker()
             log.info("win %s could not be posted (team=%s channel=%s): %s; the author is told",
                      win_id, job.team_id, win.channel_id, error)
             tell_author(ctx, job, win, error)
@@ -218,7 +218,7 @@ def post_win_gave_up(ctx: JobContext, job: Job) -> None:
         wins.mark_post_failed(session, job.payload["win_id"])
         win = wins.get_win(session, job.payload["win_id"])
         step_done(session, job)  # with the win's number only: there is no celebration to link to
-    ctx.enqueue_hook()
+    ctx.wake_worker()
     log.info("win %s could not be posted (team=%s): gave up after %s attempts", job.payload["win_id"],
              job.team_id, job.attempts)
     if win is not None:
