@@ -109,31 +109,34 @@ def create_app(
     # After the deps: it needs them. Bolt runs its own authorization before any of these.
     app.middleware(uninstall_gate())
 
-    @app.error
-    def on_error(error: Exception, body: dict[str, Any], request: BoltRequest) -> BoltResponse:
-        kind = body.get("type") or ("command" if body.get("command") else "unknown")
-        if isinstance(error, DATABASE_ERRORS):
-            # An outage is not a bug: one line per request, no traceback (see bot/db.py for the limits).
-            log.error("database unavailable, nothing saved (kind=%s team=%s user=%s): %s",
-                      kind, _team_of(body), _user_of(body), _reason(error))
-        else:
-            log.exception(
-                "unhandled error in listener (kind=%s team=%s user=%s)",
-                kind, _team_of(body), _user_of(body), exc_info=error,
-            )
-        if kind == "event_callback":
-            # Nothing was recorded: let Slack deliver the event again later.
-            return BoltResponse(status=503, body="")
-        if body.get("command"):
-            message = {"response_type": "ephemeral",
-                       "text": ":warning: Sorry, something went wrong on our side and nothing was saved. "
-                               "Please try again in a minute."}
-            return BoltResponse(status=200, body=json.dumps(message), headers={"content-type": "application/json"})
-        return BoltResponse(status=200, body="")
-
+    app.error(_on_error)
     register_listeners(app, SUBCOMMANDS)
     app.deps = deps  # type: ignore[attr-defined]  # for the web layer and tests
     return app
+
+
+def _on_error(error: Exception, body: dict[str, Any], request: BoltRequest) -> BoltResponse:
+    """A listener raised: log it (an outage in one line, a bug with its traceback) and answer Slack so the
+    person is told, or, for an event, so Slack delivers it again later."""
+    kind = body.get("type") or ("command" if body.get("command") else "unknown")
+    if isinstance(error, DATABASE_ERRORS):
+        # An outage is not a bug: one line per request, no traceback (see bot/db.py for the limits).
+        log.error("database unavailable, nothing saved (kind=%s team=%s user=%s): %s",
+                  kind, _team_of(body), _user_of(body), _reason(error))
+    else:
+        log.exception(
+            "unhandled error in listener (kind=%s team=%s user=%s)",
+            kind, _team_of(body), _user_of(body), exc_info=error,
+        )
+    if kind == "event_callback":
+        # Nothing was recorded: let Slack deliver the event again later.
+        return BoltResponse(status=503, body="")
+    if body.get("command"):
+        message = {"response_type": "ephemeral",
+                   "text": ":warning: Sorry, something went wrong on our side and nothing was saved. "
+                           "Please try again in a minute."}
+        return BoltResponse(status=200, body=json.dumps(message), headers={"content-type": "application/json"})
+    return BoltResponse(status=200, body="")
 
 
 def _installed(db: Database, args: SuccessArgs) -> BoltResponse:
