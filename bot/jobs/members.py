@@ -29,7 +29,6 @@ from bot.slack.directory import Directory
 log = logging.getLogger(__name__)
 
 
-
 def copy_members(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
     try:
         directory = Directory(ctx.client(job))

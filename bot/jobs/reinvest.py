@@ -17,7 +17,6 @@ from bot.services.workspaces import still_installed
 log = logging.getLogger(__name__)
 
 
-
 def reinvest_asks(runtime: Any, now: datetime | None = None) -> int:
     """Queue the DMs that fell due in every workspace the app is installed in. Returns how many."""
     now = now or utcnow()

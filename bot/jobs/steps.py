@@ -25,6 +25,7 @@ from bot.slack.links import permalink
 
 log = logging.getLogger(__name__)
 
+
 def _transient(e: SlackApiError) -> bool:
     """Slack's bad moments, worth another try later (HTTP 5xx and 429 are recognised by status)."""
     return retry_after(e) is not None or e.response.status_code >= 500 or e.response.get("error") in RETRY_LATER

@@ -26,7 +26,6 @@ from bot.slack.errors import NOT_IN_CHANNEL
 log = logging.getLogger(__name__)
 
 
-
 def _emoji(session, team_id: str, enterprise_id: str | None = None, *, ensure: bool = False) -> str:  # noqa: ANN001
     """The workspace's teach-back emoji. With `ensure`, a workspace seen for the first time gets its
     settings row (one statement more, once)."""

@@ -35,6 +35,8 @@ from bot.models import (
 )
 from bot.models.queue import enqueue
 from bot.models.upsert import insert_ignore
+from bot.services import ratelimit
+from bot.services.ratelimit import Limits
 from bot.services.visibility import may_see
 from bot.services.wins import WinView, view_of
 from bot.services.workspaces import ensure_workspace
@@ -67,6 +69,7 @@ class TeachBackView:
 class Nominated:
     created: bool  # a new or renewed nomination (False: nothing changed)
     invites: tuple[int, ...] = ()  # teach-backs whose owner gets an invitation DM
+    wait: float | None = None  # refused by the manager's per-person limit: seconds until the next one
 
 
 @dataclass(frozen=True)
@@ -138,9 +141,10 @@ def _enqueue_invite(session: Session, tb: TeachBack, enterprise_id: str | None, 
             payload={"teachback_id": tb.id}, dedupe_key=key)
 
 
-def nominate(session: Session, *, team_id: str, win_id: int, manager_id: str, at: datetime,
+def nominate(session: Session, *, team_id: str, win_id: int, manager_id: str, at: datetime, limits: Limits,
              nominees: tuple[str, ...] | None = None) -> Nominated:
-    """`manager_id` reacted on win `win_id` at Slack time `at`. The caller checked they are a manager.
+    """`manager_id` reacted on win `win_id` at Slack time `at`. The caller checked they are a manager;
+    their per-person nomination limit applies here, so no way in can skip it.
 
     Creates (or renews) the nomination and a teach-back per owner, and queues each new owner's
     invitation DM in this transaction. A manager who owns the win nominates nobody."""
@@ -154,6 +158,9 @@ def nominate(session: Session, *, team_id: str, win_id: int, manager_id: str, at
         owners = tuple(o for o in owners if o in nominees)
         if not owners:
             return Nominated(False)
+    wait = ratelimit.take(session, team_id, manager_id, ratelimit.NOMINATION, limits)
+    if wait is not None:
+        return Nominated(False, wait=wait)
     now = utcnow()
     inserted = insert_ignore(
         session, Nomination,
