@@ -3,10 +3,11 @@
 A handler is a plain function `handler(ctx, job)`. It returns normally when the job is done
 (optionally returning a `fn(session)` to run in the same transaction that marks the job done),
 raises `RetryLater` to be run again later (Slack's Retry-After, per-channel pacing), or
-`Permanent` when trying again cannot help (so does a workspace with no token). Any other
-exception is retried with exponential backoff up to `max_attempts`, then the job is marked failed
-and logged with its context. A job of a workspace the app was uninstalled from is cancelled
-instead of run.
+`Permanent` when trying again cannot help (so does a workspace with no token). A Slack error no
+handler caught is judged by its group (bot/slack/errors.py): a rate limit waits as Slack asked, "gone"
+and "not in channel" fail the job at once, the rest is retried. Any other exception is retried with
+exponential backoff up to `max_attempts`, then the job is marked failed and logged with its context.
+A job of a workspace the app was uninstalled from is cancelled instead of run.
 
 Leases are short (LEASE) and renewed by a heartbeat for every job this worker holds (running,
 queued on the pool, or paced in memory), so a replica that dies loses its jobs to the others
