@@ -1,6 +1,6 @@
 """Links into a workspace. `permalink`: a message's link (chat.getPermalink). `workspace_url`: the
 workspace's own address (`https://acme.slack.com/`), for message links built without asking Slack for
-each one (the digest's "see the win"); read once per workspace from `auth.test`, the same domain
+each one (the digest's "see the win"); read from `auth.test` and remembered for a day, the same domain
 chat.getPermalink uses, so every link the bot writes points into the workspace's domain."""
 
 from __future__ import annotations
