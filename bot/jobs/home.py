@@ -36,8 +36,9 @@ def publish_home(ctx: JobContext, job: Job, user_id: str, *, opened: bool = Fals
     # copy (or "not known yet") now, and is republished when a first copy lands.
     if refresh_members(ctx.db, team_id, job.enterprise_id, home_for=user_id):
         ctx.enqueue_hook()
+    # Managers and admins see adoption figures: asked afresh (the group's copy is refreshed with it).
+    adoption = people.is_manager(ctx.db, directory, team_id, user_id)
     group = people.managers_group_members(ctx.db, directory, team_id)
-    adoption = people.is_manager(ctx.db, directory, team_id, user_id)  # managers and admins see adoption figures
     with ctx.db.read(team_id) as session:
         data = build_home(session, team_id, user_id, person.is_admin, tz=person.tz, group_members=group,
                           adoption=adoption)

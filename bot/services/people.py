@@ -3,9 +3,11 @@
 A user is an **admin** if Slack says `is_admin` or `is_owner`. A user is a **manager** if any of:
 an admin; added with `/aiwin managers add`; a member of the user group an admin configured
 (`/aiwin managers group @group`). Slack's user objects are cached in `members` for a short
-while (MEMBER_TTL) for names, time zones and read-only views; a permission check for a change
-(`is_admin`, `is_manager`) asks Slack afresh (users.info now), so a demoted admin loses their
-powers at once. Those checks run after the ack (lazy listeners, jobs), never before it.
+while (MEMBER_TTL) for names, time zones and read-only views, and the managers group's members in
+this process for GROUP_TTL; a permission check for a change or for manager-only figures
+(`is_admin`, `is_manager`) asks Slack afresh (users.info and usergroups.users.list now), so a
+demoted admin or a person removed from the managers group loses their powers at once. Those checks
+run after the ack (lazy listeners, jobs), never before it.
 
 A **human** is a user who is not a bot, not Slackbot (USLACKBOT, which Slack does not flag as a
 bot) and not deactivated: `is_human` is the one rule for recipients, owners, nominees and counts."""
@@ -136,11 +138,13 @@ _group_cache: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
 _group_lock = threading.Lock()
 
 
-def _group_members(directory: DirectoryLike, team_id: str, group_id: str) -> frozenset[str]:
+def _group_members(directory: DirectoryLike, team_id: str, group_id: str, *, fresh: bool = False) -> frozenset[str]:
+    """The group's members: this process's copy when younger than GROUP_TTL, unless `fresh` (then
+    Slack now, and the copy is replaced with the answer)."""
     now = time.monotonic()
     with _group_lock:
         cached = _group_cache.get((team_id, group_id))
-        if cached and now - cached[0] < GROUP_TTL:
+        if cached and now - cached[0] < GROUP_TTL and not fresh:
             return cached[1]
     members = frozenset(directory.usergroup_members(group_id) or ())
     with _group_lock:
@@ -155,18 +159,21 @@ def forget_group(team_id: str, group_id: str | None) -> None:
 
 
 def is_manager(db: Database, directory: DirectoryLike, team_id: str, user_id: str, *, fresh: bool = True) -> bool:
+    """An admin, on the managers list, or in the managers user group. Fresh (Slack now, for the
+    group and the admin flag) unless the caller only shows something that is not manager-only."""
     with db.read(team_id) as session:
         if session.get(Manager, (team_id, user_id)) is not None:
             return True
         ws = session.get(Workspace, team_id)
         group = ws.managers_usergroup_id if ws else None
-    if group and user_id in _group_members(directory, team_id, group):
+    if group and user_id in _group_members(directory, team_id, group, fresh=fresh):
         return True
     return is_admin(db, directory, team_id, user_id, fresh=fresh)
 
 
 def managers_group_members(db: Database, directory: DirectoryLike, team_id: str) -> frozenset[str]:
-    """The members of the managers user group, if one is configured (cached like is_manager's)."""
+    """The members of the managers user group, if one is configured, for figures ("leaders modeling"),
+    not permissions: this process's copy (GROUP_TTL), refreshed by every fresh `is_manager`."""
     with db.read(team_id) as session:
         ws = session.get(Workspace, team_id)
         group = ws.managers_usergroup_id if ws else None
