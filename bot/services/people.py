@@ -10,17 +10,23 @@ demoted admin or a person removed from the managers group loses their powers at 
 run after the ack (lazy listeners, jobs), never before it.
 
 A **human** is a user who is not a bot, not Slackbot (USLACKBOT, which Slack does not flag as a
-bot) and not deactivated: `is_human` is the one rule for recipients, owners, nominees and counts."""
+bot) and not deactivated: `is_human` is the one rule for recipients, owners, nominees and counts.
+Slack's "no such user" is remembered too (in this process, for MEMBER_TTL), so naming the same
+unknown ids again asks Slack nothing. `humans` answers for many people at once: one read of the
+cache (including the member list's daily copy), then users.info only for those it cannot answer."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
+from weakref import WeakKeyDictionary
 
+from cachetools import TTLCache
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -30,7 +36,10 @@ from bot.db import Database
 from bot.models import Manager, Member, OptOut, Workspace, utcnow
 from bot.models.queue import insert_ignore
 
+log = logging.getLogger(__name__)
+
 MEMBER_TTL = timedelta(minutes=10)
+MEMBERS_SYNC_EVERY = timedelta(days=1)  # how often users.list is copied whole (bot/services/members.py)
 GROUP_TTL = 300.0  # seconds
 DEFAULT_TZ = "UTC"
 SLACKBOT = "USLACKBOT"
@@ -99,20 +108,90 @@ def _upsert_members(session: Session, rows: list[dict[str, Any]]) -> None:
     session.execute(stmt)
 
 
-def person(db: Database, directory: DirectoryLike, team_id: str, user_id: str, *,
-           fresh: bool = False) -> Person | None:
-    """The person, from the cache when fresh enough, else from Slack. None if Slack has no such user.
-    With `fresh`, always from Slack (users.info now): for permission checks on changes."""
-    if not fresh:
-        with db.read(team_id) as session:
-            member = session.get(Member, (team_id, user_id))
-            if member is not None and utcnow() - member.fetched_at < MEMBER_TTL:
-                return _person(member)
+# "No such user" answers, kept in this process per database (ids only: a row per typo would outlive it).
+_absent: WeakKeyDictionary[Database, TTLCache[tuple[str, str], bool]] = WeakKeyDictionary()
+_absent_lock = threading.Lock()
+
+
+def _absent_of(db: Database) -> TTLCache[tuple[str, str], bool]:
+    """Called with _absent_lock held."""
+    cache = _absent.get(db)
+    if cache is None:
+        cache = _absent[db] = TTLCache(maxsize=100_000, ttl=MEMBER_TTL.total_seconds())
+    return cache
+
+
+def _known_absent(db: Database, team_id: str, user_id: str) -> bool:
+    with _absent_lock:
+        return (team_id, user_id) in _absent_of(db)
+
+
+def _ask_slack(db: Database, directory: DirectoryLike, team_id: str, user_id: str) -> Person | None:
+    """users.info now; the answer is cached, a "no such user" one too."""
     user = directory.user(user_id)
+    with _absent_lock:
+        if user is None:
+            _absent_of(db)[(team_id, user_id)] = True
+        else:
+            _absent_of(db).pop((team_id, user_id), None)
     if user is None:
         return None
     with db.session(team_id) as session:
         return remember_member(session, team_id, user)
+
+
+def person(db: Database, directory: DirectoryLike, team_id: str, user_id: str, *,
+           fresh: bool = False) -> Person | None:
+    """The person, from the cache when fresh enough, else from Slack. None if Slack has no such user
+    (remembered for MEMBER_TTL). With `fresh`, always from Slack (users.info now): for permission
+    checks on changes."""
+    if not fresh:
+        if _known_absent(db, team_id, user_id):
+            return None
+        with db.read(team_id) as session:
+            member = session.get(Member, (team_id, user_id))
+            if member is not None and utcnow() - member.fetched_at < MEMBER_TTL:
+                return _person(member)
+    return _ask_slack(db, directory, team_id, user_id)
+
+
+def humans(db: Database, directory: DirectoryLike, team_id: str, user_ids: Iterable[str], *,
+           fresh: bool = False) -> dict[str, bool | None]:
+    """`is_human` for many people: None for one Slack could not be asked about (the caller decides).
+
+    Without `fresh`, one read answers everyone the cache knows: a row fetched within MEMBER_TTL, or
+    one from the member list's last whole copy while that copy is less than MEMBERS_SYNC_EVERY old
+    (so a deactivation may take until the next copy to be seen here), and "no such user" answers.
+    Slack is asked (users.info, one person a call: Slack has no batch form) only about the rest."""
+    ids = tuple(dict.fromkeys(user_ids))
+    answers: dict[str, bool | None] = {u: False for u in ids if u == SLACKBOT}
+    if not fresh:
+        answers.update({u: False for u in ids if _known_absent(db, team_id, u)})
+        answers.update(_cached_humans(db, team_id, [u for u in ids if u not in answers]))
+    for user_id in ids:
+        if user_id in answers:
+            continue
+        try:
+            p = _ask_slack(db, directory, team_id, user_id)
+        except Exception:  # noqa: BLE001 - logged; the caller decides what an unknown answer means
+            log.warning("could not ask Slack whether %s is a person", user_id, exc_info=True)
+            answers[user_id] = None
+            continue
+        answers[user_id] = bool(p and not p.is_bot and not p.deleted)
+    return answers
+
+
+def _cached_humans(db: Database, team_id: str, user_ids: list[str]) -> dict[str, bool]:
+    if not user_ids:
+        return {}
+    now = utcnow()
+    with db.read(team_id) as session:
+        synced = session.scalar(select(Workspace.members_synced_at).where(Workspace.team_id == team_id))
+        rows = session.execute(select(Member.user_id, Member.fetched_at, Member.is_bot, Member.deleted)
+                               .where(Member.team_id == team_id, Member.user_id.in_(user_ids))).all()
+    copy_ok = synced is not None and now - synced < MEMBERS_SYNC_EVERY
+    return {u: not (bot or deleted) for u, fetched, bot, deleted in rows
+            if now - fetched < MEMBER_TTL or (copy_ok and fetched >= synced)}
 
 
 def is_admin(db: Database, directory: DirectoryLike, team_id: str, user_id: str, *, fresh: bool = True) -> bool:
