@@ -16,13 +16,15 @@ from bot.blocks.search import (
     SEARCH_BLOCK,
     SEARCH_INPUT,
     SEARCH_ONE_LINE,
+    message_modal,
+    refused,
     results_modal,
     searching_modal,
 )
 from bot.deps import Deps
-from bot.listeners.commands.search import find
+from bot.listeners.commands.search import find, over_limit
 from bot.listeners.modals import dm_with, open_modal, open_then_fill
-from bot.services.search import broader, parse_query
+from bot.services.search import broader, parse_query, too_many_filters
 
 
 def _home_query(body: dict[str, Any]) -> str:
@@ -43,6 +45,12 @@ def home_search(body: dict[str, Any], context: BoltContext, client: WebClient) -
     tell = dm_with(client, context.user_id)
     if q.empty:  # nothing to look up: how to search, at once
         open_modal(client, body.get("trigger_id"), results_modal(q, [], {}, None), what="search",
+                   one_line=SEARCH_ONE_LINE, tell=tell)
+        return
+    problem = too_many_filters(q)
+    not_run = refused(problem) if problem else over_limit(deps, context.team_id, context.user_id)
+    if not_run:  # too many filters, or too many searches: said at once, nothing searched
+        open_modal(client, body.get("trigger_id"), message_modal(not_run), what="search",
                    one_line=SEARCH_ONE_LINE, tell=tell)
         return
 
