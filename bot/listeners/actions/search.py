@@ -48,13 +48,16 @@ def home_search(body: dict[str, Any], context: BoltContext, client: WebClient) -
                    one_line=SEARCH_ONE_LINE, tell=tell)
         return
     problem = too_many_filters(q)
-    not_run = refused(problem) if problem else over_limit(deps, context.team_id, context.user_id)
-    if not_run:  # too many filters, or too many searches: said at once, nothing searched
-        open_modal(client, body.get("trigger_id"), message_modal(not_run), what="search",
+    if problem:  # said at once (pure code), nothing searched
+        open_modal(client, body.get("trigger_id"), message_modal(refused(problem)), what="search",
                    one_line=SEARCH_ONE_LINE, tell=tell)
         return
 
     def results() -> dict[str, Any]:
+        # The person's search limit is a database write: taken here, where a failure is shown in the form.
+        limited = over_limit(deps, context.team_id, context.user_id)
+        if limited:
+            return message_modal(limited)
         hits, links = find(deps, client, context.team_id, context.user_id, q)
         return results_modal(q, hits, links, broader(q))
 
