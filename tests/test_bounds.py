@@ -87,6 +87,17 @@ def test_people_in_the_member_list_copy_are_not_looked_up_one_by_one(slack, fake
     assert users_info_about(fake_slack, ids) == []
 
 
+def test_a_form_naming_too_many_people_gets_a_field_error(slack, fake_slack, db):
+    """Slack's people picker stops at MAX_RECIPIENTS (max_selected_items); the answer is checked anyway."""
+    view = {"callback_id": "win_modal", "private_metadata": "{}", "state": {"values": {
+        "who": {"who": {"type": "multi_users_select", "selected_users": people_ids(MAX_RECIPIENTS + 1)}},
+        "what": {"what": {"type": "plain_text_input", "value": "Built the churn model"}}}}}
+    r = slack.view_submission(BOB, view)
+    assert r.status == 200 and r.json()["response_action"] == "errors"
+    assert f"at most {MAX_RECIPIENTS} people" in r.json()["errors"]["who"]
+    assert wins(db, TEAM) == [] and fake_slack.calls("users.info") == []
+
+
 def test_a_workflow_step_naming_too_many_people_fails_with_a_sentence(slack, fake_slack, db):
     _, run = run_step(slack, fake_slack, {"author": BOB, "text": "Wrote tests with Copilot",
                                           "recipients": people_ids(MAX_RECIPIENTS + 5)})
