@@ -20,7 +20,7 @@ from bot.blocks.teachbacks import invitation, manager_notice, thread_note
 from bot.directory import Directory
 from bot.jobs.worker import JobContext, Permanent
 from bot.models import TB_ACCEPTED, Job, utcnow
-from bot.services import owners, people, ratelimit
+from bot.services import owners, people
 from bot.services import teachbacks as tb
 from bot.services.wins import WinView
 
@@ -103,11 +103,11 @@ def on_reaction_added(ctx: JobContext, job: Job) -> None:
     if not nominees:
         return
     with ctx.db.session(job.team_id) as session:
-        if ratelimit.take(session, job.team_id, reaction.user, ratelimit.NOMINATION, ctx.limits) is not None:
-            _log_dropped_once(job.team_id, reaction.user, win.id)
-            return
         result = tb.nominate(session, team_id=job.team_id, win_id=win.id, manager_id=reaction.user,
-                             at=reaction.at, nominees=nominees)
+                             at=reaction.at, nominees=nominees, limits=ctx.limits)
+    if result.wait is not None:
+        _log_dropped_once(job.team_id, reaction.user, win.id)
+        return
     if result.invites:
         ctx.enqueue_hook()
 

@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
-from sqlalchemy.exc import IntegrityError
 
 from bot.blocks.ratelimit import slow_down_field
 from bot.blocks.win import OTHER_TOOL
@@ -112,21 +111,15 @@ def handle_win_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
                 ack(response_action="errors", errors={"what": "Only the person who logged this win can edit it."})
                 return
         else:
-            try:
-                with session.begin_nested():  # a savepoint: a lost race leaves the transaction usable
-                    result = record_win(session, NewWin(
-                        team_id=team_id, enterprise_id=context.enterprise_id, author_id=user_id,
-                        text_format=TEXT_PLAIN, trigger_id=body.get("trigger_id"),
-                        **{"source": "modal", **fields, **source_fields(meta)},
-                    ), limits=ratelimit.limits_of(deps.settings))
-            except IntegrityError:
-                # The same message, submitted twice at once: the other submission recorded it.
-                if not source_fields(meta):
-                    raise
-            else:
-                if result.wait is not None:  # past this person's limit: the form stays open, nothing recorded
-                    ack(response_action="errors", errors={"what": slow_down_field("win", result.wait)})
-                    return
+            # The same message submitted twice at once is recorded once (ON CONFLICT, see record_win).
+            result = record_win(session, NewWin(
+                team_id=team_id, enterprise_id=context.enterprise_id, author_id=user_id,
+                text_format=TEXT_PLAIN, trigger_id=body.get("trigger_id"),
+                **{"source": "modal", **fields, **source_fields(meta)},
+            ), limits=ratelimit.limits_of(deps.settings))
+            if result.wait is not None:  # past this person's limit: the form stays open, nothing recorded
+                ack(response_action="errors", errors={"what": slow_down_field("win", result.wait)})
+                return
     deps.notify_jobs()
     ack()
 
