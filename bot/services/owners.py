@@ -8,7 +8,6 @@ is told who was left out. Nominations check their nominees the same way (bot/job
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 
 from sqlalchemy import delete, select
@@ -16,8 +15,6 @@ from sqlalchemy.orm import Session
 
 from bot.models import Win, WinOwner
 from bot.services import rollups
-
-log = logging.getLogger(__name__)
 
 CHECK_OWNERS = "check_owners"
 
