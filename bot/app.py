@@ -14,6 +14,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from bot.blocks.uninstalled import uninstalled_text
 from bot.db import DATABASE_ERRORS, Database
 from bot.deps import Deps
+from bot.installations import BOLT_ROTATION_MINUTES
 from bot.listeners import register_listeners
 from bot.listeners.uninstalled import uninstall_gate
 from bot.manifest import BOT_SCOPES as MANIFEST_BOT_SCOPES
@@ -78,6 +79,8 @@ def create_app(
                 client_id=settings.slack_client_id,
                 client_secret=settings.slack_client_secret,
                 scopes=BOT_SCOPES,
+                # bot/installations.py refreshes rotating tokens earlier, one process at a time.
+                token_rotation_expiration_minutes=BOLT_ROTATION_MINUTES,
                 installation_store=store,
                 # Signed and kept by the browser: a visit to the install page writes nothing.
                 state_store=SignedOAuthStateStore(settings.slack_client_secret),
@@ -96,14 +99,19 @@ def create_app(
         )
 
     @app.middleware
-    def inject_deps(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+    def inject_deps(context: BoltContext, body: dict[str, Any],
+                    next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
         context["deps"] = deps
+        if not context.team_id and isinstance(body.get("team_id"), str):
+            # An org-wide install's event: Bolt takes the workspace from `authorizations`, which names
+            # only the org; the event's own team_id is the workspace it happened in.
+            context["team_id"] = body["team_id"]
         if context.function_bot_access_token:
             # A custom step's calls (functions.completeSuccess …) use its own short-lived workflow
             # token, as Bolt intends; one client per execution, not kept.
             context["client"] = make_client(context.function_bot_access_token, clients.base_url)
         elif context.bot_token:
-            context["client"] = clients.for_token(context.bot_token)
+            context["client"] = clients.for_token(context.bot_token, context.team_id)
         return next()
 
     # After the deps: it needs them. Bolt runs its own authorization before any of these.

@@ -32,6 +32,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.db import DATABASE_ERRORS, Database
+from bot.installations import TokenRefreshFailed
 from bot.metrics import JOBS
 from bot.models import JOB_FAILED, Job, queue, utcnow
 from bot.services.ratelimit import Limits
@@ -355,6 +356,8 @@ class Worker:
             return self._retry(job, backoff(job.attempts), f"slack error {error}")
         except (Permanent, NotInstalled) as p:
             return self._fail(job, str(p))
+        except TokenRefreshFailed:  # logged once by the store; the token may be refreshed next time
+            return self._retry(job, backoff(job.attempts), "token refresh failed")
         except DATABASE_ERRORS:
             raise  # not the job's fault: it stays leased and runs again later (_run_guarded logs it)
         except Exception as e:

@@ -1,0 +1,162 @@
+"""Where a workspace's bot token comes from in OAuth mode: slack-sdk's SQLAlchemy installation store on
+our own tables, plus the two things Enterprise Grid and token rotation need of it.
+
+**Org-wide installs.** An app installed to a whole Enterprise Grid org is stored once, with the org's
+`enterprise_id` and no `team_id` (slack-sdk's `find_installation(..., is_enterprise_install=True)`
+semantics). A lookup for one workspace (`enterprise_id`, `team_id`) that finds no installation of its
+own falls back to its org's installation, so commands, events and every background job of any
+workspace in the org use the org token. A caller that does not know the workspace's org (an old job,
+the CLI) gets it from the `workspaces` table, where it is kept from the first request. A workspace
+install inside an org (not org-wide) is found first, as before.
+
+**Token rotation.** With rotation on, Slack's access tokens expire (12 hours) and a refresh token
+buys a new pair. Every lookup, the request path's (Bolt's `authorize`) and the background path's
+alike, hands out a token with at least REFRESH_MARGIN left, refreshing it first when needed. One
+process at a time refreshes an installation: the refresh runs in a transaction that first writes the
+installation's bot rows (a row lock on PostgreSQL, the write lock on SQLite), then reads them again,
+and only calls Slack if the token is still due, so a refresh token, which Slack honours once, is
+never sent twice; whoever waited finds the new token. A refresh Slack refuses is logged once per
+installation (until one succeeds) and raises TokenRefreshFailed: a request is told to try again, a
+job is retried with backoff, nothing is lost. Bolt's own rotation (120 minutes before expiry) never
+fires, because this store always refreshes earlier."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackTokenRotationError
+from slack_sdk.oauth.installation_store import Bot, Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.token_rotation import TokenRotator
+from sqlalchemy import and_, select, update
+
+from bot.models.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+BOLT_ROTATION_MINUTES = 120  # what bot/app.py tells Bolt (its default)
+REFRESH_MARGIN = (BOLT_ROTATION_MINUTES + 10) * 60  # seconds: refresh earlier than Bolt would
+
+
+class TokenRefreshFailed(SlackTokenRotationError):
+    """Slack refused to refresh an installation's token (or could not be reached)."""
+
+    def __init__(self, message: str) -> None:
+        Exception.__init__(self, message)
+
+
+class GridInstallationStore(SQLAlchemyInstallationStore):
+    def __init__(self, *, client_id: str, client_secret: str | None, base_url: str, **kwargs: Any) -> None:
+        super().__init__(client_id=client_id, **kwargs)
+        self._rotator = TokenRotator(client_id=client_id, client_secret=client_secret or "",
+                                     client=WebClient(base_url=base_url, timeout=10))
+        self._failing: set[tuple[str | None, str | None]] = set()  # refreshes that failed (logged once)
+        self._failing_lock = threading.Lock()
+
+    # -- lookups: the workspace's own install, else its org's ----------------------------------------------
+
+    def find_bot(self, *, enterprise_id: str | None, team_id: str | None,
+                 is_enterprise_install: bool | None = False) -> Bot | None:
+        for e, t, org in self._candidates(enterprise_id, team_id, is_enterprise_install):
+            bot = super().find_bot(enterprise_id=e, team_id=t, is_enterprise_install=org)
+            if bot is not None:
+                return self._fresh(bot, lambda e=e, t=t, org=org: super(GridInstallationStore, self).find_bot(
+                    enterprise_id=e, team_id=t, is_enterprise_install=org))
+        return None
+
+    def find_installation(self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None,
+                          is_enterprise_install: bool | None = False) -> Installation | None:
+        for e, t, org in self._candidates(enterprise_id, team_id, is_enterprise_install):
+            found = super().find_installation(enterprise_id=e, team_id=t, user_id=user_id,
+                                              is_enterprise_install=org)
+            if found is not None:
+                return self._fresh(found, lambda e=e, t=t, org=org: super(GridInstallationStore, self)
+                                   .find_installation(enterprise_id=e, team_id=t, user_id=user_id,
+                                                      is_enterprise_install=org))
+        return None
+
+    def _candidates(self, enterprise_id: str | None, team_id: str | None,
+                    is_enterprise_install: bool | None) -> list[tuple[str | None, str | None, bool]]:
+        """(enterprise_id, team_id, org-wide?) to try, in order."""
+        if is_enterprise_install or not team_id:
+            return [(enterprise_id, None, True)]
+        enterprise_id = enterprise_id or self._enterprise_of(team_id)
+        tries: list[tuple[str | None, str | None, bool]] = [(enterprise_id, team_id, False)]
+        if enterprise_id:
+            tries.append((enterprise_id, None, True))
+        return tries
+
+    def _enterprise_of(self, team_id: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.scalar(select(Workspace.enterprise_id).where(Workspace.team_id == team_id))
+
+    # -- rotation ------------------------------------------------------------------------------------
+
+    def _fresh(self, found: Any, again: Any) -> Any:  # noqa: ANN401 - a Bot or an Installation
+        if not _due(found):
+            return found
+        self._refresh(found.enterprise_id, found.team_id)
+        return again()
+
+    def _refresh(self, enterprise_id: str | None, team_id: str | None) -> None:
+        bots = self.bots
+        c = bots.c
+        mine = and_(c.client_id == self.client_id, c.enterprise_id == enterprise_id, c.team_id == team_id,
+                    c.bot_refresh_token.is_not(None))
+        key = (enterprise_id, team_id)
+        with self.engine.begin() as conn:
+            # Take the installation first (PostgreSQL: these rows; SQLite: BEGIN IMMEDIATE already did):
+            # another process refreshing it waits here, then finds the token fresh below.
+            conn.execute(update(bots).where(mine).values(bot_refresh_token=c.bot_refresh_token))
+            row = conn.execute(select(bots).where(mine).order_by(c.installed_at.desc()).limit(1)).mappings().first()
+            if row is None:
+                return
+            current = self.build_bot_entity(row)
+            if not _due(current):
+                return  # refreshed meanwhile by someone else
+            try:
+                refreshed = self._rotator.perform_bot_token_rotation(bot=current,
+                                                                    minutes_before_expiration=REFRESH_MARGIN // 60)
+            except Exception as e:
+                self._failed(key, e)
+                raise TokenRefreshFailed(f"could not refresh the bot token of {team_id or enterprise_id}") from e
+            if refreshed is None:
+                return
+            values = {"bot_token": refreshed.bot_token, "bot_refresh_token": refreshed.bot_refresh_token,
+                      "bot_token_expires_at": _naive_utc(refreshed.bot_token_expires_at)}
+            old = current.bot_refresh_token
+            conn.execute(update(bots).where(mine, c.bot_refresh_token == old).values(**values))
+            i = self.installations.c
+            conn.execute(update(self.installations).where(
+                i.client_id == self.client_id, i.enterprise_id == enterprise_id, i.team_id == team_id,
+                i.bot_refresh_token == old).values(**values))
+        with self._failing_lock:
+            if key in self._failing:
+                self._failing.discard(key)
+                log.info("bot token of %s refreshed again", team_id or enterprise_id)
+
+    def _failed(self, key: tuple[str | None, str | None], error: Exception) -> None:
+        with self._failing_lock:
+            first = key not in self._failing
+            self._failing.add(key)
+        if first:
+            api = getattr(error, "api_error", None)
+            reason = api.response.get("error") if api is not None else type(error).__name__
+            log.error("could not refresh the bot token of %s (%s); will try again on its next use",
+                      key[1] or key[0], reason)
+
+
+def _due(found: Any) -> bool:  # noqa: ANN401
+    expires = getattr(found, "bot_token_expires_at", None)
+    return bool(getattr(found, "bot_refresh_token", None)) and expires is not None \
+        and expires <= time.time() + REFRESH_MARGIN
+
+
+def _naive_utc(epoch: int | None) -> datetime | None:
+    """How slack-sdk's store keeps the expiry (a naive UTC DateTime column)."""
+    return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC).replace(tzinfo=None)
