@@ -92,8 +92,13 @@ class GridInstallationStore(SQLAlchemyInstallationStore):
         return tries
 
     def _enterprise_of(self, team_id: str) -> str | None:
+        """The workspace's org, as its first request said, or as its own install said (a workspace id
+        belongs to one org)."""
+        i = self.installations.c
         with self.engine.connect() as conn:
-            return conn.scalar(select(Workspace.enterprise_id).where(Workspace.team_id == team_id))
+            return conn.scalar(select(Workspace.enterprise_id).where(Workspace.team_id == team_id)) or conn.scalar(
+                select(i.enterprise_id).where(i.client_id == self.client_id, i.team_id == team_id)
+                .order_by(i.installed_at.desc()).limit(1))
 
     # -- rotation ------------------------------------------------------------------------------------
 

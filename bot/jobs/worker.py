@@ -51,6 +51,9 @@ MAX_RATE_LIMITED = 30  # 429s are Slack asking us to wait, not failures; still b
 CHANNEL_INTERVAL = 1.0  # chat.postMessage: about one message per second per channel
 
 
+TOKEN_REFRESH_FAILED = "token refresh failed"  # noqa: S105 - a job error, not a secret
+
+
 class RetryLater(Exception):  # noqa: N818 - a signal, not an error
     def __init__(self, seconds: float, reason: str, *, counts: bool = True) -> None:
         super().__init__(reason)
@@ -357,7 +360,7 @@ class Worker:
         except (Permanent, NotInstalled) as p:
             return self._fail(job, str(p))
         except TokenRefreshFailed:  # logged once by the store; the token may be refreshed next time
-            return self._retry(job, backoff(job.attempts), "token refresh failed")
+            return self._retry(job, backoff(job.attempts), TOKEN_REFRESH_FAILED)
         except DATABASE_ERRORS:
             raise  # not the job's fault: it stays leased and runs again later (_run_guarded logs it)
         except Exception as e:
