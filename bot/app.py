@@ -21,6 +21,7 @@ from bot.manifest import BOT_SCOPES as MANIFEST_BOT_SCOPES
 from bot.oauth_state import SignedOAuthStateStore
 from bot.registry import SUBCOMMANDS
 from bot.services.ratelimit import LocalLimiter, limits_of
+from bot.services.uninstall import org_workspaces
 from bot.services.workspaces import mark_reinstalled
 from bot.settings import Settings
 from bot.slack_client import SlackClients, make_client, make_clients
@@ -147,8 +148,14 @@ def create_app(
 def _installed(db: Database, args: SuccessArgs) -> BoltResponse:
     """An install completed (its tokens are stored): a workspace the app had been uninstalled from
     is served again, and its periodic work resumes."""
-    team_id = args.installation.team_id
-    if team_id:
+    installation = args.installation
+    teams = [installation.team_id] if installation.team_id else []
+    if installation.is_enterprise_install and installation.enterprise_id:
+        # Org-wide: every workspace of the org the app has met is served again (a workspace the admin
+        # leaves out is stopped again by Slack's team_access_revoked).
+        with db.session() as session:
+            teams = org_workspaces(session, installation.enterprise_id)
+    for team_id in teams:
         with db.session(team_id) as session:
             if mark_reinstalled(session, team_id):
                 log.info("workspace %s installed the app again", team_id)

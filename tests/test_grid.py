@@ -185,3 +185,58 @@ def test_sandbox_rotating_tokens_expire_and_refresh_tokens_are_good_once(org):
         with pytest.raises(SlackApiError) as e:
             anon.oauth_v2_access(client_id="1.2", client_secret="s", grant_type="refresh_token", refresh_token=refresh)
         assert e.value.response["error"] == "invalid_refresh_token"
+
+
+# -- leaving: one workspace, then the whole org ------------------------------------------------------------------
+
+def _org_event(s: SlackSender, event: dict) -> int:
+    """An Events API delivery about the org-wide install (the envelope names no workspace)."""
+    body = s.event_envelope(event)
+    body["team_id"] = None
+    body["context_team_id"] = None
+    return s.post(_json(body), "application/json").status
+
+
+def told(fake, reply) -> None:
+    """The person was told the app is gone: in the answer (our gate), or through the response_url (Bolt,
+    when Slack already refuses the token there)."""
+    said = [reply.text] + [str(m.get("text")) for m in fake.response_messages()]
+    assert reply.status == 200 and any("no longer installed" in text for text in said), said
+
+
+def _json(body: dict) -> bytes:
+    import json
+
+    return json.dumps(body).encode()
+
+
+def test_uninstalling_from_one_workspace_stops_it_only_and_org_wide_stops_all(org, grid_server, signing_secret, db):
+    install(grid_server, org, ORG_TOKEN)
+    s1, s2 = (sender(grid_server, signing_secret, org, t) for t in (TEAM, TEAM2))
+    for s in (s1, s2):
+        assert "Got your AI win" in s.command("/aiwin", "saved 1h with Claude", user_id=BOB).text
+    recorded(db, TEAM), recorded(db, TEAM2)
+
+    # The org admin removes the app from the second workspace: Slack revokes the org token's access there.
+    org.remove_org_workspace(ORG_TOKEN, TEAM2)
+    assert _org_event(s1, {"type": "team_access_revoked", "team_ids": [TEAM2]}) == 200
+    told(org, s2.command("/aiwin", "saved 2h with Claude", user_id=BOB))
+    assert "Got your AI win" in s1.command("/aiwin", "saved 3h with Claude", user_id=BOB).text
+    assert len(recorded(db, TEAM, 2)) == 2 and len(wins(db, TEAM2)) == 1
+    with db.engine.connect() as conn:
+        assert conn.execute(select(installations.c.bot_token)).scalars().all() == [ORG_TOKEN]  # kept for the rest
+
+    # Uninstalled org-wide: every workspace stops, the token is gone, the wins are kept until a purge.
+    org.revoke_token(ORG_TOKEN)
+    assert _org_event(s1, {"type": "app_uninstalled"}) == 200
+    for s in (s1, s2):
+        told(org, s.command("/aiwin", "saved 4h with Claude", user_id=BOB))
+    with db.engine.connect() as conn:
+        assert conn.execute(select(installations)).all() == []
+    assert len(wins(db, TEAM)) == 2 and len(wins(db, TEAM2)) == 1
+
+    # Installed org-wide again: its workspaces are served again (Slack tells us of any left out).
+    org.add_org_token("xoxb-org-again", teams=(TEAM, TEAM2))
+    install(grid_server, org, "xoxb-org-again")
+    assert "Got your AI win" in s1.command("/aiwin", "saved 5h with Claude", user_id=BOB).text
+    assert len(recorded(db, TEAM, 3)) == 3
