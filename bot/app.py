@@ -21,8 +21,7 @@ from bot.manifest import BOT_SCOPES as MANIFEST_BOT_SCOPES
 from bot.oauth_state import SignedOAuthStateStore
 from bot.registry import SUBCOMMANDS
 from bot.services.ratelimit import LocalLimiter, limits_of
-from bot.services.uninstall import org_workspaces
-from bot.services.workspaces import mark_reinstalled
+from bot.services.workspaces import mark_reinstalled, org_workspaces
 from bot.settings import Settings
 from bot.slack_client import SlackClients, make_client, make_clients
 

@@ -240,3 +240,56 @@ def test_uninstalling_from_one_workspace_stops_it_only_and_org_wide_stops_all(or
     install(grid_server, org, "xoxb-org-again")
     assert "Got your AI win" in s1.command("/aiwin", "saved 5h with Claude", user_id=BOB).text
     assert len(recorded(db, TEAM, 3)) == 3
+
+
+# -- the org's adoption, each person once -----------------------------------------------------------------------
+
+def _answers(fake, since: int) -> list[str]:
+    return [str(m.get("text")) for m in fake.response_messages()[since:]]
+
+
+def test_adoption_org_counts_each_person_once_for_org_admins_only(org, grid_server, signing_secret, db):
+    from tests.conftest import CAROL, DAVE
+
+    both = {"id": CAROL, "enterprise_id": ENTERPRISE, "is_admin": True, "is_owner": False, "teams": [TEAM, TEAM2]}
+    org.add_user(CAROL, "carol", teams=(TEAM2,), enterprise_user=both)  # an org admin
+    org.add_user(DAVE, "dave", is_admin=True,  # a workspace admin, not an org admin
+                 enterprise_user={"id": DAVE, "enterprise_id": ENTERPRISE, "is_admin": False, "is_owner": False,
+                                  "teams": [TEAM]})
+    install(grid_server, org, ORG_TOKEN)
+    s1, s2 = (sender(grid_server, signing_secret, org, t) for t in (TEAM, TEAM2))
+    s1.command("/aiwin", "wrote the plan with Claude, saved 1h", user_id=BOB)
+    s2.command("/aiwin", "sorted the backlog with Claude, saved 2h", user_id=BOB)  # the same person
+    s2.command("/aiwin", "drafted the memo with ChatGPT, saved 30m", user_id=ALICE)
+    recorded(db, TEAM), recorded(db, TEAM2, 2)
+
+    n = len(org.response_messages())
+    s1.command("/aiwin", "adoption org", user_id=DAVE)
+    wait_until(lambda: _answers(org, n), message="an answer")
+    assert "org's admins and owners" in _answers(org, n)[0]
+
+    s1.command("/aiwin", "adoption org", user_id=CAROL)  # starts the member copies of both workspaces
+    for team in (TEAM, TEAM2):
+        org.wait_for("users.list", team_id=team)
+
+    def answered() -> str | None:
+        n = len(org.response_messages())
+        s1.command("/aiwin", "adoption org", user_id=CAROL)
+        text = wait_until(lambda: _answers(org, n), message="an answer")[0]
+        return text if "in 2 workspaces" in text else None
+
+    text = wait_until(answered, message="both workspaces counted")
+    [message] = [m for m in org.response_messages() if m.get("text") == text]
+    shown = str(message["blocks"])
+    # bob (both workspaces) and alice active; members bob, alice, carol, dave: bob once, so 2 of 4.
+    assert "50%" in text and "(2 of 4)" in shown and "*Wins*: 3" in shown and "3 h 30 min" in shown
+    assert not [c for c in org.calls() if c.error == "missing_argument"]
+
+
+def test_adoption_org_outside_an_org_says_so(server, signing_secret, fake_slack):
+    n = len(fake_slack.response_messages())
+    outside = SlackSender(base_url=server.url, signing_secret=signing_secret, team_id="T0NOTGRID01",
+                          response_url_base=fake_slack.webhook_url("r"))
+    outside.command("/aiwin", "adoption org", user_id=BOB)
+    [text] = wait_until(lambda: _answers(fake_slack, n), message="an answer")
+    assert "not part of one" in text

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, delete, update
 from sqlalchemy.orm import Session
 
 from bot.models import JOB_DONE, JOB_FAILED, JOB_PENDING, Base, Job, Narrative, Subscription, Win, Workspace, utcnow
@@ -67,12 +67,6 @@ def uninstall(session: Session, team_id: str, enterprise_id: str | None, *, even
     session.execute(update(Workspace).where(Workspace.team_id == team_id).values(uninstalled_at=now)
                     .execution_options(synchronize_session=False))
     return Uninstalled(True, tokens, jobs, schedules)
-
-
-def org_workspaces(session: Session, enterprise_id: str) -> list[str]:
-    """The workspaces of an Enterprise Grid org the app has met."""
-    return list(session.scalars(select(Workspace.team_id).where(Workspace.enterprise_id == enterprise_id)
-                                .order_by(Workspace.team_id).execution_options(all_tenants=True)))
 
 
 def forget_org_install(session: Session, enterprise_id: str) -> int:

@@ -18,8 +18,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 
 from bot.deps import Deps
-from bot.services.uninstall import forget_org_install, org_workspaces, uninstall
-from bot.services.workspaces import mark_reinstalled
+from bot.services.uninstall import forget_org_install, uninstall
+from bot.services.workspaces import mark_reinstalled, org_workspaces
 
 log = logging.getLogger(__name__)
 
