@@ -106,6 +106,13 @@ def test_an_org_wide_install_works_in_every_workspace_of_the_org(org, grid_serve
     assert pages and all(c.params.get("team_id") == TEAM2 for c in pages)
     assert not [c for c in org.calls() if c.error == "missing_argument"]
 
+    # A search in one workspace never shows another's wins.
+    for team, hit in ((TEAM, False), (TEAM2, True)):
+        n = len(org.response_messages())
+        sender(grid_server, signing_secret, org, team).command("/aiwin", "search triaged bugs", user_id=BOB)
+        [answer] = wait_until(lambda n=n: org.response_messages()[n:], message="search answer")
+        assert ("triaged bugs with Copilot" in str(answer["blocks"])) is hit, (team, answer["text"])
+
 
 def test_background_lookups_find_the_org_install_from_the_workspace_alone(org, db_url, db, signing_secret):
     settings = oauth_settings(db_url, org, signing_secret)
