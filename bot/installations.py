@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,34 +63,34 @@ class GridInstallationStore(SQLAlchemyInstallationStore):
 
     def find_bot(self, *, enterprise_id: str | None, team_id: str | None,
                  is_enterprise_install: bool | None = False) -> Bot | None:
-        for e, t, org in self._candidates(enterprise_id, team_id, is_enterprise_install):
-            bot = super().find_bot(enterprise_id=e, team_id=t, is_enterprise_install=org)
-            if bot is not None:
-                return self._fresh(bot, lambda e=e, t=t, org=org: super(GridInstallationStore, self).find_bot(
-                    enterprise_id=e, team_id=t, is_enterprise_install=org))
-        return None
+        def find(e: str | None, t: str | None) -> Bot | None:
+            return super(GridInstallationStore, self).find_bot(enterprise_id=e, team_id=t,
+                                                               is_enterprise_install=t is None)
+        return self._lookup(find, enterprise_id, team_id, is_enterprise_install)
 
     def find_installation(self, *, enterprise_id: str | None, team_id: str | None, user_id: str | None = None,
                           is_enterprise_install: bool | None = False) -> Installation | None:
-        for e, t, org in self._candidates(enterprise_id, team_id, is_enterprise_install):
-            found = super().find_installation(enterprise_id=e, team_id=t, user_id=user_id,
-                                              is_enterprise_install=org)
-            if found is not None:
-                return self._fresh(found, lambda e=e, t=t, org=org: super(GridInstallationStore, self)
-                                   .find_installation(enterprise_id=e, team_id=t, user_id=user_id,
-                                                      is_enterprise_install=org))
-        return None
+        def find(e: str | None, t: str | None) -> Installation | None:
+            return super(GridInstallationStore, self).find_installation(
+                enterprise_id=e, team_id=t, user_id=user_id, is_enterprise_install=t is None)
+        return self._lookup(find, enterprise_id, team_id, is_enterprise_install)
 
-    def _candidates(self, enterprise_id: str | None, team_id: str | None,
-                    is_enterprise_install: bool | None) -> list[tuple[str | None, str | None, bool]]:
-        """(enterprise_id, team_id, org-wide?) to try, in order."""
+    def _lookup(self, find: Callable[[str | None, str | None], Any], enterprise_id: str | None,
+                team_id: str | None, is_enterprise_install: bool | None) -> Any:  # noqa: ANN401
+        """The workspace's own install, else its org's; fresh (see the module's docstring)."""
         if is_enterprise_install or not team_id:
-            return [(enterprise_id, None, True)]
-        enterprise_id = enterprise_id or self._enterprise_of(team_id)
-        tries: list[tuple[str | None, str | None, bool]] = [(enterprise_id, team_id, False)]
-        if enterprise_id:
-            tries.append((enterprise_id, None, True))
-        return tries
+            found = find(enterprise_id, None)
+        else:
+            found = find(enterprise_id, team_id)
+            if found is None and not enterprise_id:
+                enterprise_id = self._enterprise_of(team_id)
+                found = find(enterprise_id, team_id) if enterprise_id else None
+            if found is None and enterprise_id:
+                found = find(enterprise_id, None)
+        if found is None or not _due(found):
+            return found
+        self._refresh(found.enterprise_id, found.team_id)
+        return find(found.enterprise_id, found.team_id)
 
     def _enterprise_of(self, team_id: str) -> str | None:
         """The workspace's org, as its first request said, or as its own install said (a workspace id
@@ -101,12 +102,6 @@ class GridInstallationStore(SQLAlchemyInstallationStore):
                 .order_by(i.installed_at.desc()).limit(1))
 
     # -- rotation ------------------------------------------------------------------------------------
-
-    def _fresh(self, found: Any, again: Any) -> Any:  # noqa: ANN401 - a Bot or an Installation
-        if not _due(found):
-            return found
-        self._refresh(found.enterprise_id, found.team_id)
-        return again()
 
     def _refresh(self, enterprise_id: str | None, team_id: str | None) -> None:
         bots = self.bots

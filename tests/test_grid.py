@@ -300,3 +300,17 @@ def test_adoption_org_outside_an_org_says_so(server, signing_secret, fake_slack)
     outside.command("/aiwin", "adoption org", user_id=BOB)
     [text] = wait_until(lambda: _answers(fake_slack, n), message="an answer")
     assert "not part of one" in text
+
+
+def test_forms_work_in_an_org_wide_install_whose_payloads_have_no_team(org, grid_server, signing_secret, db):
+    from tests.test_capture import opened_view, submit
+
+    install(grid_server, org, ORG_TOKEN)
+    s2 = sender(grid_server, signing_secret, org, TEAM2)
+    assert s2.global_shortcut(ALICE).status == 200  # `team: null`; the workspace is user.team_id
+    view = opened_view(org)
+    submit(s2, ALICE, view, {"what": "summarised the RFC thread with Gemini", "saved": "15m"}, current=CHANNEL)
+    [win] = wins(db, TEAM2)
+    assert (win.author_id, win.minutes_saved) == (ALICE, 15) and wins(db, TEAM) == []
+    [post] = org.wait_for("chat.postMessage", channel=CHANNEL)
+    assert post.token == ORG_TOKEN
