@@ -14,7 +14,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from bot.blocks.uninstalled import uninstalled_text
 from bot.db import DATABASE_ERRORS, Database
 from bot.deps import Deps
-from bot.installations import BOLT_ROTATION_MINUTES
+from bot.installations import BOLT_ROTATION_MINUTES, REFRESH_FAILED
 from bot.listeners import register_listeners
 from bot.listeners.uninstalled import uninstall_gate
 from bot.manifest import BOT_SCOPES as MANIFEST_BOT_SCOPES
@@ -40,6 +40,17 @@ class _SameTokenNotice(logging.Filter):
 
 
 _SAME_TOKEN_NOTICE = _SameTokenNotice()
+
+
+class _RefreshLoggedOnce(logging.Filter):
+    """Bolt logs every authorization whose token rotation failed; bot/installations.py already logged
+    that refresh once (until it succeeds), so Bolt's repetitions are dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(f"Failed to rotate tokens due to {REFRESH_FAILED}")
+
+
+_REFRESH_LOGGED_ONCE = _RefreshLoggedOnce()
 
 
 def create_app(
@@ -69,6 +80,7 @@ def create_app(
         "user_facing_authorize_error_message": uninstalled_text(oauth=settings.oauth_enabled),
     }
     logging.getLogger("slack_bolt.App").addFilter(_SAME_TOKEN_NOTICE)  # once: the same filter object
+    logging.getLogger("slack_bolt.App").addFilter(_REFRESH_LOGGED_ONCE)
     if settings.oauth_enabled:
         store = clients.installation_store
         app = App(

@@ -11,14 +11,15 @@ install inside an org (not org-wide) is found first, as before.
 
 **Token rotation.** With rotation on, Slack's access tokens expire (12 hours) and a refresh token
 buys a new pair. Every lookup, the request path's (Bolt's `authorize`) and the background path's
-alike, hands out a token with at least REFRESH_MARGIN left, refreshing it first when needed. One
+alike, refreshes a token first when it has less than REFRESH_MARGIN left. One
 process at a time refreshes an installation: the refresh runs in a transaction that first writes the
 installation's bot rows (a row lock on PostgreSQL, the write lock on SQLite), then reads them again,
 and only calls Slack if the token is still due, so a refresh token, which Slack honours once, is
 never sent twice; whoever waited finds the new token. A refresh Slack refuses is logged once per
-installation (until one succeeds) and raises TokenRefreshFailed: a request is told to try again, a
-job is retried with backoff, nothing is lost. Bolt's own rotation (120 minutes before expiry) never
-fires, because this store always refreshes earlier."""
+installation (until one succeeds); while the old token is still good it is used meanwhile, and once it
+has expired the lookup raises TokenRefreshFailed: a job is retried with backoff, nothing is lost.
+Bolt's own rotation (120 minutes before expiry) never fires: this store refreshes earlier, and a copy
+it hands out after a refused refresh carries no refresh token."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ log = logging.getLogger(__name__)
 
 BOLT_ROTATION_MINUTES = 120  # what bot/app.py tells Bolt (its default)
 REFRESH_MARGIN = (BOLT_ROTATION_MINUTES + 10) * 60  # seconds: refresh earlier than Bolt would
+REFRESH_FAILED = "could not refresh the bot token"
+STILL_GOOD = 60  # seconds: a token with less left is not handed out when its refresh failed
 
 
 class TokenRefreshFailed(SlackTokenRotationError):
@@ -89,7 +92,15 @@ class GridInstallationStore(SQLAlchemyInstallationStore):
                 found = find(enterprise_id, None)
         if found is None or not _due(found):
             return found
-        self._refresh(found.enterprise_id, found.team_id)
+        try:
+            self._refresh(found.enterprise_id, found.team_id)
+        except TokenRefreshFailed:
+            if (found.bot_token_expires_at or 0) <= time.time() + STILL_GOOD:
+                raise
+            # Still good for a while: use it, and try again on the next use. This copy carries no refresh
+            # token, so Bolt does not try to rotate it on its own, outside the lock.
+            found.bot_refresh_token = None
+            return found
         return find(found.enterprise_id, found.team_id)
 
     def _enterprise_of(self, team_id: str) -> str | None:
@@ -124,7 +135,7 @@ class GridInstallationStore(SQLAlchemyInstallationStore):
                                                                     minutes_before_expiration=REFRESH_MARGIN // 60)
             except Exception as e:
                 self._failed(key, e)
-                raise TokenRefreshFailed(f"could not refresh the bot token of {team_id or enterprise_id}") from e
+                raise TokenRefreshFailed(f"{REFRESH_FAILED} of {team_id or enterprise_id}") from e
             if refreshed is None:
                 return
             values = {"bot_token": refreshed.bot_token, "bot_refresh_token": refreshed.bot_refresh_token,
@@ -147,8 +158,7 @@ class GridInstallationStore(SQLAlchemyInstallationStore):
         if first:
             api = getattr(error, "api_error", None)
             reason = api.response.get("error") if api is not None else type(error).__name__
-            log.error("could not refresh the bot token of %s (%s); will try again on its next use",
-                      key[1] or key[0], reason)
+            log.error("%s of %s (%s); will try again on its next use", REFRESH_FAILED, key[1] or key[0], reason)
 
 
 def _due(found: Any) -> bool:  # noqa: ANN401

@@ -90,16 +90,35 @@ def test_a_refused_refresh_is_logged_once_and_tried_again(rotating, db_url, db, 
     settings = oauth_settings(db_url, rotating, signing_secret)
     _save_rotating_install(rotating, installation_store(settings, db))
     clients = make_clients(settings, db)
+    first = clients.token_for(TEAM2, ENTERPRISE)
     rotating.fail("oauth.v2.access", error="internal_error", status=500, times=None)
-    with later(12.5), caplog.at_level(logging.INFO, logger="bot.installations"):
+    with caplog.at_level(logging.INFO, logger="bot.installations"):
+        with later(11):  # due, but an hour left: the old token serves meanwhile
+            for _ in range(2):
+                assert clients.token_for(TEAM2, ENTERPRISE) == first
+        with later(12.5):  # expired: no token to hand out
+            for _ in range(3):
+                with pytest.raises(TokenRefreshFailed):
+                    clients.for_team(TEAM2, ENTERPRISE)
+            errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+            assert len(errors) == 1 and "could not refresh" in errors[0].getMessage()
+            rotating.clear_failures()
+            assert clients.for_team(TEAM2, ENTERPRISE).chat_postMessage(channel=CHANNEL, text="back")["ok"]
+            assert "refreshed again" in caplog.text
+    assert len(refreshes(rotating)) == 6  # tried on each use (5 refused), never lost
+
+
+def test_requests_while_slack_refuses_the_refresh_log_it_once(rotating, grid_server, signing_secret, caplog):
+    install(grid_server, rotating, ORG_TOKEN)
+    rotating.fail("oauth.v2.access", error="invalid_refresh_token", times=None)
+    s2 = sender(grid_server, signing_secret, rotating, TEAM2)
+    with later(12.5), caplog.at_level(logging.INFO):
         for _ in range(3):
-            with pytest.raises(TokenRefreshFailed):
-                clients.for_team(TEAM2, ENTERPRISE)
-        errors = [r for r in caplog.records if r.levelno == logging.ERROR]
-        assert len(errors) == 1 and "could not refresh" in errors[0].getMessage()
-        rotating.clear_failures()
-        assert clients.for_team(TEAM2, ENTERPRISE).chat_postMessage(channel=CHANNEL, text="back")["ok"]
-        assert "refreshed again" in caplog.text
+            assert s2.command("/aiwin", "saved 1h with Claude", user_id=BOB).status == 200
+        rotating.wait_for_calls("oauth.v2.access", 4)  # the install, and a try per request
+    assert len([r for r in caplog.records if "could not refresh" in r.getMessage()]) == 1
+    assert "Failed to rotate tokens" not in caplog.text
+    assert not rotating.calls("chat.postMessage")
 
 
 def test_digest_post_refreshes_an_expired_token_or_fails_fast(rotating, grid_server, db_url, db, signing_secret,
