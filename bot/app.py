@@ -122,6 +122,7 @@ def create_app(
             # A custom step's calls (functions.completeSuccess …) use its own short-lived workflow
             # token, as Bolt intends; one client per execution, not kept.
             context["client"] = make_client(context.function_bot_access_token, clients.base_url)
+            context["client"].team_id = context.team_id
         elif context.bot_token:
             context["client"] = clients.for_token(context.bot_token, context.team_id)
         return next()

@@ -314,3 +314,16 @@ def test_forms_work_in_an_org_wide_install_whose_payloads_have_no_team(org, grid
     assert (win.author_id, win.minutes_saved) == (ALICE, 15) and wins(db, TEAM) == []
     [post] = org.wait_for("chat.postMessage", channel=CHANNEL)
     assert post.token == ORG_TOKEN
+
+
+def test_a_managers_reaction_in_an_org_wide_install_nominates_and_invites(org, grid_server, signing_secret, db):
+    from tests.test_teachbacks import MGR, SHOUT_OUT, react
+
+    org.add_user(MGR, "maria", is_admin=True)
+    install(grid_server, org, ORG_TOKEN)
+    org.deliver_events(f"{grid_server.url}/slack/events", signing_secret, is_enterprise_install=True)
+    sender(grid_server, signing_secret, org, TEAM).command("/aiwin", SHOUT_OUT, user_id=BOB, channel_id=CHANNEL)
+    win = wait_until(lambda: next((w for w in wins(db, TEAM) if w.message_ts), None), message="celebrated")
+    react(org, MGR, win.message_ts)  # the event's authorizations name the org, not the workspace
+    [dm] = org.wait_for("chat.postMessage", channel=ALICE)
+    assert dm.token == ORG_TOKEN and f"<@{MGR}> nominated your" in str(dm.params["blocks"])
