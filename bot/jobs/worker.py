@@ -359,8 +359,8 @@ class Worker:
             return self._retry(job, backoff(job.attempts), f"slack error {error}")
         except (Permanent, NotInstalled) as p:
             return self._fail(job, str(p))
-        except TokenRefreshFailed:  # logged once by the store; the token may be refreshed next time
-            return self._retry(job, backoff(job.attempts), TOKEN_REFRESH_FAILED)
+        except TokenRefreshFailed:  # logged once by the store; Slack's trouble, so retried longer
+            return self._retry(job, backoff(job.attempts), TOKEN_REFRESH_FAILED, counts=False)
         except DATABASE_ERRORS:
             raise  # not the job's fault: it stays leased and runs again later (_run_guarded logs it)
         except Exception as e:
