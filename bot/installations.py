@@ -11,15 +11,16 @@ install inside an org (not org-wide) is found first, as before.
 
 **Token rotation.** With rotation on, Slack's access tokens expire (12 hours) and a refresh token
 buys a new pair. Every lookup, the request path's (Bolt's `authorize`) and the background path's
-alike, refreshes a token first when it has less than REFRESH_MARGIN left. One
-process at a time refreshes an installation: the refresh runs in a transaction that first writes the
-installation's bot rows (a row lock on PostgreSQL, the write lock on SQLite), then reads them again,
-and only calls Slack if the token is still due, so a refresh token, which Slack honours once, is
-never sent twice; whoever waited finds the new token. A refresh Slack refuses is logged once per
-installation (until one succeeds); while the old token is still good it is used meanwhile, and once it
-has expired the lookup raises TokenRefreshFailed: a job is retried with backoff, nothing is lost.
-Bolt's own rotation (120 minutes before expiry) never fires: this store refreshes earlier, and a copy
-it hands out after a refused refresh carries no refresh token."""
+alike, refreshes a token first when it has less than REFRESH_MARGIN left. One process at a time
+refreshes an installation: the refresh runs in a transaction that first writes the installation's bot
+rows (a row lock on PostgreSQL; on SQLite the write lock, which lookups do not wait for: they only
+read), then reads them again and calls Slack only if the token is still due, so a refresh token, which
+Slack honours once, is never sent twice; whoever waited finds the new token. Whoever waits longer than
+a query may, or finds Slack refusing the refresh, keeps using the old token while it is still good and
+tries again on its next use; a refusal is logged once per installation (until a refresh succeeds).
+Once the token has expired the lookup raises TokenRefreshFailed: a job is retried with backoff,
+nothing is lost. Bolt's own rotation (120 minutes before expiry) never fires: this store refreshes
+earlier, and a copy it hands out after a refused refresh carries no refresh token."""
 
 from __future__ import annotations
 
@@ -35,8 +36,9 @@ from slack_sdk.errors import SlackTokenRotationError
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.token_rotation import TokenRotator
-from sqlalchemy import and_, select, update
+from sqlalchemy import Connection, Engine, and_, select, update
 
+from bot.db import DATABASE_ERRORS
 from bot.models.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -55,10 +57,14 @@ class TokenRefreshFailed(SlackTokenRotationError):
 
 
 class GridInstallationStore(SQLAlchemyInstallationStore):
-    def __init__(self, *, client_id: str, client_secret: str | None, base_url: str, **kwargs: Any) -> None:
+    def __init__(self, *, client_id: str, client_secret: str | None, base_url: str, writer: Engine | None = None,
+                 **kwargs: Any) -> None:
+        """`engine` serves lookups (and slack-sdk's own saves); `writer`, the refresh (see _refresh)."""
         super().__init__(client_id=client_id, **kwargs)
+        self._writer = writer or self.engine
+        # The refresh is made holding the installation (on SQLite, the database's write lock): a short wait.
         self._rotator = TokenRotator(client_id=client_id, client_secret=client_secret or "",
-                                     client=WebClient(base_url=base_url, timeout=10))
+                                     client=WebClient(base_url=base_url, timeout=5))
         self._failing: set[tuple[str | None, str | None]] = set()  # refreshes that failed (logged once)
         self._failing_lock = threading.Lock()
 
@@ -120,36 +126,45 @@ class GridInstallationStore(SQLAlchemyInstallationStore):
         mine = and_(c.client_id == self.client_id, c.enterprise_id == enterprise_id, c.team_id == team_id,
                     c.bot_refresh_token.is_not(None))
         key = (enterprise_id, team_id)
-        with self.engine.begin() as conn:
-            # Take the installation first (PostgreSQL: these rows; SQLite: BEGIN IMMEDIATE already did):
-            # another process refreshing it waits here, then finds the token fresh below.
-            conn.execute(update(bots).where(mine).values(bot_refresh_token=c.bot_refresh_token))
-            row = conn.execute(select(bots).where(mine).order_by(c.installed_at.desc()).limit(1)).mappings().first()
-            if row is None:
-                return
-            current = self.build_bot_entity(row)
-            if not _due(current):
-                return  # refreshed meanwhile by someone else
+        with self._writer.connect() as conn:
             try:
-                refreshed = self._rotator.perform_bot_token_rotation(bot=current,
-                                                                    minutes_before_expiration=REFRESH_MARGIN // 60)
-            except Exception as e:
-                self._failed(key, e)
-                raise TokenRefreshFailed(f"{REFRESH_FAILED} of {team_id or enterprise_id}") from e
-            if refreshed is None:
-                return
-            values = {"bot_token": refreshed.bot_token, "bot_refresh_token": refreshed.bot_refresh_token,
-                      "bot_token_expires_at": _naive_utc(refreshed.bot_token_expires_at)}
-            old = current.bot_refresh_token
-            conn.execute(update(bots).where(mine, c.bot_refresh_token == old).values(**values))
-            i = self.installations.c
-            conn.execute(update(self.installations).where(
-                i.client_id == self.client_id, i.enterprise_id == enterprise_id, i.team_id == team_id,
-                i.bot_refresh_token == old).values(**values))
+                # Take the installation first (PostgreSQL: these rows; SQLite: BEGIN IMMEDIATE already did):
+                # another process refreshing it waits here, then finds the token fresh below.
+                conn.begin()
+                conn.execute(update(bots).where(mine).values(bot_refresh_token=c.bot_refresh_token))
+            except DATABASE_ERRORS as e:  # waited longer than a query may: someone else is refreshing it
+                raise TokenRefreshFailed(f"the bot token of {team_id or enterprise_id} is being refreshed") from e
+            self._refresh_locked(conn, key, mine)
+            conn.commit()
         with self._failing_lock:
             if key in self._failing:
                 self._failing.discard(key)
                 log.info("bot token of %s refreshed again", team_id or enterprise_id)
+
+    def _refresh_locked(self, conn: Connection, key: tuple[str | None, str | None], mine: Any) -> None:  # noqa: ANN401
+        """Holding the installation: read it again, and refresh it only if it is still due."""
+        enterprise_id, team_id = key
+        c = self.bots.c
+        row = conn.execute(select(self.bots).where(mine).order_by(c.installed_at.desc()).limit(1)).mappings().first()
+        current = self.build_bot_entity(row) if row is not None else None
+        if current is None or not _due(current):
+            return  # refreshed meanwhile by someone else
+        try:
+            refreshed = self._rotator.perform_bot_token_rotation(bot=current,
+                                                                minutes_before_expiration=REFRESH_MARGIN // 60)
+        except Exception as e:
+            self._failed(key, e)
+            raise TokenRefreshFailed(f"{REFRESH_FAILED} of {team_id or enterprise_id}") from e
+        if refreshed is None:
+            return
+        values = {"bot_token": refreshed.bot_token, "bot_refresh_token": refreshed.bot_refresh_token,
+                  "bot_token_expires_at": _naive_utc(refreshed.bot_token_expires_at)}
+        old = current.bot_refresh_token
+        conn.execute(update(self.bots).where(mine, c.bot_refresh_token == old).values(**values))
+        i = self.installations.c
+        conn.execute(update(self.installations).where(
+            i.client_id == self.client_id, i.enterprise_id == enterprise_id, i.team_id == team_id,
+            i.bot_refresh_token == old).values(**values))
 
     def _failed(self, key: tuple[str | None, str | None], error: Exception) -> None:
         with self._failing_lock:

@@ -159,7 +159,7 @@ def installation_store(settings: Settings, db: Database) -> GridInstallationStor
     # Tables belong to our Alembic history (bot/models/slack_oauth.py); create_tables() is never called.
     return GridInstallationStore(
         client_id=settings.slack_client_id, client_secret=settings.slack_client_secret,
-        base_url=settings.slack_api_url, engine=db.engine,
+        base_url=settings.slack_api_url, engine=db.read_only_engine(), writer=db.engine,
         bots_table_name=BOTS_TABLE, installations_table_name=INSTALLATIONS_TABLE,
     )
 

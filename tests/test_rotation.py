@@ -108,6 +108,31 @@ def test_a_refused_refresh_is_logged_once_and_tried_again(rotating, db_url, db, 
     assert len(refreshes(rotating)) == 6  # tried on each use (5 refused), never lost
 
 
+def test_a_refresh_that_waits_too_long_for_another_uses_the_still_good_token(rotating, db_url, db, signing_secret):
+    from sqlalchemy import update
+
+    from bot.db import Database
+    from bot.models.slack_oauth import bots
+
+    settings = oauth_settings(db_url, rotating, signing_secret)
+    _save_rotating_install(rotating, installation_store(settings, db))
+    impatient = Database(db_url, query_timeout=0.5)  # as `aiwins serve` waits, shorter
+    clients = make_clients(settings, impatient)
+    first = clients.token_for(TEAM2, ENTERPRISE)
+    try:
+        with db.engine.connect() as other:  # another replica holds the installation, refreshing it
+            other.begin()
+            other.execute(update(bots).values(bot_refresh_token=bots.c.bot_refresh_token))
+            with later(11):
+                assert clients.token_for(TEAM2, ENTERPRISE) == first  # an hour left: used meanwhile
+            with later(12.5), pytest.raises(TokenRefreshFailed):
+                clients.token_for(TEAM2, ENTERPRISE)
+            other.rollback()
+        assert refreshes(rotating) == []  # the waiter never used the refresh token
+    finally:
+        impatient.dispose()
+
+
 def test_requests_while_slack_refuses_the_refresh_log_it_once(rotating, grid_server, signing_secret, caplog):
     install(grid_server, rotating, ORG_TOKEN)
     rotating.fail("oauth.v2.access", error="invalid_refresh_token", times=None)
