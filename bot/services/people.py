@@ -201,6 +201,14 @@ def is_admin(db: Database, directory: DirectoryLike, team_id: str, user_id: str,
     return bool(p and p.is_admin and not p.deleted)
 
 
+def is_org_admin(directory: DirectoryLike, user_id: str) -> bool:
+    """Whether Slack says this person is an admin or owner of their Enterprise Grid org (users.info's
+    `enterprise_user`; a workspace admin is not), asked now: org-wide powers follow Slack at once."""
+    user = directory.user(user_id) or {}
+    org = user.get("enterprise_user") or {}
+    return bool((org.get("is_admin") or org.get("is_owner")) and not user.get("deleted"))
+
+
 def is_human(db: Database, directory: DirectoryLike, team_id: str, user_id: str, *, fresh: bool = False) -> bool:
     """A person, not a bot, Slackbot or a deactivated account; False when Slack does not know them.
 
