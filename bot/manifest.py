@@ -24,7 +24,7 @@ BOT_SCOPES: tuple[str, ...] = (
 )
 BOT_EVENTS: tuple[str, ...] = (
     "app_home_opened", "reaction_added", "reaction_removed", "app_uninstalled", "tokens_revoked",
-    "function_executed",
+    "function_executed", "team_access_granted", "team_access_revoked",
 )
 # features.bot_user.display_name: what people type after `/invite @`.
 BOT_DISPLAY_NAME = "aiwins"

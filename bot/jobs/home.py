@@ -29,8 +29,9 @@ def publish_home(ctx: JobContext, job: Job, user_id: str, *, opened: bool = Fals
     if opened:  # before publishing: a change they make right after sees them as a recent opener
         with ctx.db.session(team_id) as session:
             mark_home_opened(session, team_id, user_id)
+    # Managers and admins see adoption figures: asked afresh (the group's copy is refreshed with it).
+    adoption = people.is_manager(ctx.db, directory, team_id, user_id)
     group = people.managers_group_members(ctx.db, directory, team_id)
-    adoption = people.is_manager(ctx.db, directory, team_id, user_id)  # managers and admins see adoption figures
     with ctx.db.read(team_id) as session:
         data = build_home(session, team_id, user_id, person.is_admin, tz=person.tz, group_members=group,
                           adoption=adoption)

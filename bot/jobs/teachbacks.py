@@ -94,7 +94,7 @@ def on_reaction_added(ctx: JobContext, job: Job) -> None:
     directory = Directory(ctx.client(job))
     # Nominees are people: asked afresh, since an owner may have been deactivated since the post.
     gone = owners.non_humans(win.owner_ids, "",
-                             lambda u: people.is_human(ctx.db, directory, job.team_id, u, fresh=True))
+                             lambda ids: people.humans(ctx.db, directory, job.team_id, ids, fresh=True))
     nominees = tuple(u for u in win.owner_ids if u not in gone)
     if gone:
         log.info("reaction by %s on win %s: not nominating %s (not people)", reaction.user, win.id, ", ".join(gone))

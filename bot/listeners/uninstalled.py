@@ -34,7 +34,7 @@ from bot.services import workspaces
 
 log = logging.getLogger(__name__)
 
-UNINSTALL_EVENTS = ("app_uninstalled", "tokens_revoked")
+UNINSTALL_EVENTS = ("app_uninstalled", "tokens_revoked", "team_access_granted", "team_access_revoked")
 RECHECK_AFTER = 30.0  # seconds between two auth.test checks for one uninstalled workspace
 _JSON = {"content-type": "application/json"}
 

@@ -24,7 +24,11 @@ from dataclasses import dataclass
 
 from bot.services.durations import DURATION_RE, minutes_in, parse_duration
 
-__all__ = ["KNOWN_TOOLS", "ParsedWin", "parse_duration", "parse_win_text", "readable_text"]
+__all__ = ["KNOWN_TOOLS", "MAX_RECIPIENTS", "ParsedWin", "parse_duration", "parse_win_text", "readable_text"]
+
+# The most people one win may name, whichever way it comes in: the form's people picker stops here, and
+# a command or a Workflow step naming more is refused with a sentence saying so (nothing is recorded).
+MAX_RECIPIENTS = 20
 
 
 @dataclass(frozen=True)

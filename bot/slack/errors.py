@@ -10,7 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 # The token cannot act any more: the app was removed, the token revoked, its installer deactivated.
-TOKEN_GONE = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
+TOKEN_GONE = frozenset({"invalid_auth", "not_authed", "token_revoked", "account_inactive"})
+# The token is refused now but a refresh makes a new one (token rotation): retried, not "gone".
+TOKEN_EXPIRED = frozenset({"token_expired"})
+# Every answer that means "Slack refuses this token" (what /healthz and `aiwins digest --post` report).
+TOKEN_REFUSED = TOKEN_GONE | TOKEN_EXPIRED
 # The token may not make this call (a scope the install lacks, a user token needed).
 NOT_ALLOWED = frozenset({"missing_scope", "not_allowed_token_type"})
 # The person cannot be reached (or no longer exists, or cannot be seen from this workspace).
@@ -33,6 +37,7 @@ NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found", "is_archived"
 
 # "Retry later": Slack is busy or failed on its side; the same call may well work in a while.
 RETRY_LATER = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+# (token_expired is retried too, as any name in no group is: TOKEN_EXPIRED above.)
 
 # Trying the same call again cannot help: the job that made it fails at once.
 PERMANENT = GONE | NOT_IN_CHANNEL | MESSAGE_REFUSED

@@ -17,7 +17,7 @@ from bot.services import ratelimit
 from bot.services.storable import storable_values
 from bot.services.win_edit import save_edit
 from bot.services.wins import MAX_MINUTES_SAVED, REINVEST_CATEGORIES, NewWin, record_win
-from bot.services.wintext import parse_duration
+from bot.services.wintext import MAX_RECIPIENTS, parse_duration
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,8 @@ def read_win_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str
     if how and len(how) > MAX_TEXT:
         errors["how"] = f"Please keep it under {MAX_TEXT} characters."
     who = tuple(state_value(values, "who") or ())
+    if len(who) > MAX_RECIPIENTS:  # the picker stops there; the form's answer is checked all the same
+        errors["who"] = f"A win can name at most {MAX_RECIPIENTS} people; this names {len(who)}."
     fields = {
         "text": what,
         "recipients": who,
