@@ -38,7 +38,8 @@ def test_an_error_retrying_cannot_help_fails_the_job_at_once(db, fake_slack, err
     assert (job.status, job.last_error, job.attempts) == (JOB_FAILED, error, 1)
 
 
-@pytest.mark.parametrize("error", ["internal_error", "service_unavailable", "some_error_slack_adds_tomorrow"])
+@pytest.mark.parametrize("error", ["internal_error", "service_unavailable", "token_expired",
+                                   "some_error_slack_adds_tomorrow"])
 def test_a_passing_or_unknown_error_runs_the_job_again(db, fake_slack, error):
     fake_slack.fail("chat.postMessage", error=error)
     outcome, job = _run_once(db, fake_slack)
