@@ -11,6 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.jobs import deliveries, export, handlers, home, members, narratives, reinvest, report, steps, teachbacks
+from bot.jobs import tries as tries_jobs
 from bot.jobs.worker import Handler
 from bot.listeners.commands import adoption, aiwin, leadership, managers, schedule, search
 from bot.listeners.commands import narratives as narrate
@@ -27,6 +28,7 @@ from bot.services.narratives import POST_NARRATIVE
 from bot.services.owners import CHECK_OWNERS
 from bot.services.privacy import WIN_REMOVED
 from bot.services.reinvest import REINVEST_ASK
+from bot.services.tries import TRIED_NOTICE, TRIED_UPDATE
 from bot.services.wins import POST_WIN
 
 
@@ -75,6 +77,8 @@ JOB_HANDLERS: dict[str, Handler] = {
     f"{EXPORT}:failed": export.export_gave_up,
     WIN_REMOVED: export.show_win_removed,
     REINVEST_ASK: reinvest.send_reinvest_ask,
+    TRIED_UPDATE: tries_jobs.tried_update,
+    TRIED_NOTICE: tries_jobs.tried_notice,
     **deliveries.HANDLERS,
     **report.HANDLERS,
     **steps.HANDLERS,

@@ -16,8 +16,10 @@ from bot.blocks.common import (
 )
 from bot.blocks.common import post_problem as common_post_problem
 from bot.blocks.text import escape, plain, truncate
+from bot.blocks.tries import tried_blocks
 from bot.blocks.words import hours
 from bot.models import TEXT_PLAIN
+from bot.services.tries import WIN, Target
 from bot.services.win_edit import EditForm
 from bot.services.wins import EDIT_BY_TRIGGER, MAX_MINUTES_SAVED, REINVEST_CATEGORIES, WinView, counted_minutes
 from bot.services.wintext import KNOWN_TOOLS, ParsedWin
@@ -26,8 +28,10 @@ WIN_MODAL = "win_modal"
 OTHER_TOOL = "__other__"
 
 
-def celebration(win: WinView, *, teachback_emoji: str = "mortar_board") -> tuple[str, list[dict[str, Any]]]:
-    """The channel message for a win: fallback text and blocks (well inside every limit)."""
+def celebration(win: WinView, *, teachback_emoji: str = "mortar_board",
+                tried: int = 0) -> tuple[str, list[dict[str, Any]]]:
+    """The channel message for a win: fallback text and blocks (well inside every limit), ending with
+    "I tried it too" and how many people did (`tried`)."""
     who = mentions(list(win.owner_ids))
     headline = f":trophy: *AI win* for {who}" if not win.is_own else f":trophy: *AI win* by {who}"
     blocks: list[dict[str, Any]] = [
@@ -54,6 +58,7 @@ def celebration(win: WinView, *, teachback_emoji: str = "mortar_board") -> tuple
         meta += f" · shared by {mention(win.author_id)}"
     meta += f" · managers: react :{teachback_emoji}: to nominate a teach-back"
     blocks.append(context(meta))
+    blocks += tried_blocks(Target(WIN, win.id), tried)
     fallback = truncate(f"AI win for {who}: " + user_text(win.text, win.text_format, 300), 400)
     return fallback, blocks
 
