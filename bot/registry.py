@@ -10,6 +10,7 @@ from __future__ import annotations
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.jobs import coach as coach_jobs
 from bot.jobs import deliveries, export, handlers, home, members, narratives, reinvest, report, steps, teachbacks
 from bot.jobs import tries as tries_jobs
 from bot.jobs.worker import Handler
@@ -79,6 +80,7 @@ JOB_HANDLERS: dict[str, Handler] = {
     REINVEST_ASK: reinvest.send_reinvest_ask,
     TRIED_UPDATE: tries_jobs.tried_update,
     TRIED_NOTICE: tries_jobs.tried_notice,
+    **coach_jobs.HANDLERS,
     **deliveries.HANDLERS,
     **report.HANDLERS,
     **steps.HANDLERS,
