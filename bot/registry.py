@@ -14,7 +14,7 @@ from bot.jobs import coach as coach_jobs
 from bot.jobs import deliveries, export, handlers, home, members, narratives, reinvest, report, steps, teachbacks
 from bot.jobs import tries as tries_jobs
 from bot.jobs.worker import Handler
-from bot.listeners.commands import adoption, aiwin, leadership, managers, schedule, search
+from bot.listeners.commands import adoption, aiwin, coach, leadership, managers, schedule, search
 from bot.listeners.commands import narratives as narrate
 from bot.listeners.commands import teachbacks as teachbacks_command
 from bot.listeners.commands.router import Subcommand
@@ -54,6 +54,7 @@ SUBCOMMANDS: dict[str, Subcommand] = _aliases({
     ("delete",): Subcommand(ack=leadership.delete_ack, lazy=leadership.delete_lazy),
     ("search",): Subcommand(ack=search.ack_search, lazy=search.lazy_search),
     ("adoption",): Subcommand(ack=adoption.ack_adoption, lazy=adoption.lazy_adoption),
+    ("coach",): Subcommand(ack=coach.ack_coach, lazy=coach.lazy_coach),
 })
 
 # Job kind → handler (bot/jobs/worker.py). "<kind>:failed" runs once when a job of that kind gives up.

@@ -7,14 +7,17 @@ are no-ops) and answered here at once: the worker is woken by the ack."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot import llm
 from bot.blocks import coach as blocks
 from bot.jobs.links import workspace_url
 from bot.jobs.worker import JobContext, Permanent
+from bot.llm import Model, ModelError
 from bot.models import Job
 from bot.services import coach
 from bot.services.coach import COACH_CONTEXT, COACH_MENTION, COACH_MESSAGE, COACH_STARTED
@@ -22,6 +25,9 @@ from bot.services.coach import COACH_CONTEXT, COACH_MENTION, COACH_MESSAGE, COAC
 log = logging.getLogger(__name__)
 
 STATUS = "is looking through the playbook\u2026"
+# A streamed answer is sent to Slack every FLUSH_CHARS characters or FLUSH_SECONDS, whichever comes first
+# (the first words at once): few calls, and the text keeps moving.
+FLUSH_CHARS, FLUSH_SECONDS = 200, 0.5
 # Where an answer cannot go until a person does something: retrying cannot help.
 UNDELIVERABLE = {"channel_not_found", "not_in_channel", "is_archived", "thread_not_found", "restricted_action",
                  "messages_tab_disabled", "cannot_reply_to_message"}
@@ -95,8 +101,48 @@ def message(ctx: JobContext, job: Job) -> None:
         with ctx.db.read(job.team_id) as session:
             found = coach.answer(session, job.team_id, intent, user_id=user if in_pane else None,
                                  channel_id=None if in_pane else channel)
-        text, content = blocks.plain_answer(found, workspace_url(client, job.team_id))
+            model = ctx.model if ctx.model is not None and coach.model_on(session, job.team_id) else None
+        base_url = workspace_url(client, job.team_id)
+        if model is not None and not found.empty and _streamed(model, client, job.team_id, channel, thread_ts,
+                                                               user, found, base_url):
+            return
+        text, content = blocks.plain_answer(found, base_url)
     _post(client, channel, thread_ts, text, content)
+
+
+def _streamed(model: Model, client: Any, team_id: str, channel: str, thread_ts: str, user: str,
+              found: coach.Answer, base_url: str | None) -> bool:
+    """The model's answer, streamed into the thread as it is written, then the app's own citations. False
+    when nothing was posted (the model failed before its first words, or Slack would not stream): then
+    the caller answers plainly. The model is given llm.coach_messages: the question and `found`'s items."""
+    pieces = model.stream(llm.coach_messages(found.question, list(found.items)))
+    try:
+        first = next(pieces, None)
+    except ModelError as e:
+        log.info("coach: the model failed (%s); answering plainly (team=%s)", e, team_id)
+        return False
+    if first is None:
+        return False
+    streamer = client.chat_stream(channel=channel, thread_ts=thread_ts, recipient_team_id=team_id,
+                                  recipient_user_id=user, buffer_size=1)
+    try:
+        streamer.append(markdown_text=llm.safe_markdown(first))  # the first words at once
+    except SlackApiError as e:
+        pieces.close()
+        log.info("coach: Slack would not stream (%s); answering plainly (team=%s)", e.response.get("error"), team_id)
+        return False
+    held, flushed, tail = "", time.monotonic(), ""
+    try:
+        for piece in pieces:
+            held += piece
+            if len(held) >= FLUSH_CHARS or time.monotonic() - flushed >= FLUSH_SECONDS:
+                streamer.append(markdown_text=llm.safe_markdown(held))
+                held, flushed = "", time.monotonic()
+    except ModelError as e:
+        log.info("coach: the model stopped mid-answer (%s) (team=%s)", e, team_id)
+        tail = "\n\n_(The model stopped before it finished; the sources are below.)_"
+    streamer.stop(markdown_text=llm.safe_markdown(held) + tail, blocks=blocks.sources_blocks(found, base_url))
+    return True
 
 
 def _post(client: Any, channel: str, thread_ts: str, text: str, content: list[dict[str, Any]]) -> None:

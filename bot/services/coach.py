@@ -21,14 +21,15 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.models import TB_DONE, OptOut, TeachBack, Tried, Win, utcnow
+from bot.models import TB_DONE, OptOut, TeachBack, Tried, Win, Workspace, utcnow
 from bot.services import figures, search
 from bot.services.search import Hit, Query
 from bot.services.visibility import visible_to
 from bot.services.wintext import ParsedWin, parse_win_text
+from bot.services.workspaces import ensure_workspace
 
 ASK, TRY, DRAFT, HELP = "ask", "try", "draft", "help"
 
@@ -216,3 +217,18 @@ class Draft:
 def draft(text: str) -> Draft:
     """A win drafted from a message: shown with Save; nothing is stored yet."""
     return Draft(text=text, parsed=parse_win_text(text), too_long=len(text) > MAX_DRAFT)
+
+
+# -- the model switch (an admin's) -----------------------------------------------------------------------
+
+
+def model_on(session: Session, team_id: str) -> bool:
+    """May the coach use the configured model in this workspace? (Yes unless an admin turned it off.)"""
+    on = session.scalar(select(Workspace.coach_model).where(Workspace.team_id == team_id))
+    return on is not False
+
+
+def set_model(session: Session, team_id: str, enterprise_id: str | None, on: bool) -> None:
+    ensure_workspace(session, team_id, enterprise_id)
+    session.execute(update(Workspace).where(Workspace.team_id == team_id).values(coach_model=on)
+                    .execution_options(synchronize_session=False))
