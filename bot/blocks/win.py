@@ -132,7 +132,10 @@ HELP_TEXT = """*AI Wins* — celebrate smart AI use. Examples:
 • `/aiwin stats` · `/aiwin teachbacks` · `/aiwin policy` · `/aiwin help`
 Time saved: `saved 3h`, `45m saved`, `90 min`, `2h → 20m`. Tools: ChatGPT, Claude, Copilot, Gemini, \
 Cursor… or `with <Tool>`. Tags: `#reporting`.
-Managers react :{emoji}: on a win to nominate its owner for a teach-back."""
+Managers react :{emoji}: on a win to nominate its owner for a teach-back. Copied someone's practice? \
+Press :raised_hands: *I tried it too* on it.
+Ask the *AI coach* how colleagues used AI for something: in the AI apps pane, or `@aiwins <question>` \
+in a channel (`/aiwin coach` says more)."""
 
 
 def help_message(teachback_emoji: str = "mortar_board") -> dict[str, Any]:
