@@ -88,6 +88,12 @@ def test_no_match_says_so_and_suggests_a_broader_question(slack, fake_slack, db)
     assert "found no wins" in text and "broader question" in text and "customer onboarding" in text
 
 
+def test_a_question_with_no_subject_asks_for_one(slack, fake_slack, db):
+    seed(db, "ran customer interviews with Claude")
+    _, _, text = ask(fake_slack, CAROL, "How have people here used AI?")
+    assert "What would you like to know about?" in text
+
+
 def test_what_to_try_suggests_what_colleagues_copied(slack, fake_slack, db):
     seed(db, "automated the weekly report with Copilot, saved 1h")
     _, _, text = ask(fake_slack, CAROL, "What should I try this week?")

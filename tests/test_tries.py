@@ -65,6 +65,19 @@ def test_tried_it_counts_once_per_person_declines_the_owner_and_updates_the_mess
     assert not [c for c in fake_slack.calls("chat.postMessage", channel=BOB) if "tried" in all_text(c.params)]
 
 
+def test_a_presser_who_opted_out_is_counted_and_not_named(slack, fake_slack, db):
+    from bot.services.people import set_opt_out
+
+    win = celebrate(slack, db, SHOUT_OUT)
+    with db.session(TEAM) as s:
+        set_opt_out(s, TEAM, CAROL, True)
+    assert "Noted" in press(slack, fake_slack, CAROL, f"w:{win.id}", "carol", ts=win.message_ts)
+    wait_until(lambda: "1 person tried it too" in shown(fake_slack, win.message_ts), message="count shown")
+    settle_tries(db)
+    [note] = [c for c in fake_slack.calls("chat.postMessage", channel=ALICE) if "tried" in all_text(c.params)]
+    assert "A colleague tried" in all_text(note.params) and CAROL not in all_text(note.params)
+
+
 def test_a_story_can_be_tried_too(slack, fake_slack, db):
     r = slack.command("/aiwin", "narrate I ask Claude for three interview guides and merge them", user_id=BOB,
                       channel_id=CHANNEL)

@@ -70,8 +70,12 @@ def plain_answer(answer: Answer, base_url: str | None) -> tuple[str, list[dict[s
         if answer.kind == TRY:
             text = ("I found nothing recent to suggest yet. Browse the latest wins with `/aiwin search`, "
                     "or log your own: \u201clog a win: \u2026\u201d.")
+        elif not answer.topic:
+            text = ("What would you like to know about? Name a task, e.g. \u201cHow have people here used AI for "
+                    "customer interviews?\u201d")
+            return text, [section(escape(text))]
         else:
-            about = f" about \u201c{escape(answer.topic)}\u201d" if answer.topic else ""
+            about = f" about \u201c{escape(answer.topic)}\u201d"
             text = f"I found no wins, stories or teach-backs{about} that I can show you here."
             if answer.broader:
                 text += f" Try a broader question, like \u201c{escape(answer.broader)}\u201d"

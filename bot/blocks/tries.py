@@ -41,12 +41,13 @@ def tried_answer(target: Target, result: TryResult) -> dict[str, Any]:
     return {**ephemeral(text), "replace_original": False}
 
 
-def tried_notice(owner_id: str, user_id: str, target: Target, tried: int,
+def tried_notice(owner_id: str, user_id: str | None, target: Target, tried: int,
                  permalink: str | None) -> tuple[str, list[dict[str, Any]]]:
-    """The owner's DM (at most one a day)."""
+    """The owner's DM (at most one a day). `user_id` None: the presser opted out, so is not named."""
     noun = "story" if target.kind == STORY else "win"
     thing = f"<{permalink}|your {noun} #{target.id}>" if permalink else f"your {noun} #{target.id}"
-    text = f":raised_hands: {mention(user_id)} tried {thing} too. That practice is spreading!"
+    who = mention(user_id) if user_id else "A colleague"
+    text = f":raised_hands: {who} tried {thing} too. That practice is spreading!"
     if tried > 1:
         text += f" ({tried} people so far.)"
     return (f"Someone tried your {noun} #{target.id} too", [section(text),

@@ -16,6 +16,7 @@ from bot.jobs.worker import JobContext, Permanent
 from bot.models import TB_DONE, Job, TeachBack
 from bot.services import narratives, tries, wins
 from bot.services import teachbacks as tb
+from bot.services.people import opted_out_ids
 from bot.services.tries import STORY, WIN
 
 log = logging.getLogger(__name__)
@@ -75,10 +76,11 @@ def tried_notice(ctx: JobContext, job: Job) -> None:
             w = wins.get_win(session, target.id)
             where = (w.message_channel, w.message_ts) if w else None
         tried = tries.count(session, target)
+        anonymous = p["user_id"] in opted_out_ids(session)  # counted, never named
     if where is None:
         return  # deleted meanwhile
     link = permalink(ctx.client(job), job.team_id, *where)
-    text, blocks = tries_blocks.tried_notice(p["owner_id"], p["user_id"], target, tried, link)
+    text, blocks = tries_blocks.tried_notice(p["owner_id"], None if anonymous else p["user_id"], target, tried, link)
     try:
         ctx.client(job).chat_postMessage(channel=p["owner_id"], text=text, blocks=blocks, unfurl_links=False)
     except SlackApiError as e:
