@@ -189,3 +189,20 @@ def test_understanding_messages():
     assert coach.understand("hi").kind == coach.HELP
     assert coach.question_query("How have people here used AI for customer interviews?").words == (
         "customer", "interviews")
+
+
+def test_prompts_name_the_latest_delivered_teachback_unless_its_owner_opted_out(db):
+    from bot.models import TB_DONE, TeachBack, utcnow
+    from bot.services.people import set_opt_out
+
+    win = seed(db, "summarised customer interviews with Claude")
+    with db.session(TEAM) as s:
+        s.add(TeachBack(team_id=TEAM, win_id=win, owner_id=ALICE, status=TB_DONE, first_manager_id=BOB,
+                        done_at=utcnow()))
+    with db.read(TEAM) as s:
+        titles = [p.title for p in coach.suggested_prompts(s, TEAM, CAROL)]
+    assert "Learn: summarised customer interviews" in titles and len(titles) <= 4
+    with db.session(TEAM) as s:
+        set_opt_out(s, TEAM, ALICE, True)
+    with db.read(TEAM) as s:
+        assert not [p for p in coach.suggested_prompts(s, TEAM, CAROL) if p.title.startswith("Learn")]

@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 from bot.models import TB_DONE, OptOut, TeachBack, Tried, Win, Workspace, utcnow
 from bot.services import figures, search
 from bot.services.search import Hit, Query
-from bot.services.visibility import visible_to
 from bot.services.wintext import ParsedWin, parse_win_text
 from bot.services.workspaces import ensure_workspace
 
@@ -192,11 +191,12 @@ def _top_tag(session: Session, team_id: str, period: figures.Weeks) -> str | Non
 
 
 def _latest_teachback_topic(session: Session, team_id: str, user_id: str | None) -> str | None:
-    """A few words naming the practice of the latest delivered teach-back the asker may see."""
+    """A few words naming the practice of the latest delivered teach-back the asker may see (as search
+    would show it: nobody's who opted out)."""
     row = session.execute(
         select(Win.text, Win.tool).join(TeachBack, TeachBack.win_id == Win.id)
         .where(TeachBack.team_id == team_id, TeachBack.status == TB_DONE,
-               visible_to(Win, viewer=user_id))
+               *search.win_filters(session, team_id, user_id, Query(words=())))
         .order_by(TeachBack.done_at.desc()).limit(1)).first()
     if row is None:
         return None
