@@ -137,3 +137,13 @@ def test_llm_settings_are_checked_and_the_key_is_a_secret():
     s = load_settings({"LLM_BASE_URL": "http://localhost:11434/v1/", "LLM_MODEL": "llama3.1",
                        "LLM_API_KEY": "sk-secret-123"}, dotenv_path=None)
     assert s.llm_enabled and s.llm_base_url == "http://localhost:11434/v1" and "sk-secret-123" not in repr(s)
+
+
+def test_without_slacks_ai_features_the_answer_still_arrives(slack, fake_slack, db, fake_llm):
+    """A workspace where Slack refuses the assistant and streaming methods (no paid plan): plain answers."""
+    public = seed(db, "ran customer interviews with Claude")
+    for method in ("assistant.threads.setStatus", "assistant.threads.setTitle",
+                   "assistant.threads.setSuggestedPrompts", "chat.startStream"):
+        fake_slack.fail(method, error="not_allowed_token_type", times=None)
+    _, _, text = ask(fake_slack, CAROL, "customer interviews", containing="Here is how")
+    assert f"Win #{public}" in text
