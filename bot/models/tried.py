@@ -20,6 +20,7 @@ class Tried(TenantMixin, Base):
         UniqueConstraint("team_id", "win_id", "user_id"),
         UniqueConstraint("team_id", "narrative_id", "user_id"),
         Index("ix_tries_team_created", "team_id", "created_at"),
+        Index("ix_tries_team_user", "team_id", "user_id"),  # what a person tried (the coach leaves it out)
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

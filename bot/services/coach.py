@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from bot.models import TB_DONE, OptOut, TeachBack, Tried, Win, Workspace, utcnow
@@ -130,6 +130,10 @@ def _to_try(session: Session, team_id: str, user_id: str | None, channel_id: str
     """What colleagues copied most in the last TRY_WEEKS weeks (the asker's own and already tried left
     out); with too few of those, the biggest time-savers of the same weeks."""
     since = now - timedelta(weeks=TRY_WEEKS)
+    if session.get_bind().dialect.name == "postgresql":
+        # A few thousand index look-ups that PostgreSQL prices above its JIT threshold: compiling them took
+        # 300 ms, running them 20 (bench/coach.py, 1M wins).
+        session.execute(text("SET LOCAL jit = off"))
     filters = search.win_filters(session, team_id, user_id, Query(words=()), channel_id=channel_id)
     if user_id:
         mine = select(Tried.win_id).where(Tried.team_id == team_id, Tried.user_id == user_id,

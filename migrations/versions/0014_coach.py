@@ -5,7 +5,8 @@ Revises: 0013_home_opened
 
 A try is one person's "I tried it too" on one win or one story, once per person and thing (two unique
 constraints: NULLs are distinct in both databases, so each row is held by the one it sets). Adoption
-reads them by time (`ix_tries_team_created`) and per win (the unique constraint's prefix).
+reads them by time (`ix_tries_team_created`) and per win (the unique constraint's prefix); the coach
+reads what one person tried (`ix_tries_team_user`).
 """
 from collections.abc import Sequence
 
@@ -37,6 +38,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('tries', schema=None) as batch_op:
         batch_op.create_index('ix_tries_team_created', ['team_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_tries_team_user', ['team_id', 'user_id'], unique=False)
 
     with op.batch_alter_table('workspaces', schema=None) as batch_op:
         batch_op.add_column(sa.Column('coach_model', sa.Boolean(), server_default=sa.true(), nullable=False))
@@ -48,6 +50,7 @@ def downgrade() -> None:
         batch_op.drop_column('coach_model')
 
     with op.batch_alter_table('tries', schema=None) as batch_op:
+        batch_op.drop_index('ix_tries_team_user')
         batch_op.drop_index('ix_tries_team_created')
 
     op.drop_table('tries')
