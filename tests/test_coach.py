@@ -206,3 +206,9 @@ def test_prompts_name_the_latest_delivered_teachback_unless_its_owner_opted_out(
         set_opt_out(s, TEAM, ALICE, True)
     with db.read(TEAM) as s:
         assert not [p for p in coach.suggested_prompts(s, TEAM, CAROL) if p.title.startswith("Learn")]
+
+
+def test_a_workspace_without_wins_still_gets_three_prompts(db):
+    with db.read(TEAM) as s:
+        assert [p.title for p in coach.suggested_prompts(s, TEAM, CAROL)] == [
+            "AI for meetings?", "What should I try this week?", "Log a win"]

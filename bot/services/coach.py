@@ -177,9 +177,11 @@ def suggested_prompts(session: Session, team_id: str, user_id: str | None, *,
     taught = _latest_teachback_topic(session, team_id, user_id)
     if taught:
         prompts.append(Prompt(f"Learn: {taught}"[:75], f"How have people here used AI for {taught}?"))
+    if not prompts:  # a workspace with no wins yet this month: a common subject instead
+        prompts.append(Prompt("AI for meetings?", "How have people here used AI for meetings?"))
     prompts.append(Prompt("What should I try this week?", "What should I try this week?"))
     prompts.append(Prompt("Log a win", "log a win: drafted the customer FAQ with Claude, saved 2h"))
-    return tuple(prompts[-4:]) if len(prompts) > 4 else tuple(prompts)
+    return tuple(prompts[-4:])
 
 
 def _top_tag(session: Session, team_id: str, period: figures.Weeks) -> str | None:
