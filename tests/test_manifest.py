@@ -44,7 +44,7 @@ def _methods_called() -> set[str]:
     for path in (REPO / "bot").rglob("*.py"):
         if "sandbox" in path.parts:
             continue
-        found |= set(re.findall(r"\.((?:chat|users|usergroups|conversations|views|files|reactions|assistant)"
+        found |= set(re.findall(r"\.((?:chat|users|usergroups|conversations|views|files|reactions|assistant_threads)"
                                 r"_[A-Za-z0-9_]+|auth_test)\(", path.read_text()))
     return found
 
