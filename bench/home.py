@@ -43,10 +43,12 @@ def time_home(db, team: str, user: str, repeat: int) -> tuple[float, float, int]
 def time_export(url: str, team: str) -> dict[str, float]:
     with tempfile.NamedTemporaryFile(suffix=".csv") as out:
         t0 = time.perf_counter()
-        # /usr/bin/time would be simpler but is not everywhere; read VmHWM from the child instead.
+        # /usr/bin/time would be simpler but is not everywhere; read VmHWM from the child instead. Not
+        # getrusage's ru_maxrss: Linux carries it over exec from the forked copy of this (large) process.
         proc = subprocess.Popen([PY, "-c", (
-            "import sys, resource; from bot.cli import main; rc = main(sys.argv[1:]); "
-            "sys.stderr.write(f'PEAK_RSS_KB={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n'); "
+            "import sys; from bot.cli import main; rc = main(sys.argv[1:]); "
+            "hwm = next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')); "
+            "sys.stderr.write(f'PEAK_RSS_KB={hwm}\\n'); "
             "raise SystemExit(rc)"), "export", "--team", team],
             stdout=out, stderr=subprocess.PIPE, text=True, cwd=ROOT, env={**os.environ, "DATABASE_URL": url})
         _, err = proc.communicate()

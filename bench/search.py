@@ -8,11 +8,18 @@ through the real service (parse, rank, filters, visibility) and is timed as the 
 warm-up. Targets: ≤ 50 ms on the 1M workspace, and within 3× of the same search on the 1k one.
 
 Run: `python bench/search.py [--only sqlite|postgresql]`. The seeded databases are kept
-(bench/results/search-1m.db, PostgreSQL database aiwins_bench_search) and reused."""
+(bench/results/search-1m.db, PostgreSQL database aiwins_bench_search) and reused.
+
+`python bench/search.py --people`: on PostgreSQL, a 50,000-win workspace where each win is for one to
+three of 2,000 people; a plain search against searches naming one and MAX_PEOPLE `@people` (with and
+without a word), in the same run, through the service; and the same searches with the people filter
+as it was before it was bounded (one OR-and-EXISTS condition per person), at MAX_PEOPLE and at 40
+people (what fits the App Home box). Database aiwins_bench_people, kept and reused."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import random
 import sys
@@ -138,15 +145,109 @@ def matches(db: Database, team: str, word: str) -> int:
             Win.team_id == team, Win.text.like(f"%{word}%"))).scalar()
 
 
+PEOPLE_TEAM, N_PEOPLE_WINS, N_PEOPLE = "TSRCHPPL001", 50_000, 2_000
+
+
+def person(i: int) -> str:
+    return f"U{i:08d}"
+
+
+def seed_people(db: Database) -> None:
+    """50,000 wins, each by one of 2,000 people and for one to three of them (ids and time rise together)."""
+    rng = random.Random(PEOPLE_TEAM)
+    weights = list(itertools.accumulate(1 / r for r in range(1, len(WORDS) + 1)))
+    wins, owners = [], []
+    for i in range(N_PEOPLE_WINS):
+        at = START + timedelta(seconds=3 * 365 * 86400 * i / N_PEOPLE_WINS)
+        author = person(rng.randrange(N_PEOPLE))
+        words = " ".join(rng.choices(WORDS, cum_weights=weights, k=10))
+        wins.append({"id": i + 1, "team_id": PEOPLE_TEAM, "author_id": author, "channel_id": CHANNEL,
+                     "text": f"{words} with AI", "text_format": "wire", "tool": KNOWN_TOOLS[i % 7],
+                     "minutes_saved": 1 + i % 180, "tags": "", "source": "command", "post_status": "posted",
+                     "message_channel": CHANNEL, "message_ts": f"{1_600_000_000 + i}.000100", "created_at": at,
+                     "updated_at": at})
+        for pos, who in enumerate(dict.fromkeys(person(rng.randrange(N_PEOPLE)) for _ in range(rng.randint(1, 3)))):
+            owners.append({"win_id": i + 1, "team_id": PEOPLE_TEAM, "user_id": who, "position": pos,
+                           "created_at": at})
+    with db.engine.begin() as conn:
+        conn.execute(WinOwner.__table__.delete())
+        conn.execute(Win.__table__.delete())
+        for k in range(0, len(wins), 20_000):
+            conn.execute(Win.__table__.insert(), wins[k:k + 20_000])
+        for k in range(0, len(owners), 20_000):
+            conn.execute(WinOwner.__table__.insert(), owners[k:k + 20_000])
+        conn.execute(text("SELECT setval('wins_id_seq', (SELECT max(id) FROM wins))"))
+        conn.execute(text("ANALYZE"))
+
+
+def people_db() -> Database:
+    eng = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with eng.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname='aiwins_bench_people'")).scalar():
+            conn.execute(text('CREATE DATABASE "aiwins_bench_people"'))
+    eng.dispose()
+    url = make_url(PG_ADMIN).set(database="aiwins_bench_people").render_as_string(False)
+    upgrade(url)
+    db = Database(url)
+    with db.engine.connect() as conn:
+        have = conn.execute(select(func.count()).select_from(Win.__table__)).scalar()
+    if have != N_PEOPLE_WINS:
+        started = time.perf_counter()
+        seed_people(db)
+        print(f"seeded {N_PEOPLE_WINS:,} wins in {time.perf_counter() - started:.0f} s", flush=True)
+    return db
+
+
+def _as_before(session, team_id, user_id, q):  # noqa: ANN001, ANN202 - the people filter before it was bounded
+    from sqlalchemy import exists, or_
+
+    filters = _bounded_filters(session, team_id, user_id, dataclasses.replace(q, people=()))
+    owner = select(WinOwner.win_id).where(WinOwner.team_id == team_id, WinOwner.win_id == Win.id)
+    return filters + [or_(Win.author_id == p, exists(owner.where(WinOwner.user_id == p))) for p in q.people]
+
+
+_bounded_filters = search_service._win_filters
+
+
+def bench_people(repeat: int) -> list[dict]:
+    db = people_db()
+    rng = random.Random(11)
+    named = [person(i) for i in rng.sample(range(N_PEOPLE), 40)]
+    most = search_service.MAX_PEOPLE
+    cases = [("plain: a common word", WORDS[19], False),
+             ("1 @person", f"<@{named[0]}>", False),
+             (f"{most} @people", " ".join(f"<@{p}>" for p in named[:most]), False),
+             (f"a common word + {most} @people", WORDS[19] + " " + " ".join(f"<@{p}>" for p in named[:most]), False),
+             (f"as before: {most} @people", " ".join(f"<@{p}>" for p in named[:most]), True),
+             ("as before: 40 @people", " ".join(f"<@{p}>" for p in named), True)]
+    results = []
+    for label, query, before in cases:
+        search_service._win_filters = _as_before if before else _bounded_filters
+        try:
+            median, worst, hits = time_search(db, PEOPLE_TEAM, query, repeat)
+        finally:
+            search_service._win_filters = _bounded_filters
+        results.append({"search": label, "median_ms": round(median, 2), "max_ms": round(worst, 1), "hits": hits})
+        print(f"{label:34} {median:8.2f} ms (max {worst:.1f}, {hits} hits)", flush=True)
+    db.dispose()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--people", action="store_true", help="the @people bench (PostgreSQL, 50k wins)")
     args = parser.parse_args()
     # The seeded wins were stored before their channel's privacy was known (`private` NULL: shown to
     # their people only). Stand in for `private IS false` with a column test of the same cost, so the
     # searcher sees the workspace's wins as public ones (re-seeding 1M rows only to set it costs hours).
     visibility.shown_in = lambda model, channel_id=None: model.channel_id == CHANNEL
+    if args.people:
+        results = bench_people(args.repeat)
+        print(f"\nmachine: {machine()}")
+        save("search-people", {"machine": machine(), "results": results})
+        return
     results = []
     for backend, url in bench_urls().items():
         if args.only and backend != args.only:

@@ -14,13 +14,14 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 from bot.blocks.uninstalled import uninstalled_text
 from bot.db import DATABASE_ERRORS, Database
 from bot.deps import Deps
+from bot.installations import BOLT_ROTATION_MINUTES, REFRESH_FAILED
 from bot.listeners import register_listeners
 from bot.listeners.uninstalled import uninstall_gate
 from bot.manifest import BOT_SCOPES as MANIFEST_BOT_SCOPES
 from bot.oauth_state import SignedOAuthStateStore
 from bot.registry import SUBCOMMANDS
 from bot.services.ratelimit import LocalLimiter, limits_of
-from bot.services.workspaces import mark_reinstalled
+from bot.services.workspaces import mark_reinstalled, org_workspaces
 from bot.settings import Settings
 from bot.slack_client import SlackClients, make_client, make_clients
 
@@ -39,6 +40,17 @@ class _SameTokenNotice(logging.Filter):
 
 
 _SAME_TOKEN_NOTICE = _SameTokenNotice()
+
+
+class _RefreshLoggedOnce(logging.Filter):
+    """Bolt logs every authorization whose token rotation failed; bot/installations.py already logged
+    that refresh once (until it succeeds), so Bolt's repetitions are dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(f"Failed to rotate tokens due to {REFRESH_FAILED}")
+
+
+_REFRESH_LOGGED_ONCE = _RefreshLoggedOnce()
 
 
 def create_app(
@@ -68,6 +80,7 @@ def create_app(
         "user_facing_authorize_error_message": uninstalled_text(oauth=settings.oauth_enabled),
     }
     logging.getLogger("slack_bolt.App").addFilter(_SAME_TOKEN_NOTICE)  # once: the same filter object
+    logging.getLogger("slack_bolt.App").addFilter(_REFRESH_LOGGED_ONCE)
     if settings.oauth_enabled:
         store = clients.installation_store
         app = App(
@@ -78,6 +91,8 @@ def create_app(
                 client_id=settings.slack_client_id,
                 client_secret=settings.slack_client_secret,
                 scopes=BOT_SCOPES,
+                # bot/installations.py refreshes rotating tokens earlier, one process at a time.
+                token_rotation_expiration_minutes=BOLT_ROTATION_MINUTES,
                 installation_store=store,
                 # Signed and kept by the browser: a visit to the install page writes nothing.
                 state_store=SignedOAuthStateStore(settings.slack_client_secret),
@@ -96,14 +111,20 @@ def create_app(
         )
 
     @app.middleware
-    def inject_deps(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
+    def inject_deps(context: BoltContext, body: dict[str, Any],
+                    next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002
         context["deps"] = deps
+        if not context.team_id and isinstance(body.get("team_id"), str):
+            # An org-wide install's event: Bolt takes the workspace from `authorizations`, which names
+            # only the org; the event's own team_id is the workspace it happened in.
+            context["team_id"] = body["team_id"]
         if context.function_bot_access_token:
             # A custom step's calls (functions.completeSuccess …) use its own short-lived workflow
             # token, as Bolt intends; one client per execution, not kept.
             context["client"] = make_client(context.function_bot_access_token, clients.base_url)
+            context["client"].team_id = context.team_id
         elif context.bot_token:
-            context["client"] = clients.for_token(context.bot_token)
+            context["client"] = clients.for_token(context.bot_token, context.team_id)
         return next()
 
     # After the deps: it needs them. Bolt runs its own authorization before any of these.
@@ -139,8 +160,14 @@ def create_app(
 def _installed(db: Database, args: SuccessArgs) -> BoltResponse:
     """An install completed (its tokens are stored): a workspace the app had been uninstalled from
     is served again, and its periodic work resumes."""
-    team_id = args.installation.team_id
-    if team_id:
+    installation = args.installation
+    teams = [installation.team_id] if installation.team_id else []
+    if installation.is_enterprise_install and installation.enterprise_id:
+        # Org-wide: every workspace of the org the app has met is served again (a workspace the admin
+        # leaves out is stopped again by Slack's team_access_revoked).
+        with db.session() as session:
+            teams = org_workspaces(session, installation.enterprise_id)
+    for team_id in teams:
         with db.session(team_id) as session:
             if mark_reinstalled(session, team_id):
                 log.info("workspace %s installed the app again", team_id)

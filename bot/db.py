@@ -182,6 +182,11 @@ class Database:
             bind = self._binds[left_ms] = self.engine.execution_options(**{_BUSY_MS: left_ms})
         return bind
 
+    def read_only_engine(self) -> Engine:
+        """The engine for code that reads outside a Session (slack-sdk's installation store): on SQLite its
+        transactions take no write lock, so a writer holding it (a token refresh) does not stall them."""
+        return self.engine.execution_options(**{_READ_ONLY: True})
+
     @contextmanager
     def read(self, team_id: str | None = None) -> Iterator[Session]:
         with self._read(info={"team_id": team_id}) as session, session.begin():

@@ -26,8 +26,8 @@ BOT_SCOPES: tuple[str, ...] = (
 )
 BOT_EVENTS: tuple[str, ...] = (
     "app_home_opened", "reaction_added", "reaction_removed", "app_uninstalled", "tokens_revoked",
-    "function_executed", "assistant_thread_started", "assistant_thread_context_changed", "message.im",
-    "app_mention",
+    "function_executed", "team_access_granted", "team_access_revoked", "assistant_thread_started",
+    "assistant_thread_context_changed", "message.im", "app_mention",
 )
 # features.bot_user.display_name: what people type after `/invite @`.
 BOT_DISPLAY_NAME = "aiwins"

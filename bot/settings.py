@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from urllib.parse import urlparse
 
@@ -43,6 +43,9 @@ class Settings:
     # `rate_per_minute` a minute. Shared by every replica: the buckets are rows in the database.
     rate_burst: int = 5
     rate_per_minute: float = 6.0
+    # Per person, searches (the command and the App Home box): their own bucket, the same rule.
+    search_burst: int = 10
+    search_per_minute: float = 20.0
     # The AI coach's optional model: any OpenAI-compatible chat-completions endpoint (bot/llm.py).
     llm_base_url: str | None = None
     llm_api_key: str | None = field(default=None, repr=False)
@@ -132,16 +135,8 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | N
     if log_format not in ("text", "json"):
         raise ConfigError(f"LOG_FORMAT must be text or json, not {log_format!r}")
 
-    burst_raw = get("AIWINS_RATE_BURST") or "5"
-    if not burst_raw.isdigit() or not 0 < int(burst_raw) <= 10_000:
-        raise ConfigError(f"AIWINS_RATE_BURST must be a whole number from 1 to 10000, not {burst_raw!r}")
-    rate_raw = get("AIWINS_RATE_PER_MINUTE") or "6"
-    try:
-        rate = float(rate_raw)
-    except ValueError:
-        rate = -1.0
-    if not 0 < rate <= 100_000:
-        raise ConfigError(f"AIWINS_RATE_PER_MINUTE must be a number above 0 (e.g. 6), not {rate_raw!r}")
+    burst, rate = _limit(get, "AIWINS_RATE", 5, 6)
+    search_burst, search_rate = _limit(get, "AIWINS_SEARCH", 10, 20)
 
     token = get("SLACK_BOT_TOKEN")
     if token and not token.startswith("xoxb-"):
@@ -171,12 +166,29 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | N
         log_level=log_level,
         log_format=log_format,
         metrics_token=get("METRICS_TOKEN"),
-        rate_burst=int(burst_raw),
+        rate_burst=burst,
         rate_per_minute=rate,
+        search_burst=search_burst,
+        search_per_minute=search_rate,
         llm_base_url=llm_base_url.rstrip("/") if llm_base_url else None,
         llm_api_key=get("LLM_API_KEY"),
         llm_model=llm_model,
     )
+
+
+def _limit(get: Callable[[str], str | None], prefix: str, burst: int, per_minute: int) -> tuple[int, float]:
+    """`<prefix>_BURST` and `<prefix>_PER_MINUTE`: a per-person limit's two numbers, checked."""
+    burst_raw = get(f"{prefix}_BURST") or str(burst)
+    if not burst_raw.isdigit() or not 0 < int(burst_raw) <= 10_000:
+        raise ConfigError(f"{prefix}_BURST must be a whole number from 1 to 10000, not {burst_raw!r}")
+    rate_raw = get(f"{prefix}_PER_MINUTE") or str(per_minute)
+    try:
+        rate = float(rate_raw)
+    except ValueError:
+        rate = -1.0
+    if not 0 < rate <= 100_000:
+        raise ConfigError(f"{prefix}_PER_MINUTE must be a number above 0 (e.g. {per_minute}), not {rate_raw!r}")
+    return int(burst_raw), rate
 
 
 class RedactSecrets(logging.Filter):

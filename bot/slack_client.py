@@ -13,10 +13,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
 from slack_sdk.oauth.installation_store import InstallationStore
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.web import SlackResponse
 
 from bot.db import Database
+from bot.installations import GridInstallationStore
 from bot.metrics import SLACK_API_ERRORS
 from bot.models.slack_oauth import BOTS_TABLE, INSTALLATIONS_TABLE
 from bot.settings import ConfigError, Settings
@@ -24,6 +24,10 @@ from bot.settings import ConfigError, Settings
 log = logging.getLogger(__name__)
 # What Slack answers when the token itself is no good: nothing works until a person fixes it.
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"})
+# Methods Slack requires `team_id` for when the token is an org-wide install's ("required if org token
+# is used"); with a workspace's token Slack ignores it. A client made for a workspace always sends it.
+NEEDS_TEAM_ID = frozenset({"users.list", "usergroups.list", "usergroups.users.list", "conversations.list",
+                           "users.conversations", "conversations.create"})
 
 
 class TokenHealth:
@@ -67,8 +71,11 @@ class MeteredWebClient(WebClient):
     tells `token_health` whether Slack accepted its token."""
 
     token_health: TokenHealth | None = None
+    team_id: str | None = None  # the workspace this client works for (see NEEDS_TEAM_ID)
 
     def api_call(self, api_method: str, **kwargs) -> SlackResponse:  # noqa: ANN003 - WebClient's signature
+        if self.team_id and api_method in NEEDS_TEAM_ID:
+            _add_team_id(kwargs, self.team_id)
         try:
             response = super().api_call(api_method, **kwargs)
         except SlackApiError as e:
@@ -82,6 +89,14 @@ class MeteredWebClient(WebClient):
         if self.token_health is not None:
             self.token_health.saw(None)
         return response
+
+
+def _add_team_id(kwargs: dict, team_id: str) -> None:
+    for key in ("params", "data", "json"):
+        if kwargs.get(key) is not None:
+            kwargs[key] = {**kwargs[key], "team_id": kwargs[key].get("team_id") or team_id}
+            return
+    kwargs["params"] = {"team_id": team_id}
 
 
 def make_client(token: str | None, base_url: str, *, timeout: int = 10) -> MeteredWebClient:
@@ -110,7 +125,7 @@ class SlackClients:
         # Only one token to watch in single-workspace mode; in OAuth mode one workspace's revoked
         # token says nothing about the app's health.
         self.token_health = TokenHealth() if token and installation_store is None else None
-        self._by_token: dict[str, MeteredWebClient] = {}
+        self._by_token: dict[tuple[str, str | None], MeteredWebClient] = {}
         self._lock = threading.Lock()
 
     def token_for(self, team_id: str, enterprise_id: str | None = None) -> str:
@@ -123,23 +138,28 @@ class SlackClients:
             raise NotInstalled("SLACK_BOT_TOKEN is not set")
         return self.token
 
-    def for_token(self, token: str) -> MeteredWebClient:
+    def for_token(self, token: str, team_id: str | None = None) -> MeteredWebClient:
+        """The client for `token`, working for workspace `team_id` (an org-wide token serves many)."""
         with self._lock:
-            client = self._by_token.get(token)
+            client = self._by_token.get((token, team_id))
             if client is None:
-                client = self._by_token[token] = make_client(token, self.base_url)
+                if len(self._by_token) > 10_000:  # rotated tokens are never used again
+                    self._by_token.clear()
+                client = self._by_token[(token, team_id)] = make_client(token, self.base_url)
+                client.team_id = team_id
                 if token == self.token:
                     client.token_health = self.token_health
             return client
 
     def for_team(self, team_id: str, enterprise_id: str | None = None) -> MeteredWebClient:
-        return self.for_token(self.token_for(team_id, enterprise_id))
+        return self.for_token(self.token_for(team_id, enterprise_id), team_id)
 
 
-def installation_store(settings: Settings, db: Database) -> SQLAlchemyInstallationStore:
+def installation_store(settings: Settings, db: Database) -> GridInstallationStore:
     # Tables belong to our Alembic history (bot/models/slack_oauth.py); create_tables() is never called.
-    return SQLAlchemyInstallationStore(
-        client_id=settings.slack_client_id, engine=db.engine,
+    return GridInstallationStore(
+        client_id=settings.slack_client_id, client_secret=settings.slack_client_secret,
+        base_url=settings.slack_api_url, engine=db.read_only_engine(), writer=db.engine,
         bots_table_name=BOTS_TABLE, installations_table_name=INSTALLATIONS_TABLE,
     )
 

@@ -179,3 +179,31 @@ def test_workflows_together_have_a_bucket_of_their_own(db):
                                            step=step, limits=limits)
             recorded, refused = recorded + (result.win is not None), refused + (result.win is None)
     assert (recorded, refused) == (10, 5)
+
+
+def test_the_services_apply_the_limit_themselves(db):
+    """No entry point can skip the limit: recording a story or a nomination takes the token inside the
+    service; a retried request (same trigger_id) returns what was recorded and takes none."""
+    from bot.models import utcnow
+    from bot.services.narratives import record_narrative
+    from bot.services.teachbacks import nominate
+    from bot.services.wins import NewWin, record_win
+    from tests.helpers import UNLIMITED
+
+    limits = Limits(burst=2, per_minute=1.0)
+    with db.session(TEAM) as s:
+        stories = [record_narrative(s, team_id=TEAM, enterprise_id=None, author_id=BOB, text=f"story {i}",
+                                    trigger_id=f"t{i}", limits=limits) for i in range(3)]
+        again = record_narrative(s, team_id=TEAM, enterprise_id=None, author_id=BOB, text="story 0",
+                                 trigger_id="t0", limits=limits)
+    assert [r.created for r in stories] == [True, True, False]
+    assert stories[2].narrative is None and stories[2].wait is not None
+    assert again.narrative is not None and again.narrative.id == stories[0].narrative.id and again.wait is None
+    with db.session(TEAM) as s:
+        ids = [record_win(s, NewWin(team_id=TEAM, enterprise_id=None, author_id=ALICE, channel_id=None, text=f"win {i}",
+                                    post=False), limits=UNLIMITED).win.id for i in range(3)]
+        noms = [nominate(s, team_id=TEAM, win_id=w, manager_id=CAROL, at=utcnow(), limits=limits) for w in ids]
+    assert [n.created for n in noms] == [True, True, False] and noms[2].wait is not None
+    with db.read(TEAM) as s:
+        assert s.scalar(select(func.count()).select_from(Narrative)) == 2
+        assert s.scalar(select(func.count()).select_from(TeachBack)) == 2

@@ -116,3 +116,25 @@ def test_enterprise_grid_admin_and_w_ids(slack, fake_slack, db):
     text = ask(slack, fake_slack, "W0ADMIN0001", "managers add <@W0GRID00001|gus>", "grid")
     assert "<@W0GRID00001>" in text
     assert manager_rows(db) == ["W0GRID00001"]
+
+
+def test_removal_from_the_managers_group_takes_effect_at_once(slack, fake_slack, db, admin):
+    """The group's members are cached per process for figures, but a nomination and `/aiwin adoption`
+    ask Slack afresh: the first try after the removal is refused, not the one five minutes later."""
+    fake_slack.add_usergroup("S0LEADS001", [CAROL])
+    ask(slack, fake_slack, ADMIN, "managers group <!subteam^S0LEADS001|@team-leads>", "group")
+    win = celebrate(slack, db)
+    react(fake_slack, CAROL, win.message_ts)
+    fake_slack.wait_for("chat.postMessage", channel=ALICE)
+    settle(db)
+    assert [n.manager_id for n in nominations(db)] == [CAROL]
+    assert "for managers and workspace admins" not in ask(slack, fake_slack, CAROL, "adoption", "before")
+
+    fake_slack.add_usergroup("S0LEADS001", [])  # an admin takes carol out of @team-leads in Slack
+    lists = len(fake_slack.calls("usergroups.users.list"))
+    other = celebrate(slack, db, text="<@U02ABCDEF> summarised 40 interviews with Claude")
+    react(fake_slack, CAROL, other.message_ts)
+    settle(db)
+    assert [(n.win_id, n.manager_id) for n in nominations(db)] == [(win.id, CAROL)]
+    assert len(fake_slack.calls("usergroups.users.list")) == lists + 1  # asked afresh, not the copy
+    assert "for managers and workspace admins" in ask(slack, fake_slack, CAROL, "adoption", "after")

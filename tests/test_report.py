@@ -215,3 +215,21 @@ def test_three_actions_follow_from_the_figures(db, workspace):
     assert r.figures.leaders.of == 2 and r.figures.leaders.count == 0
     assert "managers shared a narrative" in r.actions[0]  # nobody modeled it: the first thing to fix
     assert suggest(r.figures, r.previous, ()) == r.actions
+
+
+def test_someone_taken_out_of_the_managers_group_is_not_sent_the_report(server, fake_slack, db, workspace):
+    """The tick picks recipients from copies (the group's members may be 5 minutes old); the post asks
+    Slack afresh, so a person removed from the managers group in between gets no manager-only figures."""
+    lead = "U0LEAD00001"
+    fake_slack.add_user(lead, "lena", tz=TOKYO)
+    fake_slack.add_usergroup("S0LEADS001", [])  # lena was in @team-leads; an admin just took her out
+    with db.session(TEAM) as s:
+        s.get(Workspace, TEAM).managers_usergroup_id = "S0LEADS001"
+        s.add(Member(team_id=TEAM, user_id=lead, name="lena", tz=TOKYO, fetched_at=datetime(2026, 11, 30, tzinfo=UTC)))
+    claimed = report_job.run_tick(db, now=datetime(2026, 12, 1, 5, tzinfo=UTC), notify=server.runtime.worker.notify,
+                                  group_members=lambda team, enterprise: frozenset({lead}))  # the stale copy
+    assert len(claimed) == 2  # dave (listed) and lena, both due in Tokyo
+    wait_until(lambda: sorted(d[2] for d in deliveries(db)) == ["posted", "skipped"], timeout=60)
+    assert deliveries(db) == sorted([(DAVE, "2026-11", "posted"), (lead, "2026-11", "skipped")])
+    assert fake_slack.calls("chat.postMessage", channel=fake_slack.dm_channel_id(lead)) == []
+    assert fake_slack.calls("usergroups.users.list", usergroup="S0LEADS001")  # asked, not taken from the tick

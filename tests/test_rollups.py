@@ -147,7 +147,7 @@ class RollupMachine(RuleBasedStateMachine):
     def narrate(self, author, at) -> None:  # noqa: ANN001
         with time_machine.travel(at, tick=False), self.db.session(self.team) as s:
             narratives.record_narrative(s, team_id=self.team, enterprise_id=None, author_id=author,
-                                        text="how I use it", text_format="plain")
+                                        text="how I use it", text_format="plain", limits=UNLIMITED)
         self.narratives.append((author, at))
 
     @rule(user=st.sampled_from(PEOPLE), out=st.booleans())
@@ -255,7 +255,7 @@ def test_team_figures_from_rollups_equal_the_direct_count(db, data):
                                 tool=data.draw(st.sampled_from(FIGURE_TOOLS)), post=False), limits=UNLIMITED)
             else:
                 narratives.record_narrative(s, team_id=team, enterprise_id=None, author_id=author,
-                                            text="how I used AI")
+                                            text="how I used AI", limits=UNLIMITED)
     with db.session(team) as s:
         for u in data.draw(st.lists(st.sampled_from(PEOPLE), max_size=2)):
             people_service.set_opt_out(s, team, u, True)

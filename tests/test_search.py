@@ -100,7 +100,7 @@ def test_narratives_are_found_too(db):
     with db.session(TEAM) as s:
         story = record_narrative(s, team_id=TEAM, enterprise_id=None, author_id=CAROL, channel_id=CHANNEL,
                                  text="I paste the interview transcript and ask for themes",
-                                 checked="every quote against the recording").narrative.id
+                                 checked="every quote against the recording", limits=UNLIMITED).narrative.id
         set_private(s, Narrative, story, False)
     assert ids(db, "transcript themes", user=ALICE) == [("narrative", story)]
     assert ids(db, "recording", user=CAROL) == [("narrative", story)]
@@ -113,7 +113,7 @@ def test_opted_out_people_are_never_found(db):
     other = record(db, "mapped the hiring plan with Cursor", author=CAROL)
     with db.session(TEAM) as s:
         story = record_narrative(s, team_id=TEAM, enterprise_id=None, author_id=ALICE, channel_id=CHANNEL,
-                                 text="mapped plans in Cursor").narrative.id
+                                 text="mapped plans in Cursor", limits=UNLIMITED).narrative.id
         set_private(s, Narrative, story, False)
     assert len(ids(db, "mapped")) == 4
     with db.session(TEAM) as s:

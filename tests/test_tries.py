@@ -12,7 +12,7 @@ from bot.services.narratives import record_narrative
 from bot.services.ratelimit import Limits
 from bot.services.tries import STORY, WIN, Target
 from tests.conftest import ALICE, BOB, CAROL, CHANNEL, DAVE, TEAM
-from tests.helpers import all_text, wait_until
+from tests.helpers import UNLIMITED, all_text, wait_until
 from tests.test_teachbacks import MGR, celebrate, click, nominated, replies
 
 SHOUT_OUT = "<@U02ABCDEF|alice> ran customer interviews with Claude, saved 3h"
@@ -124,7 +124,7 @@ def test_a_story_and_a_win_are_told_apart(db):
     win = _win(db)
     with db.session(TEAM) as s:
         story = record_narrative(s, team_id=TEAM, enterprise_id=None, author_id=BOB, text="my story",
-                                 channel_id=None, trigger_id="t-story").narrative.id
+                                 channel_id=None, trigger_id="t-story", limits=UNLIMITED).narrative.id
     lim = Limits(burst=100, per_minute=100.0)
     with db.session(TEAM) as s:
         assert tries.tried_it(s, team_id=TEAM, enterprise_id=None, user_id=CAROL, target=Target(STORY, story),

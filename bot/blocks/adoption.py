@@ -9,11 +9,12 @@ from bot.blocks.common import context, ephemeral, header, mentions, section
 from bot.blocks.stats import hours, plural
 from bot.blocks.text import escape
 from bot.services.adoption import HABIT_MIN, HABIT_WEEKS, AdoptionFigures, TeamView, TrendWeek
-from bot.services.figures import LONG_WEEKS, Change, Share
+from bot.services.figures import LONG_WEEKS, Change, OrgFigures, Share
 from bot.services.wins import REINVEST_CATEGORIES
 
 BARS = "▁▂▃▄▅▆▇█"
-USAGE = ("`/aiwin adoption` shows adoption for the workspace; `/aiwin adoption @team` for one team. "
+USAGE = ("`/aiwin adoption` shows adoption for the workspace; `/aiwin adoption @team` for one team; "
+         "`/aiwin adoption org` for every workspace of an Enterprise Grid org (org admins). "
          "Admins mark user groups as teams: `/aiwin adoption teams add @design`, `teams remove @design`, "
          "`teams` lists them.")
 
@@ -128,3 +129,32 @@ def teams_list(teams: tuple[TeamView, ...]) -> dict[str, Any]:
     lines = [f"• <!subteam^{t.group_id}> — {plural(t.members, 'member')}" for t in teams]
     return ephemeral("Teams for adoption figures:\n" + "\n".join(lines)
                      + "\nSee one with `/aiwin adoption @team`.")
+
+
+def org_adoption_message(f: OrgFigures) -> dict[str, Any]:
+    """`/aiwin adoption org`: the org's workspaces together, each person counted once."""
+    first, end = f.period.first, f.period.last + timedelta(days=6)
+    c = f.coverage
+    blocks = [
+        header("AI adoption · the whole org"),
+        context(f"{first:%b} {first.day} – {end:%b} {end.day}, {end.year} (UTC weeks) · "
+                f"{plural(len(f.workspaces), 'workspace')} · {plural(c.now.of, 'member')}, each counted once "
+                "however many workspaces they are in"),
+        section(f"*Coverage* (active members ÷ members)\nLast {f.period.count} weeks: *{pct(c.now)}* "
+                f"({c.now.count:,} of {c.now.of:,}){change_text(c)}\n"
+                f"*Wins*: {f.wins:,} · *Hours saved*: {hours(f.minutes)}"),
+    ]
+    if f.left_out:
+        blocks.append(context(f":hourglass_flowing_sand: {plural(len(f.left_out), 'workspace')} not counted yet: "
+                              "their member lists are still being copied from Slack. Try again in a minute."))
+    text = (f"AI adoption across the org: coverage {pct(c.now)} (last {f.period.count} weeks) in "
+            f"{plural(len(f.workspaces), 'workspace')}.")
+    return ephemeral(text, blocks)
+
+
+def org_refusal(*, in_org: bool) -> dict[str, Any]:
+    if not in_org:
+        return ephemeral("`/aiwin adoption org` is for Enterprise Grid orgs, and this workspace is not part of "
+                         "one. `/aiwin adoption` shows this workspace.")
+    return ephemeral("Sorry, adoption figures for the whole org are for the org's admins and owners. "
+                     "`/aiwin adoption` shows this workspace's figures to its managers and admins.")

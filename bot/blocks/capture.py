@@ -12,7 +12,7 @@ from bot.blocks.modals import loading_modal
 from bot.blocks.text import escape
 from bot.blocks.win import OTHER_TOOL, WIN_MODAL, win_modal
 from bot.services.capture import Draft
-from bot.services.wintext import KNOWN_TOOLS
+from bot.services.wintext import KNOWN_TOOLS, MAX_RECIPIENTS
 
 SOURCE_KEY = "source"  # in private_metadata: the message a win is recorded from
 RECORD_TITLE = "Record as AI win"
@@ -29,7 +29,7 @@ def message_win_modal(draft: Draft, *, permalink: str | None, response_url: str 
     view = win_modal(channel_id=draft.source_channel, policy_url=policy_url)
     view["blocks"] = [b for b in view["blocks"] if b.get("block_id") != "channel"]
     if draft.recipients and (who := _element(view, "who")) is not None:
-        who["initial_users"] = list(draft.recipients)[:20]
+        who["initial_users"] = list(draft.recipients)[:MAX_RECIPIENTS]
     if (what := _element(view, "what")) is not None and draft.text:
         what["initial_value"] = draft.text[: what.get("max_length", 3000)]
     tool = _element(view, "tool")

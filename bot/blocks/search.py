@@ -6,8 +6,10 @@ from typing import Any
 
 from bot.blocks.common import context, ephemeral, mentions, section, user_text
 from bot.blocks.modals import loading_modal
+from bot.blocks.ratelimit import rule, wait_words
 from bot.blocks.text import escape
 from bot.blocks.words import hours
+from bot.services.ratelimit import Limits
 from bot.services.search import Hit, Query
 
 SEARCH_ACTION = "home_search"  # the App Home search box's button
@@ -85,6 +87,27 @@ def results_modal(q: Query, hits: list[Hit], links: dict[tuple[str, int], str],
         blocks = results(q, hits, links) if hits else nothing_found(q, suggestion)
     return {"type": "modal", "title": {"type": "plain_text", "text": SEARCH_TITLE},
             "close": {"type": "plain_text", "text": "Close"}, "blocks": blocks[:100]}
+
+
+def refused(sentence: str) -> dict[str, Any]:
+    """The ephemeral answer to a search that was not run (too many filters)."""
+    return ephemeral(sentence, [section(f":warning: {escape(sentence)}")])
+
+
+def slow_down_search(wait: float, limits: Limits) -> dict[str, Any]:
+    """The ephemeral answer to a search past the person's search limit (ratelimit.SEARCH)."""
+    lead = f"Slow down: that search was not run. Try again in {wait_words(wait)}."
+    return ephemeral(lead, [
+        section(f":hourglass_flowing_sand: *Slow down* — that's a lot of searches in a short time, so this one "
+                f"was *not* run. Try again in {wait_words(wait)}."),
+        context(f"Each person can search {rule(limits)}, so everyone's searches stay quick."),
+    ])
+
+
+def message_modal(message: dict[str, Any]) -> dict[str, Any]:
+    """The App Home search's answer when the search did not run: the same words as the command's."""
+    return {"type": "modal", "title": {"type": "plain_text", "text": SEARCH_TITLE},
+            "close": {"type": "plain_text", "text": "Close"}, "blocks": message["blocks"]}
 
 
 def searching_modal(q: Query) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from bot.blocks.common import (
     user_text,
 )
 from bot.blocks.common import post_problem as common_post_problem
+from bot.blocks.modals import WIN_ONE_LINE
+from bot.blocks.ratelimit import typed
 from bot.blocks.text import escape, plain, truncate
 from bot.blocks.tries import tried_blocks
 from bot.blocks.words import hours
@@ -22,7 +24,7 @@ from bot.models import TEXT_PLAIN
 from bot.services.tries import WIN, Target
 from bot.services.win_edit import EditForm
 from bot.services.wins import EDIT_BY_TRIGGER, MAX_MINUTES_SAVED, REINVEST_CATEGORIES, WinView, counted_minutes
-from bot.services.wintext import KNOWN_TOOLS, ParsedWin
+from bot.services.wintext import KNOWN_TOOLS, MAX_RECIPIENTS, ParsedWin
 
 WIN_MODAL = "win_modal"
 OTHER_TOOL = "__other__"
@@ -80,6 +82,20 @@ def accepted(parsed: ParsedWin, *, channel_id: str | None, trigger_id: str) -> d
     return _receipt(":white_check_mark: Got your AI win.", "Got your AI win.", parsed.recipients, parsed.tool,
                     minutes, parsed.tags, dropped, channel_id, f"{EDIT_BY_TRIGGER}{trigger_id}",
                     "Not right? Press Edit; its number for `/aiwin delete` is on the celebration.")
+
+
+def too_many_people(count: int, wire_text: str) -> dict[str, Any]:
+    """The answer to a command (or the note after one) naming more than MAX_RECIPIENTS people: nothing
+    was saved, the bound, an example, and what they typed to send again."""
+    lead = f"That win names {count} people; a win can name at most {MAX_RECIPIENTS}. Nothing was saved."
+    blocks = [
+        section(f":raised_hand: That win names *{count} people*, and a win can name at most *{MAX_RECIPIENTS}*, "
+                "so it was *not* saved."),
+        typed(wire_text),
+        context(f"Name up to {MAX_RECIPIENTS} people, e.g. {WIN_ONE_LINE}. For a bigger group, record it as "
+                "your own win and say who took part in the text."),
+    ]
+    return ephemeral(lead, blocks)
 
 
 def _receipt(title: str, fallback: str, for_: tuple[str, ...], tool: str | None, minutes: int | None,
@@ -190,10 +206,10 @@ def win_modal(
             b["hint"] = {"type": "plain_text", "text": plain(hint, 2000)}
         return b
 
-    who_el: dict[str, Any] = {"type": "multi_users_select", "action_id": "who", "max_selected_items": 20,
+    who_el: dict[str, Any] = {"type": "multi_users_select", "action_id": "who", "max_selected_items": MAX_RECIPIENTS,
                               "placeholder": {"type": "plain_text", "text": "Leave empty for yourself"}}
     if win and not win.is_own:
-        who_el["initial_users"] = list(win.owner_ids)[:20]
+        who_el["initial_users"] = list(win.owner_ids)[:MAX_RECIPIENTS]
     minutes = win.minutes_saved if win else None
     blocks = [
         block("who", "Whose win is it?", who_el, optional=True, hint="Leave empty if it's your own win."),

@@ -40,9 +40,10 @@ from bot.blocks.prompts import prompt_blocks
 from bot.blocks.render import blocks_to_text
 from bot.db import Database
 from bot.directory import Directory
+from bot.installations import TokenRefreshFailed
 from bot.jobs.handlers import CHANNEL_ERRORS
 from bot.jobs.links import workspace_url
-from bot.jobs.worker import LEASE, Handler, JobContext, Permanent, RetryLater, Worker
+from bot.jobs.worker import LEASE, TOKEN_REFRESH_FAILED, Handler, JobContext, Permanent, RetryLater, Worker
 from bot.models import (
     DELIVERY_CLAIMED,
     DELIVERY_FAILED,
@@ -63,7 +64,7 @@ from bot.services.members import COPY_MEMBERS, refresh_members
 from bot.services.prompts import BY_KEY, PROMPTS, prompt_for_channel
 from bot.services.subscriptions import GRACE, DeliveryView, SubscriptionView
 from bot.settings import ConfigError, Settings
-from bot.slack_client import NotInstalled, make_clients
+from bot.slack_client import AUTH_ERRORS, NotInstalled, make_clients
 
 log = logging.getLogger(__name__)
 
@@ -313,7 +314,7 @@ def _cli(kind: str, args: argparse.Namespace, settings: Settings) -> int:
         base_url = _workspace_url(clients, team_id, known[team_id]) if kind == KIND_DIGEST else None
         group: frozenset[str] = frozenset()
         if kind == KIND_DIGEST and clients is not None:  # the same people and managers as the posted digest
-            with contextlib.suppress(NotInstalled):
+            with contextlib.suppress(NotInstalled, TokenRefreshFailed):
                 client = clients.for_team(team_id, known[team_id])
                 _copy_members_here(db, clients, team_id, known[team_id])
                 group = _managers_group(db, client, team_id)
@@ -342,7 +343,7 @@ def _workspace_url(clients: Any, team_id: str, enterprise_id: str | None) -> str
         return None
     try:
         return workspace_url(clients.for_team(team_id, enterprise_id), team_id)
-    except NotInstalled:
+    except (NotInstalled, TokenRefreshFailed):
         return None
 
 
@@ -398,7 +399,11 @@ def _post(db: Database, clients: Any, team_id: str, enterprise_id: str | None, k
         print(f"{kind} for {channel}, {period}: already {_status(existing)}; not posting again")
         return 0
     assert job_id is not None
-    _run_here(db, clients, job_id, HANDLERS)
+    refused = _run_here(db, clients, job_id, HANDLERS)
+    if refused:
+        print(f"{kind} for {channel}, {period}: could not post: Slack refuses the workspace's token ({refused}); "
+              "a running worker tries again later")
+        return 1
     with db.read(team_id) as session:
         delivery = subs.get_delivery(session, delivery_id)
     if delivery is not None and delivery.status == DELIVERY_POSTED:
@@ -423,10 +428,12 @@ def _copy_members_here(db: Database, clients: Any, team_id: str, enterprise_id: 
         _run_here(db, clients, job_id, {COPY_MEMBERS: copy_members})
 
 
-def _run_here(db: Database, clients: Any, job_id: int, handlers: Mapping[str, Handler]) -> None:
+def _run_here(db: Database, clients: Any, job_id: int, handlers: Mapping[str, Handler]) -> str | None:
     """Run a job in this process, through the worker's own retry logic, until it is done
     or failed (or CLI_WAIT_SECONDS pass). A scheduler's worker may take the job meanwhile: the
-    job's lease and the Delivery's status keep that to one post."""
+    job's lease and the Delivery's status keep that to one post. Slack refusing the token (expired,
+    revoked, a refresh that failed) is not worth waiting for: returns the reason at once, the job
+    stays queued."""
     worker = Worker(JobContext(db=db, clients=clients), threads=1, handlers=handlers)
     deadline = time.monotonic() + CLI_WAIT_SECONDS
     while time.monotonic() < deadline:
@@ -442,10 +449,19 @@ def _run_here(db: Database, clients: Any, job_id: int, handlers: Mapping[str, Ha
             ).first()
         if job is not None:
             worker.run_job(job)
+            with db.read() as session:
+                error = session.scalar(select(Job.last_error).where(Job.id == job_id, Job.status == JOB_PENDING))
+            if _token_refused(error):
+                return error
             continue
         with db.read() as session:
             row = session.get(Job, job_id)
             if row is None or row.status != JOB_PENDING:
-                return
+                return None
             wait = max((row.run_at - now).total_seconds(), 0.2)
         time.sleep(min(wait, 5.0))  # Retry-After, backoff, or another worker's lease
+    return None
+
+
+def _token_refused(error: str | None) -> bool:
+    return error == TOKEN_REFRESH_FAILED or (error or "").removeprefix("slack error ") in AUTH_ERRORS

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.blocks.owners import left_out
 from bot.blocks.ratelimit import unsaved, unsaved_blocks
-from bot.blocks.win import celebration, post_problem
+from bot.blocks.win import celebration, post_problem, too_many_people
 from bot.conversations import Conversations
 from bot.directory import Directory
 from bot.jobs.worker import JobContext, Permanent
@@ -20,6 +20,7 @@ from bot.models import Job, Win, Workspace
 from bot.models.win import POST_PENDING
 from bot.services import channels, owners, people, steps, tries, wins
 from bot.services.wins import WinView
+from bot.services.wintext import MAX_RECIPIENTS, mentions
 from bot.services.workspaces import ensure_workspace
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,11 @@ def record_command(ctx: JobContext, job: Job) -> Callable[[Session], None] | Non
     new = wins.NewWin(team_id=job.team_id, enterprise_id=job.enterprise_id, author_id=p["user_id"],
                       channel_id=p.get("channel_id"), text=p["text"], trigger_id=p.get("trigger_id"),
                       response_url=p.get("response_url"))
+    named = len(mentions(new.text))
+    if named > MAX_RECIPIENTS:  # the ack refuses these; a command queued before that rule is refused here
+        message = too_many_people(named, new.text)
+        notify_author(ctx, job, new.author_id, message["text"], message["blocks"])
+        return None
     uninstalled = getattr(job, "uninstalled", False)
     with ctx.db.session(job.team_id) as session:
         result = wins.record_win(session, new, limits=ctx.limits, known_new=job.attempts <= 1 and not job.taken_over,
@@ -155,7 +161,7 @@ def humans_only(ctx: JobContext, job: Job, win: WinView) -> WinView:
     Slack who is a person) and tell the author who was left out. Returns the win as it is now."""
     directory = Directory(ctx.client(job))
     dropped = owners.non_humans(win.owner_ids, win.author_id,
-                                lambda u: people.is_human(ctx.db, directory, job.team_id, u))
+                                lambda ids: people.humans(ctx.db, directory, job.team_id, ids))
     if not dropped:
         return win
     with ctx.db.session(job.team_id) as session:

@@ -32,12 +32,9 @@ def publish_home(ctx: JobContext, job: Job, user_id: str, *, opened: bool = Fals
     if opened:  # before publishing: a change they make right after sees them as a recent opener
         with ctx.db.session(team_id) as session:
             mark_home_opened(session, team_id, user_id)
-    # At most daily, in the background: the member list behind coverage. Home shows the last whole
-    # copy (or "not known yet") now, and is republished when a first copy lands.
-    if refresh_members(ctx.db, team_id, job.enterprise_id, home_for=user_id):
-        ctx.enqueue_hook()
+    # Managers and admins see adoption figures: asked afresh (the group's copy is refreshed with it).
+    adoption = people.is_manager(ctx.db, directory, team_id, user_id)
     group = people.managers_group_members(ctx.db, directory, team_id)
-    adoption = people.is_manager(ctx.db, directory, team_id, user_id)  # managers and admins see adoption figures
     with ctx.db.read(team_id) as session:
         data = build_home(session, team_id, user_id, person.is_admin, tz=person.tz, group_members=group,
                           adoption=adoption)
@@ -53,6 +50,11 @@ def publish_home(ctx: JobContext, job: Job, user_id: str, *, opened: bool = Fals
                       e.response.get("response_metadata"))
             raise Permanent(error) from e
         raise
+    # At most daily, in the background: the member list behind coverage. Home shows the last whole
+    # copy (or "not known yet") now, and is republished when a first copy lands. Queued only after this
+    # publish, so that republish always comes after it (never overwritten by this older view).
+    if refresh_members(ctx.db, team_id, job.enterprise_id, home_for=user_id):
+        ctx.enqueue_hook()
 
 
 def home_opened(ctx: JobContext, job: Job) -> None:

@@ -172,7 +172,14 @@ def post_report(ctx: JobContext, job: Job) -> Callable[[Session], None] | None:
         client = ctx.client(job)
     except NotInstalled as e:
         raise Permanent(str(e)) from e
-    managers = people.managers_group_members(ctx.db, Directory(client), job.team_id)
+    directory = Directory(client)
+    # Manager-only figures: whether the recipient still is a manager or admin is asked of Slack now (the
+    # tick chose them from copies up to a day old), so someone demoted since is not sent them.
+    if not people.is_manager(ctx.db, directory, job.team_id, user_id):
+        log.info("the %s report is not sent to %s (team %s): no longer a manager or admin", month, user_id,
+                 job.team_id)
+        return lambda session: subs.mark_skipped(session, delivery_id, "no longer a manager or admin")
+    managers = people.managers_group_members(ctx.db, directory, job.team_id)
     payload = dict(job.payload)
     file_id: str | None = payload.get("file_id")
     with ctx.db.read(job.team_id) as session:  # drawn only until it has been uploaded once

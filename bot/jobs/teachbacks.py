@@ -20,7 +20,7 @@ from bot.blocks.teachbacks import invitation, manager_notice, thread_note
 from bot.directory import Directory
 from bot.jobs.worker import JobContext, Permanent
 from bot.models import TB_ACCEPTED, TB_DONE, Job, utcnow
-from bot.services import owners, people, ratelimit, tries
+from bot.services import owners, people, tries
 from bot.services import teachbacks as tb
 from bot.services.wins import WinView
 
@@ -96,18 +96,18 @@ def on_reaction_added(ctx: JobContext, job: Job) -> None:
     directory = Directory(ctx.client(job))
     # Nominees are people: asked afresh, since an owner may have been deactivated since the post.
     gone = owners.non_humans(win.owner_ids, "",
-                             lambda u: people.is_human(ctx.db, directory, job.team_id, u, fresh=True))
+                             lambda ids: people.humans(ctx.db, directory, job.team_id, ids, fresh=True))
     nominees = tuple(u for u in win.owner_ids if u not in gone)
     if gone:
         log.info("reaction by %s on win %s: not nominating %s (not people)", reaction.user, win.id, ", ".join(gone))
     if not nominees:
         return
     with ctx.db.session(job.team_id) as session:
-        if ratelimit.take(session, job.team_id, reaction.user, ratelimit.NOMINATION, ctx.limits) is not None:
-            _log_dropped_once(job.team_id, reaction.user, win.id)
-            return
         result = tb.nominate(session, team_id=job.team_id, win_id=win.id, manager_id=reaction.user,
-                             at=reaction.at, nominees=nominees)
+                             at=reaction.at, nominees=nominees, limits=ctx.limits)
+    if result.wait is not None:
+        _log_dropped_once(job.team_id, reaction.user, win.id)
+        return
     if result.invites:
         ctx.enqueue_hook()
 

@@ -32,6 +32,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.db import DATABASE_ERRORS, Database
+from bot.installations import TokenRefreshFailed
 from bot.llm import Model
 from bot.metrics import JOBS
 from bot.models import JOB_FAILED, Job, queue, utcnow
@@ -49,6 +50,9 @@ MAX_HOLD = 60.0  # seconds a paced job may wait in memory (under its renewed lea
 MAX_ATTEMPTS = 8
 MAX_RATE_LIMITED = 30  # 429s are Slack asking us to wait, not failures; still bounded
 CHANNEL_INTERVAL = 1.0  # chat.postMessage: about one message per second per channel
+
+
+TOKEN_REFRESH_FAILED = "token refresh failed"  # noqa: S105 - a job error, not a secret
 
 
 class RetryLater(Exception):  # noqa: N818 - a signal, not an error
@@ -357,6 +361,8 @@ class Worker:
             return self._retry(job, backoff(job.attempts), f"slack error {error}")
         except (Permanent, NotInstalled) as p:
             return self._fail(job, str(p))
+        except TokenRefreshFailed:  # logged once by the store; Slack's trouble, so retried longer
+            return self._retry(job, backoff(job.attempts), TOKEN_REFRESH_FAILED, counts=False)
         except DATABASE_ERRORS:
             raise  # not the job's fault: it stays leased and runs again later (_run_guarded logs it)
         except Exception as e:

@@ -2,8 +2,10 @@
 
 Slack stops sending a workspace's requests once the app is uninstalled there, but a request signed
 before the uninstall still verifies for five minutes (a replay), and in single-workspace mode Bolt's
-authorization remembers the auth.test it made before the token was revoked. So a middleware looks
-up the workspace (one primary-key read) before any listener runs; while it is marked uninstalled
+authorization remembers the auth.test it made before the token was revoked. So a middleware asks
+whether the workspace is marked uninstalled before any listener runs (workspaces.is_uninstalled: read
+once per UNINSTALL_TTL per process, forgotten at once by the process that handles an uninstall or
+reinstall, so another replica may take a request for up to that long after it); while it is marked
 (bot/services/uninstall.py), a command, shortcut, button, form or event records and queues nothing
 and the person is told what happened and how to reinstall. The uninstall events themselves pass.
 
@@ -33,7 +35,7 @@ from bot.services import workspaces
 
 log = logging.getLogger(__name__)
 
-UNINSTALL_EVENTS = ("app_uninstalled", "tokens_revoked")
+UNINSTALL_EVENTS = ("app_uninstalled", "tokens_revoked", "team_access_granted", "team_access_revoked")
 RECHECK_AFTER = 30.0  # seconds between two auth.test checks for one uninstalled workspace
 _JSON = {"content-type": "application/json"}
 
@@ -68,9 +70,11 @@ def uninstall_gate() -> Callable[..., BoltResponse]:
         if not team_id or event.get("type") in UNINSTALL_EVENTS:
             return next()
         deps: Deps = context["deps"]
+        if not workspaces.is_uninstalled(deps.db, team_id):  # cached: no statement on the ack path
+            return next()
         with deps.db.read(team_id) as session:
             since = workspaces.uninstalled_since(session, team_id)
-        if since is None:
+        if since is None:  # reinstalled since the cached answer
             return next()
         if not deps.settings.oauth_enabled and _token_accepted_again(deps, team_id, refused):
             with deps.db.session(team_id) as session:

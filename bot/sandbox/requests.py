@@ -107,9 +107,13 @@ class SlackSender:
         response_url_base: str | None = None,
         timeout: float = 30.0,
         on_trigger: Callable[[str], object] | None = None,
+        is_enterprise_install: bool = False,
     ) -> None:
         """``response_url_base``: where generated response_urls point (e.g. ``fake.webhook_url("r")``);
         by default they look like Slack's ``https://hooks.slack.com/...`` URLs.
+
+        ``is_enterprise_install``: the app is installed org-wide (``enterprise_id`` is its org): requests say
+        so, and interactivity payloads carry ``team: null`` as Slack's do for org-wide apps.
 
         ``on_trigger`` (e.g. ``fake.issue_trigger``) hears every trigger_id a request carries as it is
         sent: like Slack, the sandbox accepts a trigger in views.open only for 3 seconds after that."""
@@ -133,6 +137,7 @@ class SlackSender:
         self.response_url_base = response_url_base.rstrip("/") if response_url_base else None
         self.timeout = timeout
         self.on_trigger = on_trigger
+        self.is_enterprise_install = is_enterprise_install
         self._local = threading.local()
         self._connections: list[http.client.HTTPConnection] = []
         self._connections_lock = threading.Lock()
@@ -168,7 +173,7 @@ class SlackSender:
             ("command", command),
             ("text", text),
             ("api_app_id", self.api_app_id),
-            ("is_enterprise_install", "false"),
+            ("is_enterprise_install", "true" if self.is_enterprise_install else "false"),
             ("response_url", response_url or self._response_url("commands")),
             ("trigger_id", self._issue(trigger_id)),
         ]
@@ -223,10 +228,11 @@ class SlackSender:
         body["authorizations"] = [
             {
                 "enterprise_id": self.enterprise_id,
-                "team_id": self.team_id,
+                # An org-wide install is the org's, not one workspace's: the workspace is the top-level team_id.
+                "team_id": None if self.is_enterprise_install else self.team_id,
                 "user_id": bot_user_id or self.bot_user_id,
                 "is_bot": True,
-                "is_enterprise_install": False,
+                "is_enterprise_install": self.is_enterprise_install,
             }
         ]
         body["is_ext_shared_channel"] = False
@@ -273,7 +279,7 @@ class SlackSender:
             "trigger_id": self._issue(trigger_id),
             "team": self._team(),
             "enterprise": self._enterprise(),
-            "is_enterprise_install": False,
+            "is_enterprise_install": self.is_enterprise_install,
         }
         if channel_id:
             payload["channel"] = {"id": channel_id, "name": channel_name}
@@ -311,7 +317,7 @@ class SlackSender:
             "team": self._team(),
             "user": self._user(user_id, user_name),
             "channel": {"id": channel_id, "name": channel_name},
-            "is_enterprise_install": False,
+            "is_enterprise_install": self.is_enterprise_install,
             "enterprise": self._enterprise(),
             "callback_id": callback_id,
             "trigger_id": self._issue(trigger_id),
@@ -337,7 +343,7 @@ class SlackSender:
             "action_ts": f"{time.time():.6f}",
             "team": self._team(),
             "user": self._user(user_id, user_name),
-            "is_enterprise_install": False,
+            "is_enterprise_install": self.is_enterprise_install,
             "enterprise": self._enterprise(),
             "callback_id": callback_id,
             "trigger_id": self._issue(trigger_id),
@@ -365,7 +371,7 @@ class SlackSender:
             "trigger_id": self._issue(trigger_id),
             "view": self._full_view(view),
             "response_urls": [],
-            "is_enterprise_install": False,
+            "is_enterprise_install": self.is_enterprise_install,
             "enterprise": self._enterprise(),
         }
         return self._interactive(payload)
@@ -448,7 +454,9 @@ class SlackSender:
         name = user_name or user_id.lower()
         return {"id": user_id, "username": name, "name": name, "team_id": self.team_id}
 
-    def _team(self) -> dict[str, Any]:
+    def _team(self) -> dict[str, Any] | None:
+        if self.is_enterprise_install:
+            return None  # the workspace is in user.team_id (and view.team_id)
         team: dict[str, Any] = {"id": self.team_id, "domain": self.team_domain}
         if self.enterprise_id:
             team.update(enterprise_id=self.enterprise_id, enterprise_name=self.enterprise_name)

@@ -280,6 +280,60 @@ def coverage(session: Session, team_id: str, period: Weeks, *, group_id: str | N
     return Change(Share(seen.count(period), members), Share(seen.count(before), members))
 
 
+# -- an Enterprise Grid org: its workspaces together ----------------------------------------------------------------
+# The same definitions across the org's workspaces: a **member of the org** is a member (as above) of at
+# least one of its workspaces; **active** means active in any of them; each person counted once by user id
+# (Slack's ids are the same person in every workspace of an org). Wins and hours saved add up, each win
+# belonging to one workspace. A workspace whose member list was never copied is left out (and said so).
+
+
+@dataclass(frozen=True)
+class OrgPart:
+    """One workspace's share of the org's figures, read in its own session."""
+
+    team_id: str
+    members: frozenset[str]
+    seen: Activity  # its members' activity, the period and the weeks before it
+    wins: int
+    minutes: int
+
+
+def org_part(session: Session, team_id: str, period: Weeks) -> OrgPart | None:
+    """None until the workspace's member list has been copied once."""
+    if not members_known(session, team_id):
+        return None
+    who = Population(team_id)
+    [t] = totals(session, team_id, [period])
+    return OrgPart(team_id, frozenset(session.scalars(who.query())),
+                   activity(session, who, period.before().first, period.last), t.wins, t.minutes)
+
+
+@dataclass(frozen=True)
+class OrgFigures:
+    period: Weeks
+    workspaces: tuple[str, ...]  # counted
+    left_out: tuple[str, ...]  # member list not copied yet
+    coverage: Change
+    wins: int
+    minutes: int
+
+
+def org_figures(period: Weeks, parts: Sequence[OrgPart | None], team_ids: Sequence[str]) -> OrgFigures:
+    """Coverage across the org's workspaces, each person once; wins and hours saved summed."""
+    counted = [p for p in parts if p is not None]
+    members = frozenset().union(*(p.members for p in counted))
+    people: dict[str, tuple[date, int]] = {}
+    for p in counted:
+        for user, (first, mask) in p.seen.people.items():
+            was = people.get(user)
+            people[user] = (min(first, was[0]), mask | was[1]) if was else (first, mask)
+    seen = Activity(period.last, people)
+    names = {p.team_id for p in counted}
+    return OrgFigures(period, tuple(sorted(names)), tuple(sorted(set(team_ids) - names)),
+                      Change(Share(seen.count(period), len(members)), Share(seen.count(period.before()), len(members))),
+                      sum(p.wins for p in counted), sum(p.minutes for p in counted))
+
+
 # -- time saved --------------------------------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ page and never starts over:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -31,11 +31,10 @@ from sqlalchemy.orm import Session
 from bot.db import Database
 from bot.models import JOB_PENDING, Job, Workspace, utcnow
 from bot.models.queue import enqueue
-from bot.services.people import remember_members
+from bot.services.people import MEMBERS_SYNC_EVERY, remember_members
 from bot.services.workspaces import ensure_workspace
 
 COPY_MEMBERS = "copy_members"  # Job.kind
-MEMBERS_SYNC_EVERY = timedelta(days=1)
 PAGE_SIZE = 200  # Slack: "We recommend no more than 200 results at a time" (the maximum is 1,000)
 
 

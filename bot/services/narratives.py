@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from bot.models import TEXT_WIRE, Narrative, utcnow
 from bot.models.queue import enqueue, insert_ignore
 from bot.models.win import POST_FAILED, POST_NONE, POST_PENDING, POST_POSTED
-from bot.services import rollups
+from bot.services import ratelimit, rollups
+from bot.services.ratelimit import Limits
 from bot.services.wins import MAX_MINUTES_SAVED, claim_post_again
 from bot.services.wintext import parse_win_text
 from bot.services.workspaces import ensure_workspace
@@ -47,8 +48,9 @@ class NarrativeView:
 
 @dataclass(frozen=True)
 class RecordResult:
-    narrative: NarrativeView
+    narrative: NarrativeView | None  # None when the per-person limit refused it (then nothing was recorded)
     created: bool  # False: this trigger_id was recorded before (a retry or double submit)
+    wait: float | None = None  # refused by the per-person limit: seconds until the next one is allowed
 
 
 def view_of(n: Narrative) -> NarrativeView:
@@ -85,11 +87,20 @@ def record_narrative(
     prompt_period: str | None = None,
     trigger_id: str | None = None,
     response_url: str | None = None,
+    limits: Limits,
 ) -> RecordResult:
     """Store a narrative and the job that shares it in `channel_id` (and decides `is_leader`).
 
     Slash-command text is kept exactly as typed; the tool and time saved are read from it when not
-    given. A repeated `trigger_id` returns the narrative recorded the first time."""
+    given. A repeated `trigger_id` returns the narrative recorded the first time and takes no token;
+    otherwise the author's per-person limit applies here, so no way in can skip it."""
+    if trigger_id:
+        existing = session.scalars(select(Narrative).where(Narrative.trigger_id == trigger_id)).first()
+        if existing is not None:
+            return RecordResult(view_of(existing), created=False)
+    wait = ratelimit.take(session, team_id, author_id, ratelimit.NARRATIVE, limits)
+    if wait is not None:
+        return RecordResult(None, created=False, wait=wait)
     if text_format == TEXT_WIRE:
         parsed = parse_win_text(text)
         tools = tools or parsed.tool

@@ -8,8 +8,7 @@ is told who was left out. Nominations check their nominees the same way (bot/job
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -17,26 +16,19 @@ from sqlalchemy.orm import Session
 from bot.models import Win, WinOwner
 from bot.services import rollups
 
-log = logging.getLogger(__name__)
-
 CHECK_OWNERS = "check_owners"
 
 
-def non_humans(owner_ids: tuple[str, ...], author_id: str, is_human: Callable[[str], bool]) -> tuple[str, ...]:
-    """The owners (other than the author, who typed the command) that are not people. A lookup that
-    fails keeps the person: a Slack hiccup must not take a colleague's win away."""
-    out = []
-    for user_id in owner_ids:
-        if user_id == author_id:
-            continue
-        try:
-            human = is_human(user_id)
-        except Exception:  # noqa: BLE001 - logged; the owner stays
-            log.warning("could not check whether %s is a person; keeping them as an owner", user_id, exc_info=True)
-            human = True
-        if not human:
-            out.append(user_id)
-    return tuple(out)
+def non_humans(owner_ids: tuple[str, ...], author_id: str,
+               humans: Callable[[tuple[str, ...]], Mapping[str, bool | None]]) -> tuple[str, ...]:
+    """The owners (other than the author, who typed the command) that are not people, asked all at once
+    (`humans`: people.humans). A lookup that fails (None) keeps the person: a Slack hiccup must not take
+    a colleague's win away."""
+    others = tuple(u for u in owner_ids if u != author_id)
+    if not others:
+        return ()
+    answers = humans(others)
+    return tuple(u for u in others if answers.get(u) is False)
 
 
 def drop_owners(session: Session, win_id: int, user_ids: tuple[str, ...]) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""Per-person rate limits on recording: a burst of a few, then a steady rate.
+"""Per-person rate limits on recording (and, in a bucket of its own, searching): a burst of a few, then a steady rate.
 
 A token bucket, stored as GCRA's "theoretical arrival time" (TAT): each accepted action moves the
 person's TAT one interval (60 / per_minute s) forward from max(TAT, now); an action is accepted
@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from bot.models import RateLimit
 
 WIN, NARRATIVE, NOMINATION, TRY = "win", "narrative", "nomination", "try"
+SEARCH = "search"  # searches (the command and the App Home box): their own bucket and numbers (search_limits_of)
 _T = RateLimit.__table__
 
 
@@ -90,6 +91,10 @@ def waiting(session: Session, team_id: str, user_id: str, action: str, limits: L
 
 def limits_of(settings: object) -> Limits:
     return Limits(burst=getattr(settings, "rate_burst", 5), per_minute=getattr(settings, "rate_per_minute", 6.0))
+
+
+def search_limits_of(settings: object) -> Limits:
+    return Limits(burst=getattr(settings, "search_burst", 10), per_minute=getattr(settings, "search_per_minute", 20.0))
 
 
 class LocalLimiter:

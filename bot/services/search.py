@@ -5,6 +5,11 @@ triggers, PostgreSQL's generated `search_tsv` columns with GIN indexes. Every wo
 a prefix, so "interv" finds "interviews"); ranking is relevance, then the newest first, among the
 newest CANDIDATES matches. Deleted rows leave the index with the row, words and all (drop_deleted_words);
 opted-out people are never found.
+
+A query's filters are bounded (MAX_PEOPLE, MAX_TAGS, MAX_TOOLS; `too_many_filters` says so), and the
+people filter is one predicate whatever their number: the named people are one array parameter
+(`= ANY(:ids)` on PostgreSQL, one IN list on SQLite), not a condition per person. Searches per person
+are limited like recording is (ratelimit.SEARCH, `take_search`).
 """
 
 from __future__ import annotations
@@ -17,26 +22,39 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Float,
     Integer,
+    String,
+    and_,
+    any_,
+    bindparam,
+    case,
     column,
     exists,
+    false,
     func,
     literal_column,
-    or_,
     select,
     table,
     text,
+    union,
 )
 from sqlalchemy.orm import Session
 
 from bot.models import Member, Narrative, OptOut, Win, WinOwner
+from bot.services import ratelimit
+from bot.services.ratelimit import Limits
 from bot.services.visibility import visible_to
 from bot.services.wintext import parse_win_text
 
 MAX_RESULTS = 10
 MAX_TERMS = 12  # more words than this only narrow a search that is already narrow
+# Filters one query may carry; more is refused with a sentence naming these numbers (too_many_filters).
+MAX_PEOPLE = 10  # @people: mentions and typed @names together
+MAX_TAGS = 10  # #tags and #channels together
+MAX_TOOLS = 1  # tool:
 _WORD_RE = re.compile(r"[^\W_]+")  # what both FTS5 (unicode61) and PostgreSQL's parser call a word
 _TOOL_RE = re.compile(r"(?<!\S)tool:(?:\"([^\"]+)\"|(\S+))", re.IGNORECASE)
 _PLAIN_PERSON_RE = re.compile(r"(?<![\w<])@([\w.\-]+)")
@@ -54,6 +72,7 @@ class Query:
     tags: tuple[str, ...] = ()
     people: tuple[str, ...] = ()  # user ids (`<@U…>` in command text)
     names: tuple[str, ...] = ()  # `@name` typed as plain text (the App Home box): looked up in members
+    tools: tuple[str, ...] = ()  # every `tool:` given (`tool` is the first); more than MAX_TOOLS is refused
 
     @property
     def empty(self) -> bool:
@@ -79,11 +98,9 @@ class Hit:
 def parse_query(raw: str) -> Query:
     """`deck interviews tool:claude #research @alice` → words, tool, tags and people."""
     raw = raw or ""
-    tool = None
-    m = _TOOL_RE.search(raw)
-    if m:
-        tool = (m.group(1) or m.group(2)).strip() or None
-        raw = raw[: m.start()] + " " + raw[m.end():]
+    tools = tuple(t for m in _TOOL_RE.finditer(raw) if (t := (m.group(1) or m.group(2)).strip()))
+    tool = tools[0] if tools else None
+    raw = _TOOL_RE.sub(" ", raw)
     channel_tags = tuple(t.strip().lower() for t in _CHANNEL_TOKEN_RE.findall(raw))
     raw = _CHANNEL_TOKEN_RE.sub(" ", raw)
     parsed = parse_win_text(raw)
@@ -93,7 +110,25 @@ def parse_query(raw: str) -> Query:
     rest = re.sub(r"&(amp|lt|gt);", " ", rest)
     words = tuple(dict.fromkeys(w.lower() for w in _WORD_RE.findall(rest)))[:MAX_TERMS]
     tags = tuple(dict.fromkeys((*parsed.tags, *channel_tags)))
-    return Query(words=words, tool=tool, tags=tags, people=parsed.recipients, names=names)
+    return Query(words=words, tool=tool, tags=tags, people=parsed.recipients, names=names, tools=tools)
+
+
+def too_many_filters(q: Query) -> str | None:
+    """The sentence for a query carrying more filters than a search takes, or None when it is fine."""
+    people, tags, tools = len(q.people) + len(q.names), len(q.tags), len(q.tools)
+    over = [f"{n} {what}" for n, most, what in ((people, MAX_PEOPLE, "@people"), (tags, MAX_TAGS, "#tags or #channels"),
+                                                (tools, MAX_TOOLS, "tools")) if n > most]
+    if not over:
+        return None
+    return (f"That search names {' and '.join(over)}; a search takes at most {MAX_PEOPLE} @people, {MAX_TAGS} "
+            f"#tags or #channels and {MAX_TOOLS} tool:, so it was not run. Narrow it down, e.g. "
+            "`deck interviews tool:Claude #research @alice`.")
+
+
+def take_search(session: Session, team_id: str, user_id: str, limits: Limits) -> float | None:
+    """One search from `user_id`'s own bucket (ratelimit.SEARCH), in the caller's transaction: None when
+    allowed, else the seconds to wait."""
+    return ratelimit.take(session, team_id, user_id, ratelimit.SEARCH, limits)
 
 
 def _opted_out(team_id: str, user: ColumnElement[str]) -> ColumnElement[bool]:
@@ -116,19 +151,54 @@ def win_filters(session: Session, team_id: str, user_id: str | None, q: Query, *
     for tag in q.tags:
         # tags are stored space-separated: match a whole tag
         filters.append(func.lower(" " + Win.tags + " ").contains(f" {tag.lower()} ", autoescape=True))
-    for person in _people(session, team_id, q):
-        filters.append(or_(Win.author_id == person, exists(owner.where(WinOwner.user_id == person))))
+    people = _people(session, team_id, q)
+    if people is None:
+        filters.append(false())  # a typed @name nobody has: nothing matches
+    elif people:
+        filters.append(_involves_all(session, team_id, people))
     return filters
 
 
-def _people(session: Session, team_id: str, q: Query) -> tuple[str, ...]:
-    people = list(q.people)
-    for name in q.names:
-        found = session.scalars(
-            select(Member.user_id).where(Member.team_id == team_id, func.lower(Member.name) == name)
-        ).all()
-        people.append(found[0] if found else f"?{name}")  # an unknown name matches no one
+def _people(session: Session, team_id: str, q: Query) -> tuple[str, ...] | None:
+    """The user ids the query names, its typed @names looked up in one statement; None when a name is
+    nobody's."""
+    people = dict.fromkeys(q.people)
+    if q.names:
+        found: dict[str, str] = {}
+        for user_id, name in session.execute(
+            select(Member.user_id, func.lower(Member.name)).where(
+                Member.team_id == team_id, _one_of(session, func.lower(Member.name), q.names))
+            .order_by(Member.user_id)
+        ):
+            found.setdefault(name, user_id)
+        if any(n not in found for n in q.names):
+            return None
+        people.update(dict.fromkeys(found[n] for n in q.names))
     return tuple(people)
+
+
+def _one_of(session: Session, col: ColumnElement[str], ids: tuple[str, ...]) -> ColumnElement[bool]:
+    """`col = ANY(:ids)`, one array parameter on PostgreSQL (the statement is the same for any number of
+    people); an IN list on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        return col == any_(bindparam(None, list(ids), type_=ARRAY(String)))
+    return col.in_(ids)
+
+
+def _involves_all(session: Session, team_id: str, people: tuple[str, ...]) -> ColumnElement[bool]:
+    """The win is by or for every one of `people`: the named people among its owners (one index probe of
+    the win's own owners), plus its author when named and not an owner, count them all. One predicate,
+    however many people; and the rows it is tried on are only those the people are on (`candidates`)."""
+    named_owners = (select(func.count()).select_from(WinOwner)
+                    .where(WinOwner.win_id == Win.id, _one_of(session, WinOwner.user_id, people))
+                    .scalar_subquery())
+    author_owns = exists(select(WinOwner.win_id).where(WinOwner.win_id == Win.id, WinOwner.user_id == Win.author_id))
+    author_named = case((and_(_one_of(session, Win.author_id, people), ~author_owns), 1), else_=0)
+    candidates = union(
+        select(WinOwner.win_id).where(WinOwner.team_id == team_id, _one_of(session, WinOwner.user_id, people)),
+        select(Win.id).where(Win.team_id == team_id, _one_of(session, Win.author_id, people)),
+    )
+    return and_(Win.id.in_(candidates), named_owners + author_named == len(people))
 
 
 def search(session: Session, team_id: str, user_id: str | None, q: Query, limit: int = MAX_RESULTS, *,

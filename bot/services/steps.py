@@ -24,6 +24,7 @@ from bot.models.win import POST_PENDING
 from bot.services import ratelimit
 from bot.services.ratelimit import Limits
 from bot.services.wins import MAX_MINUTES_SAVED, NewWin, RecordResult, record_win
+from bot.services.wintext import MAX_RECIPIENTS, mentions
 
 MAX_TEXT = 3000
 _USER_RE = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -36,6 +37,9 @@ NO_AUTHOR = ("The “Author” input must be a person in this workspace. Set it 
 BOT_AUTHOR = ("The “Author” input is a bot or app, and AI wins belong to people. Set it to the person who "
               "runs the workflow, e.g. the “Person who used this workflow” variable.")
 TOO_LONG = f"The “What was done with AI” input is too long: keep it under {MAX_TEXT} characters."
+TOO_MANY_PEOPLE = ("The win names {count} people (in “Whose win it is”, or mentioned in the text); a win can name "
+                   f"at most {MAX_RECIPIENTS}. Name fewer people, or leave the input empty to make it the "
+                   "author's own win.")
 NOT_CHECKED = ("Slack could not be reached to check the “Author” input, so no win was recorded. Run the "
                "workflow again in a few minutes.")
 NOT_FINISHED = ("Win #{win_id} was recorded, but Slack could not be reached to finish this step. The win is "
@@ -95,6 +99,9 @@ def read_inputs(inputs: dict[str, Any]) -> StepInput | str:
     recipients = None
     if isinstance(raw_recipients, list) and raw_recipients:
         recipients = tuple(dict.fromkeys(u for u in raw_recipients if isinstance(u, str) and _USER_RE.fullmatch(u)))
+    named = len(recipients) if recipients is not None else len(mentions(text))  # none given: the text's mentions
+    if named > MAX_RECIPIENTS:
+        return TOO_MANY_PEOPLE.format(count=named)
     tool = inputs.get("tool")
     tool = tool.strip()[:80] or None if isinstance(tool, str) else None
     channel = inputs.get("channel")

@@ -388,6 +388,15 @@ def mark_posted(session: Session, delivery_id: int, ts: str, now: datetime | Non
     )
 
 
+def mark_skipped(session: Session, delivery_id: int, reason: str) -> bool:
+    """Record that it was not sent on purpose, and why (never over a posted one). True when recorded."""
+    result = session.execute(
+        update(Delivery).where(Delivery.id == delivery_id, Delivery.status != DELIVERY_POSTED)
+        .values(status=DELIVERY_SKIPPED, error=reason[:1000])
+    )
+    return bool(result.rowcount)
+
+
 def mark_failed(session: Session, delivery_id: int, error: str) -> bool:
     """Record why it could not be posted (never over a posted one). True when recorded."""
     result = session.execute(

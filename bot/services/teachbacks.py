@@ -34,6 +34,8 @@ from bot.models import (
     utcnow,
 )
 from bot.models.queue import enqueue, insert_ignore
+from bot.services import ratelimit
+from bot.services.ratelimit import Limits
 from bot.services.visibility import may_see
 from bot.services.wins import WinView, view_of
 from bot.services.workspaces import ensure_workspace
@@ -66,6 +68,7 @@ class TeachBackView:
 class Nominated:
     created: bool  # a new or renewed nomination (False: nothing changed)
     invites: tuple[int, ...] = ()  # teach-backs whose owner gets an invitation DM
+    wait: float | None = None  # refused by the manager's per-person limit: seconds until the next one
 
 
 @dataclass(frozen=True)
@@ -137,9 +140,10 @@ def _enqueue_invite(session: Session, tb: TeachBack, enterprise_id: str | None, 
             payload={"teachback_id": tb.id}, dedupe_key=key)
 
 
-def nominate(session: Session, *, team_id: str, win_id: int, manager_id: str, at: datetime,
+def nominate(session: Session, *, team_id: str, win_id: int, manager_id: str, at: datetime, limits: Limits,
              nominees: tuple[str, ...] | None = None) -> Nominated:
-    """`manager_id` reacted on win `win_id` at Slack time `at`. The caller checked they are a manager.
+    """`manager_id` reacted on win `win_id` at Slack time `at`. The caller checked they are a manager;
+    their per-person nomination limit applies here, so no way in can skip it.
 
     Creates (or renews) the nomination and a teach-back per owner, and queues each new owner's
     invitation DM in this transaction. A manager who owns the win nominates nobody."""
@@ -153,6 +157,9 @@ def nominate(session: Session, *, team_id: str, win_id: int, manager_id: str, at
         owners = tuple(o for o in owners if o in nominees)
         if not owners:
             return Nominated(False)
+    wait = ratelimit.take(session, team_id, manager_id, ratelimit.NOMINATION, limits)
+    if wait is not None:
+        return Nominated(False, wait=wait)
     now = utcnow()
     inserted = insert_ignore(
         session, Nomination,

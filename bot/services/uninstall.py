@@ -69,6 +69,12 @@ def uninstall(session: Session, team_id: str, enterprise_id: str | None, *, even
     return Uninstalled(True, tokens, jobs, schedules)
 
 
+def forget_org_install(session: Session, enterprise_id: str) -> int:
+    """Delete an org-wide install's tokens (stored with the org and no workspace). Returns rows deleted."""
+    return sum(session.execute(delete(table).where(table.c.enterprise_id == enterprise_id, table.c.team_id.is_(None)))
+               .rowcount or 0 for table in (installations, bots))
+
+
 def _tenant_tables() -> list[Table]:
     """Every table holding a workspace's rows, children before parents (foreign keys)."""
     return [t for t in reversed(Base.metadata.sorted_tables) if "team_id" in t.c]

@@ -38,7 +38,11 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-__all__ = ["KNOWN_TOOLS", "ParsedWin", "parse_duration", "parse_win_text", "readable_text"]
+__all__ = ["KNOWN_TOOLS", "MAX_RECIPIENTS", "ParsedWin", "parse_duration", "parse_win_text", "readable_text"]
+
+# The most people one win may name, whichever way it comes in: the form's people picker stops here, and
+# a command or a Workflow step naming more is refused with a sentence saying so (nothing is recorded).
+MAX_RECIPIENTS = 20
 
 # Storage is a 32-bit INTEGER column; anything bigger is not a real answer anyway.
 _MAX_MINUTES = 2**31 - 1

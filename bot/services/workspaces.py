@@ -72,3 +72,11 @@ def still_installed(team_id: ColumnElement[str]) -> ColumnElement[bool]:
     """For the scheduler's reads across workspaces: rows of workspaces the app was not uninstalled from."""
     gone = select(Workspace.team_id).where(Workspace.uninstalled_at.is_not(None)).correlate(None)
     return team_id.not_in(gone)
+
+
+def org_workspaces(session: Session, enterprise_id: str, *, installed: bool = False) -> list[str]:
+    """The workspaces of an Enterprise Grid org the app has met (`installed`: those it was not removed from)."""
+    q = select(Workspace.team_id).where(Workspace.enterprise_id == enterprise_id)
+    if installed:
+        q = q.where(Workspace.uninstalled_at.is_(None))
+    return list(session.scalars(q.order_by(Workspace.team_id).execution_options(all_tenants=True)))

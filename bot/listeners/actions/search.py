@@ -16,13 +16,15 @@ from bot.blocks.search import (
     SEARCH_BLOCK,
     SEARCH_INPUT,
     SEARCH_ONE_LINE,
+    message_modal,
+    refused,
     results_modal,
     searching_modal,
 )
 from bot.deps import Deps
-from bot.listeners.commands.search import find
+from bot.listeners.commands.search import find, over_limit
 from bot.listeners.modals import dm_with, open_modal, open_then_fill
-from bot.services.search import broader, parse_query
+from bot.services.search import broader, parse_query, too_many_filters
 
 
 def _home_query(body: dict[str, Any]) -> str:
@@ -45,8 +47,17 @@ def home_search(body: dict[str, Any], context: BoltContext, client: WebClient) -
         open_modal(client, body.get("trigger_id"), results_modal(q, [], {}, None), what="search",
                    one_line=SEARCH_ONE_LINE, tell=tell)
         return
+    problem = too_many_filters(q)
+    if problem:  # said at once (pure code), nothing searched
+        open_modal(client, body.get("trigger_id"), message_modal(refused(problem)), what="search",
+                   one_line=SEARCH_ONE_LINE, tell=tell)
+        return
 
     def results() -> dict[str, Any]:
+        # The person's search limit is a database write: taken here, where a failure is shown in the form.
+        limited = over_limit(deps, context.team_id, context.user_id)
+        if limited:
+            return message_modal(limited)
         hits, links = find(deps, client, context.team_id, context.user_id, q)
         return results_modal(q, hits, links, broader(q))
 

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
-from sqlalchemy.exc import IntegrityError
 
 from bot.blocks.ratelimit import slow_down
 from bot.blocks.win import receipt
@@ -34,16 +33,14 @@ def record_anyway(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     original = _original(body)
     if original is not None:
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
-        try:
-            with deps.db.session(context.team_id) as session:
-                result = record_win(session, NewWin(
-                    team_id=context.team_id, enterprise_id=context.enterprise_id, author_id=context.user_id,
-                    channel_id=channel or None, text=original[0], trigger_id=original[1],
-                    response_url=body.get("response_url")), limits=ratelimit.limits_of(deps.settings))
-            if result.created:
-                deps.notify_jobs()
-        except IntegrityError:
-            pass  # the same click arrived twice at once: the other one recorded it
+        # The same click arriving twice at once is recorded once (ON CONFLICT on its trigger_id).
+        with deps.db.session(context.team_id) as session:
+            result = record_win(session, NewWin(
+                team_id=context.team_id, enterprise_id=context.enterprise_id, author_id=context.user_id,
+                channel_id=channel or None, text=original[0], trigger_id=original[1],
+                response_url=body.get("response_url")), limits=ratelimit.limits_of(deps.settings))
+        if result.created:
+            deps.notify_jobs()
     ack()
 
 

@@ -1,5 +1,6 @@
-"""`/aiwin adoption [@team]` (managers and admins) and `adoption teams [add|remove @group]` (admins add
-and remove; anyone may list). Thin: the figures are bot/services/adoption.py's."""
+"""`/aiwin adoption [@team]` (managers and admins), `adoption org` (an Enterprise Grid org's admins and
+owners: every workspace of the org together) and `adoption teams [add|remove @group]` (admins add and
+remove; anyone may list). Thin: the figures are bot/services/adoption.py's and figures.py's."""
 
 from __future__ import annotations
 
@@ -9,19 +10,20 @@ from typing import Any
 from slack_bolt import Respond
 from slack_sdk import WebClient
 
-from bot.blocks.adoption import USAGE, adoption_message, refusal, teams_list
+from bot.blocks.adoption import USAGE, adoption_message, org_adoption_message, org_refusal, refusal, teams_list
 from bot.blocks.common import ephemeral
 from bot.deps import Deps
 from bot.directory import Directory
 from bot.listeners.commands.leadership import friendly
 from bot.listeners.commands.router import Call
-from bot.services import adoption, people
+from bot.models import utcnow
+from bot.services import adoption, figures, people, workspaces
 from bot.services.members import refresh_members
 
 
 @dataclass(frozen=True)
 class Ask:
-    kind: str  # "view", "list", "add", "remove"
+    kind: str  # "view", "org", "list", "add", "remove"
     group_id: str | None = None
     group_name: str | None = None
 
@@ -31,6 +33,8 @@ def parse(text: str) -> Ask | str:
     word, _, rest = (text or "").strip().partition(" ")
     if not word:
         return Ask("view")
+    if word.lower() in ("org", "organization", "organisation") and not rest.strip():
+        return Ask("org")
     if word.lower() == "teams" or word.lower() == "team":
         verb, _, target = rest.strip().partition(" ")
         verb = verb.lower()
@@ -64,6 +68,9 @@ def lazy_adoption(call: Call, deps: Deps, client: WebClient, respond: Respond) -
     if isinstance(ask, str) or ask.kind == "list":
         return  # answered in the ack
     directory = Directory(client)
+    if ask.kind == "org":
+        respond(**_org_adoption(call, deps, directory))
+        return
     if ask.kind in ("add", "remove"):
         respond(**ephemeral(_change_team(call, deps, directory, ask)))
         return
@@ -89,6 +96,21 @@ def lazy_adoption(call: Call, deps: Deps, client: WebClient, respond: Respond) -
         figures = adoption.adoption_figures(session, call.team_id, manager_ids=slack_managers,
                                             group_id=ask.group_id)
     respond(**adoption_message(figures))
+
+
+def _org_adoption(call: Call, deps: Deps, directory: Directory) -> dict[str, Any]:
+    if not call.enterprise_id or not people.is_org_admin(directory, call.user_id):
+        return org_refusal(in_org=bool(call.enterprise_id))
+    with deps.db.read() as session:
+        teams = workspaces.org_workspaces(session, call.enterprise_id, installed=True)
+    if any([refresh_members(deps.db, team, call.enterprise_id) for team in teams]):  # each at most daily
+        deps.notify_jobs()
+    period = figures.last_weeks(utcnow(), figures.SHORT_WEEKS)
+    parts = []
+    for team in teams:  # each workspace's rows in its own session: data stays per workspace
+        with deps.db.read(team) as session:
+            parts.append(figures.org_part(session, team, period))
+    return org_adoption_message(figures.org_figures(period, parts, teams))
 
 
 def _change_team(call: Call, deps: Deps, directory: Directory, ask: Ask) -> str:

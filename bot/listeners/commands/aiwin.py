@@ -10,14 +10,14 @@ from slack_sdk import WebClient
 from bot.blocks.modals import WIN_ONE_LINE
 from bot.blocks.ratelimit import slow_down
 from bot.blocks.typos import anyway_value, did_you_mean
-from bot.blocks.win import accepted, help_message, win_modal
+from bot.blocks.win import accepted, help_message, too_many_people, win_modal
 from bot.deps import Deps
 from bot.listeners.commands.router import Call, Subcommands, call_from, near_miss, split
 from bot.listeners.modals import open_modal, respond_with
 from bot.services import ratelimit
 from bot.services.inbox import accept_command
 from bot.services.teachbacks import teachback_emoji
-from bot.services.wintext import parse_win_text
+from bot.services.wintext import MAX_RECIPIENTS, parse_win_text
 
 
 def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext, subcommands: Subcommands) -> None:
@@ -34,6 +34,10 @@ def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext, subcomman
         return
     if not call.text:
         ack()  # the modal opens after the ack (lazy_aiwin)
+        return
+    parsed = parse_win_text(call.text)  # pure code: bounds are checked before anything is written
+    if len(parsed.recipients) > MAX_RECIPIENTS:
+        ack(too_many_people(len(parsed.recipients), call.text))
         return
     guess = near_miss(call.text, subcommands)
     value = anyway_value(call.text, call.trigger_id) if guess else None
@@ -52,7 +56,7 @@ def ack_aiwin(ack: Ack, command: dict[str, Any], context: BoltContext, subcomman
                              response_url=call.response_url)
     if new:
         deps.notify_jobs()
-    ack(accepted(parse_win_text(call.text), channel_id=call.channel_id, trigger_id=call.trigger_id or ""))
+    ack(accepted(parsed, channel_id=call.channel_id, trigger_id=call.trigger_id or ""))
 
 
 def lazy_aiwin(command: dict[str, Any], context: BoltContext, client: WebClient, respond: Respond,

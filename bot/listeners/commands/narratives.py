@@ -24,9 +24,6 @@ def ack_narrate(call: Call, deps: Deps) -> dict[str, Any] | str:
         return LATER  # the modal opens after the ack
     limits = ratelimit.limits_of(deps.settings)
     with deps.db.session(call.team_id) as session:
-        wait = ratelimit.take(session, call.team_id, call.user_id, ratelimit.NARRATIVE, limits)
-        if wait is not None:  # past this person's limit: nothing is recorded
-            return slow_down("story", wait, limits, wire_text=call.text)
         result = record_narrative(
             session,
             team_id=call.team_id,
@@ -36,7 +33,10 @@ def ack_narrate(call: Call, deps: Deps) -> dict[str, Any] | str:
             channel_id=call.channel_id,
             trigger_id=call.trigger_id,
             response_url=call.response_url,
+            limits=limits,
         )
+    if result.wait is not None:  # past this person's limit: nothing is recorded
+        return slow_down("story", result.wait, limits, wire_text=call.text)
     if result.created:
         deps.notify_jobs()
     return narrative_receipt(result.narrative, created=result.created)

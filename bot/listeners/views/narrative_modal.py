@@ -79,12 +79,7 @@ def handle_narrative_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any],
         meta = {}
     team_id = context.team_id or body.get("team", {}).get("id")
     with deps.db.session(team_id) as session:
-        wait = ratelimit.take(session, team_id, body["user"]["id"], ratelimit.NARRATIVE,
-                              ratelimit.limits_of(deps.settings))
-        if wait is not None:  # past this person's limit: the form stays open, nothing is recorded
-            ack(response_action="errors", errors={"how": slow_down_field("story", wait)})
-            return
-        record_narrative(
+        result = record_narrative(
             session,
             team_id=team_id,
             enterprise_id=context.enterprise_id,
@@ -92,7 +87,11 @@ def handle_narrative_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any],
             text_format=TEXT_PLAIN,
             prompt_period=valid_period(meta.get("prompt_period")),
             trigger_id=body.get("trigger_id"),
+            limits=ratelimit.limits_of(deps.settings),
             **fields,
         )
+    if result.wait is not None:  # past this person's limit: the form stays open, nothing is recorded
+        ack(response_action="errors", errors={"how": slow_down_field("story", result.wait)})
+        return
     deps.notify_jobs()
     ack()

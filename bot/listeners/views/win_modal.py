@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
-from sqlalchemy.exc import IntegrityError
 
 from bot.blocks.ratelimit import slow_down_field
 from bot.blocks.win import OTHER_TOOL
@@ -18,7 +17,7 @@ from bot.services import ratelimit
 from bot.services.storable import storable_values
 from bot.services.win_edit import save_edit
 from bot.services.wins import MAX_MINUTES_SAVED, REINVEST_CATEGORIES, NewWin, record_win
-from bot.services.wintext import parse_duration
+from bot.services.wintext import MAX_RECIPIENTS, parse_duration
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +69,8 @@ def read_win_form(values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str
     if how and len(how) > MAX_TEXT:
         errors["how"] = f"Please keep it under {MAX_TEXT} characters."
     who = tuple(state_value(values, "who") or ())
+    if len(who) > MAX_RECIPIENTS:  # the picker stops there; the form's answer is checked all the same
+        errors["who"] = f"A win can name at most {MAX_RECIPIENTS} people; this names {len(who)}."
     fields = {
         "text": what,
         "recipients": who,
@@ -110,21 +111,15 @@ def handle_win_modal(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
                 ack(response_action="errors", errors={"what": "Only the person who logged this win can edit it."})
                 return
         else:
-            try:
-                with session.begin_nested():  # a savepoint: a lost race leaves the transaction usable
-                    result = record_win(session, NewWin(
-                        team_id=team_id, enterprise_id=context.enterprise_id, author_id=user_id,
-                        text_format=TEXT_PLAIN, trigger_id=body.get("trigger_id"),
-                        **{"source": "modal", **fields, **source_fields(meta)},
-                    ), limits=ratelimit.limits_of(deps.settings))
-            except IntegrityError:
-                # The same message, submitted twice at once: the other submission recorded it.
-                if not source_fields(meta):
-                    raise
-            else:
-                if result.wait is not None:  # past this person's limit: the form stays open, nothing recorded
-                    ack(response_action="errors", errors={"what": slow_down_field("win", result.wait)})
-                    return
+            # The same message submitted twice at once is recorded once (ON CONFLICT, see record_win).
+            result = record_win(session, NewWin(
+                team_id=team_id, enterprise_id=context.enterprise_id, author_id=user_id,
+                text_format=TEXT_PLAIN, trigger_id=body.get("trigger_id"),
+                **{"source": "modal", **fields, **source_fields(meta)},
+            ), limits=ratelimit.limits_of(deps.settings))
+            if result.wait is not None:  # past this person's limit: the form stays open, nothing recorded
+                ack(response_action="errors", errors={"what": slow_down_field("win", result.wait)})
+                return
     deps.notify_jobs()
     ack()
 

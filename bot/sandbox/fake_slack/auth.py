@@ -24,7 +24,7 @@ class AuthMethods:
             "team_id": ws.team_id,
             "user_id": ws.bot_user_id,
             "bot_id": ws.bot_id,
-            "is_enterprise_install": False,
+            "is_enterprise_install": self._org_of(ctx.token or "") is not None,
         }
         if ws.enterprise_id:
             body["enterprise_id"] = ws.enterprise_id
@@ -43,22 +43,15 @@ class AuthMethods:
             return code
 
     def _oauth_v2_access(self, ctx: _Ctx) -> dict[str, Any]:
-        """Exchange an install code (issue_install_code) for the workspace's bot token, once, as Slack does."""
+        """Exchange an install code (issue_install_code) for the install's bot token, once, as Slack does;
+        or, with grant_type=refresh_token, a refresh token for a new token pair (bot/sandbox/fake_slack/grid.py)."""
+        if ctx.params.get("grant_type") == "refresh_token":
+            return self._refresh_grant(ctx)
         issued = self._install_codes.pop(str(ctx.params.get("code") or ""), None)
         if issued is None:
             return _err("invalid_code")
         token, installer = issued
-        ws = self._token_ws[token]
         humans = [u["id"] for u in self._users.values() if not u["is_bot"]]
-        return {
-            "ok": True,
-            "app_id": self.app_id,
-            "authed_user": {"id": installer or (humans[0] if humans else ws.bot_user_id)},
-            "scope": self._token_scopes.get(token, self.scopes),
-            "token_type": "bot",
-            "access_token": token,
-            "bot_user_id": ws.bot_user_id,
-            "team": {"id": ws.team_id, "name": ws.name},
-            "enterprise": {"id": ws.enterprise_id, "name": ws.name} if ws.enterprise_id else None,
-            "is_enterprise_install": False,
-        }
+        answer = self._install_answer(token)
+        return {**answer, "authed_user": {"id": installer or (humans[0] if humans else answer["bot_user_id"])},
+                **self._issue_tokens(token)}

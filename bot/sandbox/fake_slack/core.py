@@ -39,6 +39,7 @@ from bot.sandbox.fake_slack.conversations import ConversationsMethods
 from bot.sandbox.fake_slack.events import EventsMixin
 from bot.sandbox.fake_slack.files import FilesMethods
 from bot.sandbox.fake_slack.functions import FunctionsMethods
+from bot.sandbox.fake_slack.grid import GridMixin
 from bot.sandbox.fake_slack.http import _parse_multipart, _parse_params, _Server
 from bot.sandbox.fake_slack.responses import ResponseUrlMixin
 from bot.sandbox.fake_slack.users import UsersMethods
@@ -50,7 +51,7 @@ from bot.sandbox.fake_slack.world import WorldMixin
 
 class FakeSlack(
     AssistantMixin, ControlMixin, WorldMixin, EventsMixin, AuthMethods, ChatMethods, UsersMethods,
-    ConversationsMethods, ViewsMethods, FilesMethods, ResponseUrlMixin, FunctionsMethods,
+    ConversationsMethods, ViewsMethods, FilesMethods, ResponseUrlMixin, FunctionsMethods, GridMixin,
 ):
     """Fake Slack Web API over HTTP. All state is guarded by one lock; see the module docstring."""
 
@@ -90,6 +91,7 @@ class FakeSlack(
         self._triggers: dict[str, float] = {}  # trigger_id -> when Slack sent it (time.monotonic())
         self._revoked: set[str] = set()
         self._install_codes: dict[str, tuple[str, str | None]] = {}  # code -> (token, installer)
+        self._init_grid()  # org-wide tokens, expiring tokens (grid.py)
 
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
@@ -262,9 +264,11 @@ class FakeSlack(
         deleted: bool = False,
         tz: str = "America/New_York",
         team_id: str | None = None,
+        teams: Iterable[str] = (),
         **extra: Any,
     ) -> dict[str, Any]:
-        """Register a user shaped like Slack's user object. ``extra`` keys such as title, display_name,
+        """Register a user shaped like Slack's user object; in an org, ``teams`` are the other workspaces
+        the person is in (the same id everywhere, as on Enterprise Grid). ``extra`` keys such as title, display_name,
         real_name, email land in ``profile`` where Slack keeps them; ``profile={...}`` merges; the
         rest (is_restricted, is_primary_owner, ...) are top-level."""
         name = name or user_id.lower()
@@ -310,7 +314,7 @@ class FakeSlack(
                 "enterprise_id": self.enterprise_id,
                 "is_admin": is_admin,
                 "is_owner": is_owner,
-                "teams": [team],
+                "teams": [team, *(t for t in teams if t != team)],
             }
         user.update(extra)
         with self._lock:
@@ -587,7 +591,12 @@ class FakeSlack(
                 return _Reply(200, _err("token_revoked"))
             if token not in self.tokens:
                 return _Reply(200, _err("invalid_auth"))
-        ws = self._token_ws.get(token or "", self._default_ws)
+            problem = self._token_problem(token)
+            if problem:
+                return _Reply(200, _err(problem))
+        ws, refusal = self._org_workspace(method, params, token, self._token_ws.get(token or "", self._default_ws))
+        if refusal is not None:
+            return refusal
         scopes = self._token_scopes.get(token or "", self.scopes)
         needed = METHOD_SCOPES.get(method)
         if needed and needed not in scopes.split(","):

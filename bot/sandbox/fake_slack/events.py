@@ -20,13 +20,15 @@ class EventsMixin:
 
     _event_sender: SlackSender | None = None
 
-    def deliver_events(self, request_url: str, signing_secret: str) -> None:
-        """Where events go: the app's Event Subscriptions request URL, signed with its signing secret."""
+    def deliver_events(self, request_url: str, signing_secret: str, *, is_enterprise_install: bool = False) -> None:
+        """Where events go: the app's Event Subscriptions request URL, signed with its signing secret.
+        ``is_enterprise_install``: the app is installed org-wide, and the events' authorizations say so."""
         url = urlsplit(request_url)
         sender = SlackSender(
             base_url=f"{url.scheme}://{url.netloc}", signing_secret=signing_secret, path=url.path or "/slack/events",
             team_id=self.team_id, enterprise_id=self.enterprise_id, api_app_id=self.app_id,
             team_domain=self._default_ws.domain, bot_user_id=self.bot_user_id, bot_id=self.bot_id,
+            is_enterprise_install=is_enterprise_install,
         )
         with self._lock:
             old, self._event_sender = self._event_sender, sender

@@ -35,7 +35,7 @@ class UsersMethods:
             limit = int(p.get("limit") or 0)
         except (TypeError, ValueError):
             limit = 0
-        members = [u for u in self._users.values() if u["team_id"] == ctx.ws.team_id]
+        members = [u for u in self._users.values() if ctx.ws.team_id in _teams_of(u)]
         if limit <= 0:
             if len(members) > MAX_PAGE:
                 return _err("limit_required")
@@ -67,3 +67,8 @@ class UsersMethods:
         if users is None:
             return _err("no_such_subteam")
         return {"ok": True, "users": list(users)}
+
+
+def _teams_of(user: dict[str, Any]) -> list[str]:
+    """The workspaces a person is in: their own, and in an org every workspace they were added to."""
+    return (user.get("enterprise_user") or {}).get("teams") or [user["team_id"]]
