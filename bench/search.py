@@ -33,6 +33,7 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 import bot.services.search as search_service  # noqa: E402
+import bot.services.visibility as visibility  # noqa: E402
 from bench.common import PG_ADMIN, machine, save, timed  # noqa: E402
 from bot.db import Database  # noqa: E402
 from bot.migrate import upgrade  # noqa: E402
@@ -241,7 +242,7 @@ def main() -> None:
     # The seeded wins were stored before their channel's privacy was known (`private` NULL: shown to
     # their people only). Stand in for `private IS false` with a column test of the same cost, so the
     # searcher sees the workspace's wins as public ones (re-seeding 1M rows only to set it costs hours).
-    search_service.shown_in = lambda model, channel_id=None: model.channel_id == CHANNEL
+    visibility.shown_in = lambda model, channel_id=None: model.channel_id == CHANNEL
     if args.people:
         results = bench_people(args.repeat)
         print(f"\nmachine: {machine()}")

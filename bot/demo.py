@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.blocks.render import blocks_to_text, to_text, typed, view_to_text
+from bot.sandbox.fake_llm import FakeLLM
 from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.requests import SlackSender
 from bot.settings import Settings
@@ -84,6 +85,8 @@ def run_demo(out: Callable[[str], None] = print) -> int:
     logging.getLogger().setLevel(logging.WARNING)
     from bot.server import Server
 
+    model = FakeLLM(reply="Colleagues summarise interviews with Claude and then cluster the themes [1]. "
+                          "Start with one batch of notes and compare with your own reading.").start()
     with tempfile.TemporaryDirectory(prefix="aiwins-demo-") as tmp, FakeSlack(team_id=TEAM) as fake:
         for user_id, name in PEOPLE.items():
             if user_id != "U07AIWINBOT":
@@ -92,7 +95,8 @@ def run_demo(out: Callable[[str], None] = print) -> int:
         fake.add_channel(PRIVATE, "secret-project", is_private=True)
         secret = secrets.token_hex(16)
         settings = Settings(database_url=f"sqlite:///{Path(tmp) / 'demo.db'}", slack_bot_token=fake.token,
-                            slack_signing_secret=secret, slack_api_url=fake.api_url, port=0)
+                            slack_signing_secret=secret, slack_api_url=fake.api_url, port=0,
+                            llm_base_url=model.base_url, llm_api_key=model.api_key, llm_model=model.model)
         server = Server(settings, host="127.0.0.1", port=0, scheduler=False, poll_interval=0.2)
         server.serve_in_thread()
         try:
@@ -102,6 +106,7 @@ def run_demo(out: Callable[[str], None] = print) -> int:
             tour = Tour(fake, sender, out)
             tour.db = server.runtime.db
             tour.settings = settings
+            tour.model = model
             out("AI Wins demo: the real app on a throwaway SQLite database, talking to a simulated Slack.")
             out(f"App: {server.url}/slack/events    Simulated Slack Web API: {fake.api_url}")
             play(tour, fake)
@@ -109,6 +114,7 @@ def run_demo(out: Callable[[str], None] = print) -> int:
             _wait_for_requests_to_finish(server)
         finally:
             server.stop()
+            model.stop()
     out("\nDone. Everything above went through signed HTTP requests, the database and the Slack Web API.")
     return 0
 
@@ -178,11 +184,78 @@ def play(tour: Tour, fake: FakeSlack) -> None:
                               "questions, then rewrite them in my words. Saves me 30m a week.")
     tour.posted(REPORTING, 4, "#reporting (posted by AI Wins)")
 
+    tour.step("carol copied alice's practice: she presses 🙌 I tried it too on the celebration")
+    tried(tour, fake, first_post)
+
     tour.step("the week's digest, as `aiwins digest` prints it")
     show_digest(tour)
+
+    coach_conversation(tour, fake)
 
     tour.step("a bare /aiwin opens the win form")
     tour.command("U05BOB12345", "")
     opened = fake.wait_for("views.open", timeout=20)[-1]
     tour.show("a form opens for bob", None,
               view_to_text(opened.params["view"], tour.name, tour.channel, style=tour.style), raw=True)
+
+
+def _button(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
+    return next(e for b in blocks if b.get("type") == "actions" for e in b["elements"] if e["action_id"] == action_id)
+
+
+def _wait(condition: Callable[[], Any], what: str) -> Any:
+    deadline = time.monotonic() + 20
+    while not (found := condition()):
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        time.sleep(0.05)  # polling the sandbox's record for a condition
+    return found
+
+
+def tried(tour: Tour, fake: FakeSlack, post: Any) -> None:
+    button = _button(post.params["blocks"], "tried_it")
+    tour.sender.block_action("U03GHIJKL", {"action_id": "tried_it", "block_id": "tried", "type": "button",
+                                           "value": button["value"], "action_ts": "1"}, channel_id=REPORTING,
+                             container={"type": "message", "message_ts": post.response["ts"],
+                                        "channel_id": REPORTING, "is_ephemeral": False},
+                             response_url=fake.webhook_url("tried"))
+    update = _wait(lambda: fake.calls("chat.update", channel=REPORTING, ts=post.response["ts"]), "count shown")[-1]
+    tour.show("#reporting: the celebration, updated in place", update.params.get("blocks"), update.params["text"])
+    note = _wait(lambda: [c for c in fake.calls("chat.postMessage", channel="U02ABCDEF")
+                          if "tried" in (c.params.get("text") or "")], "alice told")[-1]
+    tour.show("DM to alice (at most one a day)", note.params.get("blocks"), note.params.get("text", ""))
+
+
+def coach_conversation(tour: Tour, fake: FakeSlack) -> None:
+    bob = "U05BOB12345"
+    tour.step("bob opens the AI coach in Slack's assistant pane (Agents & AI Apps: a paid plan)")
+    channel, thread, _ = fake.open_assistant(bob)
+    hello = _wait(lambda: fake.thread_messages(channel, thread), "the greeting")[0]
+    tour.show("AI Wins, in bob's assistant pane", hello.get("blocks"), hello.get("text", ""))
+    prompts = _wait(lambda: fake.assistant_thread(channel, thread)["prompts"], "suggested prompts")
+    tour.show("suggested prompts, from this workspace's wins", None,
+              "\n".join(f"[{p['title']}]" for p in prompts), raw=True)
+
+    tour.step("bob asks: “How have people here used AI for interviews?” (a model writes the answer)")
+    fake.ask_assistant(bob, channel, thread, "How have people here used AI for interviews?")
+    answer = _wait(lambda: [m for m in fake.thread_messages(channel, thread) if m.get("streaming") is False],
+                   "the streamed answer")[0]
+    given = tour.model.received()[-1]["messages"][-1]["content"]
+    tour.show("what the model was given: the question and what bob may see (nothing from #secret-project)",
+              None, given, raw=True)
+    tour.show("AI Wins, streamed into the thread, then its own citations", None,
+              answer["text"] + "\n" + blocks_to_text(answer.get("blocks") or [], tour.name, tour.channel,
+                                                     style=tour.style), raw=True)
+
+    tour.step("bob: “log a win: …” is a draft until he presses Save")
+    fake.ask_assistant(bob, channel, thread, "log a win: prepared the customer call brief with Claude, saved 40m")
+    draft = _wait(lambda: [m for m in fake.thread_messages(channel, thread) if "Draft" in (m.get("text") or "")],
+                  "the draft")[0]
+    tour.show("AI Wins", draft.get("blocks"), draft.get("text", ""))
+    save = _button(draft["blocks"], "coach_save_win")
+    tour.sender.block_action(bob, {"action_id": save["action_id"], "block_id": "b", "type": "button",
+                                   "value": save["value"], "action_ts": "1"}, channel_id=channel,
+                             container={"type": "message", "message_ts": draft["ts"], "channel_id": channel,
+                                        "is_ephemeral": False}, response_url=fake.webhook_url("save"))
+    saved = _wait(lambda: [c for c in fake.calls("response_url") if c.path.endswith("/save")], "saved")[-1]
+    tour.show("AI Wins (the draft, replaced)", saved.params.get("blocks"), saved.params.get("text", ""))

@@ -16,15 +16,18 @@ from typing import Any
 # reactions reach us) · reactions:read (reaction_added/removed) · users:read (users.info/list) ·
 # usergroups:read (usergroups.users.list) · im:write (conversations.open) · channels:read, groups:read,
 # im:read, mpim:read (conversations.info: is a conversation private?) · channels:history, groups:history
-# (conversations.history/replies, after a takeover: was this win already posted?) · files:write (export by DM).
+# (conversations.history/replies, after a takeover: was this win already posted?) · files:write (export by DM) ·
+# assistant:write (assistant.threads.setStatus/setSuggestedPrompts/setTitle) · im:history (message.im in the
+# assistant pane) · app_mentions:read (app_mention). The coach's streamed answers need chat:write only.
 BOT_SCOPES: tuple[str, ...] = (
     "commands", "chat:write", "chat:write.public", "channels:join", "reactions:read", "users:read",
     "usergroups:read", "im:write", "channels:read", "groups:read", "im:read", "mpim:read", "channels:history",
-    "groups:history", "files:write",
+    "groups:history", "files:write", "assistant:write", "im:history", "app_mentions:read",
 )
 BOT_EVENTS: tuple[str, ...] = (
     "app_home_opened", "reaction_added", "reaction_removed", "app_uninstalled", "tokens_revoked",
-    "function_executed", "team_access_granted", "team_access_revoked",
+    "function_executed", "team_access_granted", "team_access_revoked", "assistant_thread_started",
+    "assistant_thread_context_changed", "message.im", "app_mention",
 )
 # features.bot_user.display_name: what people type after `/invite @`.
 BOT_DISPLAY_NAME = "aiwins"

@@ -10,10 +10,12 @@ from __future__ import annotations
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.jobs import coach as coach_jobs
 from bot.jobs import deliveries, export, home, members, narratives, reinvest, report, steps, teachbacks
+from bot.jobs import tries as tries_jobs
 from bot.jobs import wins as win_jobs
 from bot.jobs.worker import Handler
-from bot.listeners.commands import adoption, aiwin, data_control, managers, policy, schedule, search, stats
+from bot.listeners.commands import adoption, aiwin, coach, data_control, managers, policy, schedule, search, stats
 from bot.listeners.commands import export as export_command
 from bot.listeners.commands import narratives as narrate
 from bot.listeners.commands import teachbacks as teachbacks_command
@@ -29,6 +31,7 @@ from bot.services.members import COPY_MEMBERS
 from bot.services.narratives import POST_NARRATIVE
 from bot.services.owners import CHECK_OWNERS
 from bot.services.reinvest import REINVEST_ASK
+from bot.services.tries import TRIED_NOTICE, TRIED_UPDATE
 from bot.services.wins import POST_WIN
 
 
@@ -53,6 +56,7 @@ SUBCOMMANDS: dict[str, Subcommand] = _aliases({
     ("delete",): Subcommand(ack=data_control.delete_ack, lazy=data_control.delete_lazy),
     ("search",): Subcommand(ack=search.ack_search, lazy=search.lazy_search),
     ("adoption",): Subcommand(ack=adoption.ack_adoption, lazy=adoption.lazy_adoption),
+    ("coach",): Subcommand(ack=coach.ack_coach, lazy=coach.lazy_coach),
 })
 
 # Job kind → handler (bot/jobs/worker.py). "<kind>:failed" runs once when a job of that kind gives up.
@@ -77,6 +81,9 @@ JOB_HANDLERS: dict[str, Handler] = {
     f"{EXPORT}:failed": export.export_gave_up,
     WIN_REMOVED: export.show_win_removed,
     REINVEST_ASK: reinvest.send_reinvest_ask,
+    TRIED_UPDATE: tries_jobs.tried_update,
+    TRIED_NOTICE: tries_jobs.tried_notice,
+    **coach_jobs.HANDLERS,
     **deliveries.HANDLERS,
     **report.HANDLERS,
     **steps.HANDLERS,

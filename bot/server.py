@@ -19,6 +19,7 @@ from waitress import wasyncore
 from bot.app import create_app
 from bot.db import Database
 from bot.jobs.worker import JobContext, Worker
+from bot.llm import model_of
 from bot.migrate import upgrade
 from bot.registry import JOB_HANDLERS, PERIODIC
 from bot.services.ratelimit import limits_of
@@ -65,8 +66,8 @@ def build_runtime(settings: Settings, *, migrate: bool = True, worker_threads: i
         upgrade(settings.database_url)
     db = Database(settings.database_url, pool_size=12, query_timeout=QUERY_TIMEOUT)
     clients = make_clients(settings, db)
-    worker = Worker(JobContext(db=db, clients=clients, limits=limits_of(settings)), threads=worker_threads,
-                    poll_interval=poll_interval, handlers=JOB_HANDLERS)
+    ctx = JobContext(db=db, clients=clients, limits=limits_of(settings), model=model_of(settings))
+    worker = Worker(ctx, threads=worker_threads, poll_interval=poll_interval, handlers=JOB_HANDLERS)
     return Runtime(settings=settings, db=db, clients=clients, worker=worker)
 
 

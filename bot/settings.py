@@ -22,7 +22,8 @@ from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite:///aiwins.db"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-SECRET_KEYS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN", "METRICS_TOKEN")
+SECRET_KEYS = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_CLIENT_SECRET", "SLACK_APP_TOKEN", "METRICS_TOKEN",
+               "LLM_API_KEY")
 
 
 class ConfigError(Exception):
@@ -49,6 +50,14 @@ class Settings:
     # Per person, searches (the command and the App Home box): their own bucket, the same rule.
     search_burst: int = 10
     search_per_minute: float = 20.0
+    # The AI coach's optional model: any OpenAI-compatible chat-completions endpoint (bot/llm.py).
+    llm_base_url: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_model: str | None = None
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
 
     @property
     def oauth_enabled(self) -> bool:
@@ -140,6 +149,15 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | N
     if app_token and not app_token.startswith("xapp-"):
         raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
 
+    llm_base_url = get("LLM_BASE_URL")
+    if llm_base_url and (urlparse(llm_base_url).scheme not in ("http", "https") or not urlparse(llm_base_url).netloc):
+        raise ConfigError("LLM_BASE_URL must be an http(s) URL (example: https://api.openai.com/v1)")
+    llm_model = get("LLM_MODEL")
+    if bool(llm_base_url) != bool(llm_model):
+        missing = "LLM_MODEL" if llm_base_url else "LLM_BASE_URL"
+        raise ConfigError(f"{missing} is not set: the coach's model needs both LLM_BASE_URL and LLM_MODEL "
+                          "(example: LLM_BASE_URL=http://localhost:11434/v1 LLM_MODEL=llama3.1)")
+
     return Settings(
         database_url=database_url,
         slack_bot_token=token,
@@ -156,6 +174,9 @@ def load_settings(environ: Mapping[str, str] | None = None, dotenv_path: str | N
         rate_per_minute=rate,
         search_burst=search_burst,
         search_per_minute=search_rate,
+        llm_base_url=llm_base_url.rstrip("/") if llm_base_url else None,
+        llm_api_key=get("LLM_API_KEY"),
+        llm_model=llm_model,
     )
 
 
@@ -182,7 +203,7 @@ class RedactSecrets(logging.Filter):
         self.secrets = [
             s
             for s in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_client_secret,
-                      settings.slack_app_token, settings.metrics_token)
+                      settings.slack_app_token, settings.metrics_token, settings.llm_api_key)
             if s
         ]
 

@@ -36,6 +36,16 @@ def test_demo_output_reads_like_slack(tmp_path):
     assert "welcome @alice, @carol, @dave and @bob!" in out
     # People are the members active in the week (the digest copies the member list first): all four.
     assert "4 AI wins · 4 people active" in out
+    # "I tried it too": the count in place, the owner told; the digest names the week's most-tried win.
+    assert "[🙌 I tried it too]" in out and "🙌 1 person tried it too" in out and "@carol tried your win #1" in out
+    assert "🙌 Most tried this week (1 person tried it too)" in out
+    # The coach: greeting, prompts from the workspace's data, a streamed answer with the app's citations; the
+    # model was given nothing from the private channel; a draft saved only by Save.
+    assert "I'm your AI coach" in out and "[How do people use ChatGPT?]" in out
+    given = out.split("what the model was given", 1)[1].split("└", 1)[0]
+    assert "summarised 30 interviews" in given and "launch FAQ" not in given
+    assert "Sources\n  │ • Win #3" in out and "Who to ask: @dave" in out
+    assert "Nothing is saved until you press Save" in out and "Saved as AI win #5" in out
     # The modal with its title and buttons.
     assert "Log an AI win\n  │ =============" in out and "[Cancel]  [Save]" in out
 

@@ -31,10 +31,12 @@ SCOPE_OF_METHOD = {
     "conversations_replies": {"channels:history", "groups:history"},
     "views_open": set(), "views_publish": set(),
     "views_update": set(), "views_push": set(), "files_upload_v2": {"files:write"}, "auth_test": set(),
+    "assistant_threads_setStatus": {"assistant:write"}, "assistant_threads_setSuggestedPrompts": {"assistant:write"},
+    "assistant_threads_setTitle": {"assistant:write"}, "chat_stream": {"chat:write"},
 }
 # Scopes not tied to a Web API method: the slash command, posting where the bot is not a member
-# (digests, prompts), and the reaction events.
-NON_METHOD_SCOPES = {"commands", "chat:write.public", "reactions:read"}
+# (digests, prompts), and the events: reactions, messages in the assistant pane, mentions.
+NON_METHOD_SCOPES = {"commands", "chat:write.public", "reactions:read", "im:history", "app_mentions:read"}
 
 
 def _methods_called() -> set[str]:
@@ -42,8 +44,8 @@ def _methods_called() -> set[str]:
     for path in (REPO / "bot").rglob("*.py"):
         if "sandbox" in path.parts:
             continue
-        found |= set(re.findall(r"\.((?:chat|users|usergroups|conversations|views|files|reactions)_[A-Za-z0-9_]+|"
-                                r"auth_test)\(", path.read_text()))
+        found |= set(re.findall(r"\.((?:chat|users|usergroups|conversations|views|files|reactions|assistant_threads)"
+                                r"_[A-Za-z0-9_]+|auth_test)\(", path.read_text()))
     return found
 
 

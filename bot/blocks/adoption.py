@@ -85,6 +85,10 @@ def adoption_blocks(f: AdoptionFigures, *, title: str | None = None) -> list[dic
     if p.delivered_by:
         tb += f"\n:mortar_board: Thank you for teaching: {mentions(list(p.delivered_by))}"
     blocks.append(section(tb))
+    sp = f.spread
+    blocks.append(section(f"*Practices spread*: {plural(sp.practices_spread, 'win')} tried by someone else "
+                          f"({plural(sp.tries, 'try', 'tries')}) · *Teach-back reach*: {sp.teachback_reach} "
+                          "of those tries came within 30 days of a teach-back"))
     r = f.reinvestment
     if r.minutes:
         told = f"{(r.share_told or 0) * 100:.0f}%"

@@ -137,6 +137,11 @@ def digest_blocks(data: DigestData) -> tuple[str, list[dict[str, Any]]]:
         if data.more_wins:
             blocks.append(context(f"and {plural(data.more_wins, 'more win')} this week"))
 
+    if data.most_tried:
+        win, tried = data.most_tried
+        blocks.append(section(f":raised_hands: *Most tried this week* ({plural(tried, 'person', 'people')} "
+                              f"tried it too)\n" + _win_line(win)))
+
     teach = []
     if data.nominated:
         teach.append(f"nominated: {_people(data.nominated)}")

@@ -7,9 +7,11 @@ from typing import Any
 
 from bot.blocks.common import button, context, ephemeral, mention, post_problem, section, user_text
 from bot.blocks.text import escape, plain, truncate
+from bot.blocks.tries import tried_blocks
 from bot.blocks.words import hours
 from bot.models import TEXT_PLAIN
 from bot.services.narratives import NarrativeView
+from bot.services.tries import STORY, Target
 
 NARRATIVE_MODAL = "narrative_modal"
 OPEN_NARRATIVE_MODAL = "open_narrative_modal"
@@ -20,8 +22,9 @@ MAX_TOOLS = 200
 MAX_CHECKED = 1500
 
 
-def narrative_post(n: NarrativeView) -> tuple[str, list[dict[str, Any]]]:
-    """The channel message: a leader's story is marked as leadership modeling AI use."""
+def narrative_post(n: NarrativeView, *, tried: int = 0) -> tuple[str, list[dict[str, Any]]]:
+    """The channel message: a leader's story is marked as leadership modeling AI use; it ends with
+    "I tried it too" and how many people did (`tried`)."""
     if n.is_leader:
         headline = f":star2: *Leading by example:* {mention(n.author_id)} shares how they use AI"
     else:
@@ -38,6 +41,7 @@ def narrative_post(n: NarrativeView) -> tuple[str, list[dict[str, Any]]]:
         facts.append("a leader modeling AI use")
     facts.append("share yours with `/aiwin narrate`")
     blocks.append(context("  ·  ".join(facts)))
+    blocks += tried_blocks(Target(STORY, n.id), tried)
     fallback = truncate(f"How {mention(n.author_id)} uses AI: " + user_text(n.text, n.text_format, 300), 400)
     return fallback, blocks
 

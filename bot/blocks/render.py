@@ -31,6 +31,7 @@ EMOJI = {
     "raised_hands": "🙌", "clap": "👏", "books": "📚", "lock": "🔒", "wastebasket": "🗑️", "x": "❌",
     "information_source": "ℹ️", "thumbsup": "👍", "+1": "👍", "pencil2": "✏️", "inbox_tray": "📥",
     "chart_with_upwards_trend": "📈", "busts_in_silhouette": "👥", "scroll": "📜", "mag": "🔍",
+    "raising_hand": "🙋", "slightly_smiling_face": "🙂",
 }
 BOLD, ITALIC, RESET = "\033[1m", "\033[3m", "\033[0m"
 

@@ -7,9 +7,11 @@ from typing import Any
 
 from bot.blocks.common import button, context, ephemeral, mention, mentions, section, user_text
 from bot.blocks.text import escape, truncate
+from bot.blocks.tries import tried_blocks
 from bot.models import TB_ACCEPTED, TB_DECLINED, TB_DONE, TB_NOMINATED
 from bot.services.managers import ManagerList
 from bot.services.teachbacks import TeachBackView
+from bot.services.tries import WIN, Target
 
 ACCEPT, DECLINE, DONE = "teachback_accept", "teachback_decline", "teachback_done"
 ACTION_PREFIX = "teachback_"
@@ -99,8 +101,14 @@ def transition_reply(outcome: str, tb: TeachBackView | None) -> str:
     return "Done."
 
 
-def thread_note(tb: TeachBackView) -> tuple[str, list[dict[str, Any]]]:
-    """Posted in the win's celebration thread when the owner accepts."""
+def thread_note(tb: TeachBackView, *, delivered: bool = False, tried: int = 0) -> tuple[str, list[dict[str, Any]]]:
+    """Posted in the win's celebration thread when the owner accepts, and again once the teach-back is
+    delivered (then with "I tried it too" and how many people did, `tried`)."""
+    if delivered:
+        text = (f":mortar_board: {mention(tb.owner_id)} delivered a teach-back on this win. "
+                "Copied the practice since? Say so:")
+        return (f"A teach-back was delivered for win #{tb.win.id}",
+                [section(text), *tried_blocks(Target(WIN, tb.win.id), tried)])
     text = (f":mortar_board: {mention(tb.owner_id)} accepted a teach-back nomination: they'll show the team "
             "how they did this. Stay tuned!")
     return f"A teach-back is coming for win #{tb.win.id}!", [section(text)]

@@ -18,8 +18,10 @@ from bot.blocks.common import post_problem as common_post_problem
 from bot.blocks.modals import WIN_ONE_LINE
 from bot.blocks.ratelimit import typed
 from bot.blocks.text import escape, plain, truncate
+from bot.blocks.tries import tried_blocks
 from bot.blocks.words import hours
 from bot.models import TEXT_PLAIN
+from bot.services.tries import WIN, Target
 from bot.services.win_edit import EditForm
 from bot.services.wins import EDIT_BY_TRIGGER, MAX_MINUTES_SAVED, REINVEST_CATEGORIES, WinView, counted_minutes
 from bot.services.wintext import KNOWN_TOOLS, MAX_RECIPIENTS, ParsedWin
@@ -28,8 +30,10 @@ WIN_MODAL = "win_modal"
 OTHER_TOOL = "__other__"
 
 
-def celebration(win: WinView, *, teachback_emoji: str = "mortar_board") -> tuple[str, list[dict[str, Any]]]:
-    """The channel message for a win: fallback text and blocks (well inside every limit)."""
+def celebration(win: WinView, *, teachback_emoji: str = "mortar_board",
+                tried: int = 0) -> tuple[str, list[dict[str, Any]]]:
+    """The channel message for a win: fallback text and blocks (well inside every limit), ending with
+    "I tried it too" and how many people did (`tried`)."""
     who = mentions(list(win.owner_ids))
     headline = f":trophy: *AI win* for {who}" if not win.is_own else f":trophy: *AI win* by {who}"
     blocks: list[dict[str, Any]] = [
@@ -56,6 +60,7 @@ def celebration(win: WinView, *, teachback_emoji: str = "mortar_board") -> tuple
         meta += f" · shared by {mention(win.author_id)}"
     meta += f" · managers: react :{teachback_emoji}: to nominate a teach-back"
     blocks.append(context(meta))
+    blocks += tried_blocks(Target(WIN, win.id), tried)
     fallback = truncate(f"AI win for {who}: " + user_text(win.text, win.text_format, 300), 400)
     return fallback, blocks
 
@@ -143,7 +148,10 @@ HELP_TEXT = """*AI Wins* — celebrate smart AI use. Examples:
 • `/aiwin stats` · `/aiwin teachbacks` · `/aiwin policy` · `/aiwin help`
 Time saved: `saved 3h`, `45m saved`, `90 min`, `2h → 20m`. Tools: ChatGPT, Claude, Copilot, Gemini, \
 Cursor… or `with <Tool>`. Tags: `#reporting`.
-Managers react :{emoji}: on a win to nominate its owner for a teach-back."""
+Managers react :{emoji}: on a win to nominate its owner for a teach-back. Copied someone's practice? \
+Press :raised_hands: *I tried it too* on it.
+Ask the *AI coach* how colleagues used AI for something: in the AI apps pane, or `@aiwins <question>` \
+in a channel (`/aiwin coach` says more)."""
 
 
 def help_message(teachback_emoji: str = "mortar_board") -> dict[str, Any]:

@@ -16,8 +16,8 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.teachbacks import invitation, manager_notice, thread_note
 from bot.cache import TTLMemo
 from bot.jobs.worker import JobContext, Permanent
-from bot.models import TB_ACCEPTED, Job, utcnow
-from bot.services import owners, people
+from bot.models import TB_ACCEPTED, TB_DONE, Job, utcnow
+from bot.services import owners, people, tries
 from bot.services import teachbacks as tb
 from bot.services.wins import WinView
 from bot.slack.directory import Directory
@@ -160,11 +160,13 @@ def send_invitation(ctx: JobContext, job: Job) -> None:
 
 
 def post_thread_note(ctx: JobContext, job: Job) -> None:
+    delivered = job.payload.get("event") == TB_DONE
     with ctx.db.read(job.team_id) as session:
         view = tb.get_teachback(session, job.payload["teachback_id"])
+        tried = tries.count(session, tries.Target(tries.WIN, view.win.id)) if view and delivered else 0
     if view is None or not view.win.message_ts:
         return
-    text, blocks = thread_note(view)
+    text, blocks = thread_note(view, delivered=delivered, tried=tried)
     try:
         ctx.client(job).chat_postMessage(channel=view.win.message_channel, thread_ts=view.win.message_ts,
                                          text=text, blocks=blocks)

@@ -16,7 +16,7 @@ from bot.blocks.win import celebration, post_problem, too_many_people
 from bot.jobs.worker import JobContext
 from bot.models import Job, Win, Workspace
 from bot.models.win import POST_PENDING
-from bot.services import channels, owners, people, steps, wins
+from bot.services import channels, owners, people, steps, tries, wins
 from bot.services.wins import WinView
 from bot.services.wintext import MAX_RECIPIENTS, mentions
 from bot.services.workspaces import ensure_workspace
@@ -101,10 +101,12 @@ def post_win(ctx: JobContext, job: Job, *, win: WinView | None = None,
              emoji: str | None = None) -> Callable[[Session], None] | None:
     """Celebrate a recorded win (`win` and the teach-back `emoji` when the caller has them already)."""
     win_id = job.payload["win_id"]
+    tried = 0  # a new win; one posted again may have been tried meanwhile (from a teach-back's note)
     if win is None or emoji is None:
         with ctx.db.read(job.team_id) as session:
             win = wins.get_win(session, win_id)
             emoji = _emoji(session, job.team_id)
+            tried = tries.count(session, tries.Target(tries.WIN, win_id))
     if win is None or win.message_ts or not win.channel_id:
         # Deleted meanwhile, or already posted by an earlier attempt.
         return (lambda session: step_done(session, job)) if job.payload.get("step") else None
@@ -121,7 +123,7 @@ def post_win(ctx: JobContext, job: Job, *, win: WinView | None = None,
 
         return record
     win = humans_only(ctx, job, win)
-    text, blocks = celebration(win, teachback_emoji=emoji)
+    text, blocks = celebration(win, teachback_emoji=emoji, tried=tried)
     try:
         # A win recorded from a message is celebrated in that message's thread (not broadcast).
         thread = {"thread_ts": win.source_thread_ts} if win.source_thread_ts else {}
@@ -251,12 +253,18 @@ def notify_author(ctx: JobContext, job: Job, author_id: str, text: str, blocks: 
 
 
 def update_win_message(ctx: JobContext, job: Job) -> None:
+    refresh_celebration(ctx, job, job.payload["win_id"])
+
+
+def refresh_celebration(ctx: JobContext, job: Job, win_id: int) -> None:
+    """Show a win's celebration as the win is now: after an edit, or with a new "I tried it too" count."""
     with ctx.db.read(job.team_id) as session:
-        win = wins.get_win(session, job.payload["win_id"])
+        win = wins.get_win(session, win_id)
         emoji = _emoji(session, job.team_id)
+        tried = tries.count(session, tries.Target(tries.WIN, win_id))
     if win is None or not win.message_ts:
         return
     win = humans_only(ctx, job, win)  # an edit may have added a bot
-    text, blocks = celebration(win, teachback_emoji=emoji)
+    text, blocks = celebration(win, teachback_emoji=emoji, tried=tried)
     # A message that is gone fails the job at once (bot/slack/errors.py: the worker's outcomes).
     ctx.client(job).chat_update(channel=win.message_channel, ts=win.message_ts, text=text, blocks=blocks)

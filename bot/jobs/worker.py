@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from bot.db import DATABASE_ERRORS, Database
 from bot.installations import TokenRefreshFailed
+from bot.llm import Model
 from bot.metrics import JOBS
 from bot.models import JOB_FAILED, Job, queue, utcnow
 from bot.services.ratelimit import Limits
@@ -84,6 +85,7 @@ class JobContext:
     # Handlers call this after committing new jobs; the worker points it at its own wake-up.
     wake_worker: Callable[[], None] = lambda: None
     limits: Limits = Limits()  # per-person rate limits (teach-back nominations are counted in a job)
+    model: Model | None = None  # the AI coach's model (bot/llm.py), when one is configured
 
     def client(self, job: Job):  # noqa: ANN201 - a WebClient
         return self.clients.for_team(job.team_id, job.enterprise_id)

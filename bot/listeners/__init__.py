@@ -1,6 +1,6 @@
 from slack_bolt import App
 
-from bot.listeners import actions, commands, events, functions, shortcuts, views
+from bot.listeners import actions, assistant, commands, events, functions, shortcuts, views
 from bot.listeners.commands.router import Subcommands
 
 
@@ -11,3 +11,4 @@ def register_listeners(app: App, subcommands: Subcommands) -> None:
     views.register(app)
     shortcuts.register(app)
     functions.register(app)
+    assistant.register(app)

@@ -31,6 +31,7 @@ from bot.models.teachback import (
     TeachBack,
 )
 from bot.models.tenant import TenantMixin, TenantScopeError
+from bot.models.tried import Tried
 from bot.models.win import TEXT_PLAIN, TEXT_WIRE, Win, WinOwner
 from bot.models.workspace import Member, Workspace
 
@@ -42,5 +43,5 @@ __all__ = [
     "KIND_DIGEST", "KIND_PROMPTS", "Nomination", "TeachBack", "NOMINATION_ACTIVE", "NOMINATION_WITHDRAWN",
     "TB_ACCEPTED", "TB_DECLINED", "TB_DONE", "TB_NOMINATED", "TB_WITHDRAWN", "RateLimit",
     "ActivityWeek", "ActivityWeekDestination", "ActivityPerson", "ActivityWeekTool", "AdoptionTeam",
-    "AdoptionTeamMember",
+    "AdoptionTeamMember", "Tried",
 ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text, false
+from sqlalchemy import Index, String, Text, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.models.base import Base, UTCDateTime, utcnow
@@ -24,6 +24,8 @@ class Workspace(TenantMixin, Base):
     policy_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     members_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # users.list, at most daily
     uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # app_uninstalled / tokens_revoked
+    # The AI coach may use the configured model (LLM_BASE_URL); an admin turns it off with `/aiwin coach model off`.
+    coach_model: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -83,6 +83,7 @@ class AdoptionFigures:
     leaders: Share
     leaders_named: tuple[str, ...]
     pipeline: Pipeline
+    spread: figures.Spread  # "I tried it too": tries, practices spread, teach-back reach
     reinvestment: figures.Totals
     trend: tuple[TrendWeek, ...]  # oldest first, ending with the period's last week
 
@@ -142,6 +143,7 @@ def adoption_figures(session: Session, team_id: str, *, manager_ids: Iterable[st
         leaders=Share(len(modeling), len(managers)),
         leaders_named=tuple(u for u in modeling if u not in hidden)[:NAMED],
         pipeline=_pipeline(session, team_id, period.start, as_of, group_id, hidden),
+        spread=figures.spread(session, team_id, period, group_id=group_id),
         reinvestment=figures.totals(session, team_id, [period], group_id=group_id)[0],
         trend=tuple(TrendWeek(w, seen.count(Weeks(w, w)), members) for w in trend_weeks),
     )

@@ -77,6 +77,7 @@ class DigestData:
     first_timers: tuple[str, ...]  # people whose first activity ever is in this week
     has_policy: bool
     policy_url: str | None
+    most_tried: tuple[BestWin, int] | None = None  # the week's most-tried win (figures.most_tried), its tries
 
     @property
     def wins(self) -> int:
@@ -118,10 +119,13 @@ def build_digest(session: Session, team_id: str, week: str, *, channel_id: str |
 
     in_week = (Win.team_id == team_id, Win.created_at >= start, Win.created_at < end)
     visible: tuple = ()
+    visible_all: tuple = ()  # the same, for wins of any week (one tried this week)
     if hidden:  # a win naming anyone who opted out is never shown
         hidden_wins = select(WinOwner.win_id).where(WinOwner.team_id == team_id, WinOwner.created_at >= start,
                                                     WinOwner.created_at < end, WinOwner.user_id.in_(hidden))
         visible = (Win.id.not_in(hidden_wins),)
+        visible_all = (Win.id.not_in(select(WinOwner.win_id).where(WinOwner.team_id == team_id,
+                                                                   WinOwner.user_id.in_(hidden))),)
     ranked = session.execute(
         select(Win.id, Win.text, Win.text_format, Win.tool, Win.minutes_saved, Win.created_at,
                Win.message_channel, Win.message_ts)
@@ -153,6 +157,7 @@ def build_digest(session: Session, team_id: str, week: str, *, channel_id: str |
     leaders = figures.leaders_modeling(session, team_id, period, figures.managers(session, team_id, group_members))
 
     nominated, accepted, done = _teachbacks(session, team_id, start, end, hidden)
+    tried = figures.most_tried(session, team_id, period, *visible_all, shown_in(Win, channel_id))
     ws = session.get(Workspace, team_id)
     seen = figures.activity(session, Population(team_id), monday, monday)
     return DigestData(
@@ -163,9 +168,22 @@ def build_digest(session: Session, team_id: str, week: str, *, channel_id: str |
         leaders_modeling=len(leaders),
         nominated=nominated, accepted=accepted, done=done,
         first_timers=tuple(u for u in seen.new_in(period) if u not in hidden),
+        most_tried=_most_tried(session, tried, base_url),
         has_policy=bool(ws and (ws.policy_text or ws.policy_url)),
         policy_url=ws.policy_url if ws and ws.policy_url else None,
     )
+
+
+def _most_tried(session: Session, tried: tuple[int, int] | None, base_url: str | None) -> tuple[BestWin, int] | None:
+    if tried is None:
+        return None
+    w = session.get(Win, tried[0])
+    if w is None:
+        return None
+    owners = session.scalars(select(WinOwner.user_id).where(WinOwner.win_id == w.id).order_by(WinOwner.position))
+    return BestWin(id=w.id, owner_ids=tuple(owners), text=w.text, text_format=w.text_format, tool=w.tool,
+                   minutes_saved=w.minutes_saved, permalink=permalink(w.message_channel, w.message_ts, base_url),
+                   created_at=w.created_at), tried[1]
 
 
 def _narrative_item(n: Narrative, base_url: str | None) -> NarrativeItem:

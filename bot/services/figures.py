@@ -24,6 +24,13 @@ Time
 * **where the time went**: hours saved by stated destination; the rest is "not said".
 * **top tools**: the TOP_TOOLS tools named on the most wins of the period (names compared without case).
 
+Practices spreading ("I tried it too", bot/services/tries.py)
+* **tries**: "I tried it too" presses in the period (once per person and thing; never an owner's own).
+* **practices spread**: the wins tried by at least one other person in the period.
+* **teach-back reach**: the period's tries of a win made within TEACHBACK_REACH_DAYS after a teach-back on
+  that win was delivered.
+* **most-tried win** (of a week): the win with the most tries in it, of those the viewer may see.
+
 Everything is read from the weekly roll-ups (bot/services/rollups.py) and one row per active person
 (`activity_people`, a mask of their recent weeks), so a figure costs the same at a hundred wins and at a
 million."""
@@ -46,10 +53,15 @@ from bot.models import (
     AdoptionTeamMember,
     Manager,
     Member,
+    TeachBack,
+    Tried,
+    Win,
     Workspace,
 )
+from bot.models.teachback import TB_DONE
 
 TOP_TOOLS = 3
+TEACHBACK_REACH_DAYS = 30
 NOT_SAID = "not_said"  # the hours saved whose destination nobody gave
 SHORT_WEEKS, LONG_WEEKS = 4, 13  # "last 4 weeks" and "last 13 weeks"
 RECENT_WEEKS = 62  # activity_people.recent holds each person's last 62 active weeks
@@ -494,3 +506,41 @@ def leaders_modeling(session: Session, team_id: str, period: Weeks, leaders: set
         .where(ActivityWeek.team_id == team_id, ActivityWeek.week >= period.first, ActivityWeek.week <= period.last,
                ActivityWeek.narratives > 0, ActivityWeek.user_id.in_(leaders))))
 
+
+
+# -- practices spreading ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spread:
+    tries: int
+    practices_spread: int
+    teachback_reach: int
+
+
+def spread(session: Session, team_id: str, period: Weeks, *, group_id: str | None = None) -> Spread:
+    """Tries, practices spread and teach-back reach in `period` (a team: the tries of its members)."""
+    cond = [Tried.team_id == team_id, Tried.created_at >= period.start, Tried.created_at < period.end]
+    if group_id:
+        cond.append(Population(team_id, group_id).has(Tried.user_id))
+    tries, spread_ = session.execute(
+        select(func.count(), func.count(Tried.win_id.distinct())).where(*cond)).one()
+    delivered = select(TeachBack.win_id, TeachBack.done_at).where(
+        TeachBack.team_id == team_id, TeachBack.status == TB_DONE, TeachBack.done_at.is_not(None)).subquery()
+    # The 30 days are compared here: date arithmetic is written differently in each database.
+    rows = session.execute(select(Tried.id, Tried.created_at, delivered.c.done_at).join(
+        delivered, delivered.c.win_id == Tried.win_id).where(*cond, Tried.created_at >= delivered.c.done_at))
+    window = timedelta(days=TEACHBACK_REACH_DAYS)
+    reach = len({tid for tid, at, done in rows if at - done <= window})
+    return Spread(int(tries or 0), int(spread_ or 0), reach)
+
+
+def most_tried(session: Session, team_id: str, period: Weeks, *shown: Any) -> tuple[int, int] | None:
+    """(win id, tries) of the win tried most in `period` among the wins matching `shown` (the caller's
+    privacy conditions on Win); ties go to the earliest tried. None when nothing was tried."""
+    row = session.execute(
+        select(Tried.win_id, func.count().label("n")).join(Win, Win.id == Tried.win_id)
+        .where(Tried.team_id == team_id, Tried.created_at >= period.start, Tried.created_at < period.end, *shown)
+        .group_by(Tried.win_id).order_by(func.count().desc(), func.min(Tried.created_at), Tried.win_id).limit(1)
+    ).first()
+    return (row[0], int(row[1])) if row else None

@@ -113,6 +113,10 @@ def build_home(session: Session, team_id: str, user_id: str, is_admin: bool, now
     """`group_members`: the managers user group's members (managers through Slack). With `adoption` (the
     viewer is a manager or an admin) the adoption figures are shown too. `tz` only formats dates."""
     now = now or utcnow()
+    # Coverage before the totals: the member list's first copy may commit between two reads, and a Home
+    # showing coverage must then count people too (once known, members stay known).
+    coverage = figures.coverage(session, team_id, figures.last_weeks(now, SHORT_WEEKS))
+    known = figures.members_known(session, team_id)
     trend = figures.last_weeks(now, TREND_WEEKS)
     *weeks, whole = figures.totals(session, team_id, [Weeks(w, w) for w in trend.mondays()] + [trend])
     leaders = figures.managers(session, team_id, group_members)
@@ -128,8 +132,8 @@ def build_home(session: Session, team_id: str, user_id: str, is_admin: bool, now
         teachback_counts=teachback_counts(session, team_id, user_id),
         weeks=tuple(weeks),
         trend=whole,
-        coverage=figures.coverage(session, team_id, figures.last_weeks(now, SHORT_WEEKS)),
-        members_known=figures.members_known(session, team_id),
+        coverage=coverage,
+        members_known=known,
         leaders=tuple(u for u in figures.leaders_modeling(session, team_id, figures.this_month(now), leaders)
                       if session.get(OptOut, (team_id, u)) is None),
         policy=policy_summary(session, team_id),

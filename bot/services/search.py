@@ -15,8 +15,10 @@ are limited like recording is (ratelimit.SEARCH, `take_search`).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ARRAY,
@@ -33,7 +35,6 @@ from sqlalchemy import (
     false,
     func,
     literal_column,
-    or_,
     select,
     table,
     text,
@@ -45,7 +46,7 @@ from bot.cache import TTLMemo
 from bot.models import Member, Narrative, OptOut, Win, WinOwner
 from bot.services import ratelimit
 from bot.services.ratelimit import Limits
-from bot.services.visibility import shown_in
+from bot.services.visibility import visible_to
 from bot.services.wintext import parse_win_text
 
 MAX_RESULTS = 10
@@ -134,11 +135,14 @@ def _opted_out(team_id: str, user: ColumnElement[str]) -> ColumnElement[bool]:
     return exists().where(OptOut.team_id == team_id, OptOut.user_id == user)
 
 
-def _win_filters(session: Session, team_id: str, user_id: str, q: Query) -> list[ColumnElement[bool]]:
+def win_filters(session: Session, team_id: str, user_id: str | None, q: Query, *,
+                channel_id: str | None = None) -> list[ColumnElement[bool]]:
+    """The wins `user_id` may read where the answer is shown (visibility.visible_to), of people who have
+    not opted out, matching `q`'s filters (not its words)."""
     owner = select(WinOwner.win_id).where(WinOwner.team_id == team_id, WinOwner.win_id == Win.id)
     filters: list[ColumnElement[bool]] = [
         Win.team_id == team_id,
-        or_(shown_in(Win), Win.author_id == user_id, exists(owner.where(WinOwner.user_id == user_id))),
+        visible_to(Win, viewer=user_id, channel_id=channel_id),
         ~_opted_out(team_id, Win.author_id),
         ~exists(owner.where(_opted_out(team_id, WinOwner.user_id))),
     ]
@@ -197,18 +201,20 @@ def _involves_all(session: Session, team_id: str, people: tuple[str, ...]) -> Co
     return and_(Win.id.in_(candidates), named_owners + author_named == len(people))
 
 
-def search(session: Session, team_id: str, user_id: str, q: Query, limit: int = MAX_RESULTS) -> list[Hit]:
-    """The best `limit` wins and narratives for `q` that `user_id` may see in `team_id`."""
+def search(session: Session, team_id: str, user_id: str | None, q: Query, limit: int = MAX_RESULTS, *,
+           channel_id: str | None = None) -> list[Hit]:
+    """The best `limit` wins and narratives for `q` that `user_id` may see in `team_id`: privately (the
+    default), or in channel `channel_id`, where everyone in it reads the answer (then `user_id` None)."""
     if q.empty:
         return []
     if session.get_bind().dialect.name == "postgresql":
         # psycopg prepares a statement run 5 times, and PostgreSQL may then plan it once for any
         # words and workspace: a common word's plan for a rare one (2-3x slower; BENCHMARKS.md).
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    hits = _search_wins(session, team_id, user_id, q, limit)
+    hits = _search_wins(session, team_id, user_id, q, limit, channel_id)
     # Narratives have no tool field, tags or recipients: only a words-only search finds them.
     if q.words and not (q.tool or q.tags or q.people or q.names):
-        hits += _search_narratives(session, team_id, user_id, q, limit)
+        hits += _search_narratives(session, team_id, user_id, q, limit, channel_id)
     hits.sort(key=lambda h: (h[0], -h[1].created_at.timestamp()))
     return [h for _, h in hits[:limit]]
 
@@ -300,15 +306,20 @@ def _is_big(session: Session, team_id: str) -> bool:
         .offset(BIG_WORKSPACE).limit(1)) is not None))
 
 
-def _search_wins(session: Session, team_id: str, user_id: str, q: Query, limit: int) -> list[tuple[float, Hit]]:
-    filters = _win_filters(session, team_id, user_id, q)
+def _search_wins(session: Session, team_id: str, user_id: str | None, q: Query, limit: int,
+                 channel_id: str | None) -> list[tuple[float, Hit]]:
+    filters = win_filters(session, team_id, user_id, q, channel_id=channel_id)
     if q.words:
         cand = _candidates(session, team_id, q, "wins")
         stmt = (select(Win, cand.c.score).join(cand, cand.c.rowid == Win.id).where(*filters)
                 .order_by(cand.c.score, Win.created_at.desc(), Win.id.desc()))
     else:  # filters only: the newest matching wins (the workspace's time index, read backwards)
         stmt = select(Win, literal_column("0")).where(*filters).order_by(Win.created_at.desc(), Win.id.desc())
-    rows = session.execute(stmt.limit(limit)).all()
+    return win_hits(session, team_id, session.execute(stmt.limit(limit)).all())
+
+
+def win_hits(session: Session, team_id: str, rows: Sequence[Any]) -> list[tuple[float, Hit]]:
+    """(score, Hit) for (Win, score) rows, with each win's owners (one query)."""
     owners: dict[int, list[str]] = {}
     if rows:
         for win_id, user in session.execute(
@@ -330,12 +341,12 @@ def _search_wins(session: Session, team_id: str, user_id: str, q: Query, limit: 
     ]
 
 
-def _search_narratives(session: Session, team_id: str, user_id: str, q: Query,
-                       limit: int) -> list[tuple[float, Hit]]:
+def _search_narratives(session: Session, team_id: str, user_id: str | None, q: Query,
+                       limit: int, channel_id: str | None) -> list[tuple[float, Hit]]:
     cand = _candidates(session, team_id, q, "narratives")
     stmt = (select(Narrative, cand.c.score).join(cand, cand.c.rowid == Narrative.id).where(
         Narrative.team_id == team_id,
-        or_(shown_in(Narrative), Narrative.author_id == user_id),
+        visible_to(Narrative, viewer=user_id, channel_id=channel_id),
         ~_opted_out(team_id, Narrative.author_id),
     ).order_by(cand.c.score, Narrative.created_at.desc()).limit(limit))
     return [

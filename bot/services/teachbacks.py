@@ -333,6 +333,10 @@ def mark_done(session: Session, teachback_id: int, user_id: str, *, is_manager: 
     now = utcnow()
     tb.status, tb.done_at, tb.updated_at = TB_DONE, now, now
     session.flush()
+    if win.message_ts:  # the celebration's thread hears of it, with "I tried it too"
+        enqueue(session, team_id=tb.team_id, enterprise_id=win.enterprise_id, kind=THREAD_NOTE,
+                payload={"teachback_id": tb.id, "pace_channel": win.message_channel, "event": TB_DONE},
+                dedupe_key=f"teachback_thread:done:{tb.id}")
     return Transition("ok", _view(session, tb, win))
 
 

@@ -11,9 +11,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import exists, or_, select
 
-from bot.models import Narrative, Win
+from bot.models import Narrative, Win, WinOwner
+
+
+def visible_to(model: type[Win] | type[Narrative], *, viewer: str | None, channel_id: str | None = None) -> Any:
+    """SQL condition for the rows whose text `viewer` may read where the answer is shown (`channel_id`:
+    a channel everyone in it reads; None: privately to the viewer, in a DM or an ephemeral): rows
+    shown there (`shown_in`), and the viewer's own (the author, a win's owners). Search and the AI
+    coach (its answers, and everything it gives a model) both take it from here."""
+    allowed = [shown_in(model, channel_id)]
+    if viewer is not None:
+        allowed.append(model.author_id == viewer)
+        if model is Win:
+            allowed.append(exists(select(WinOwner.win_id).where(WinOwner.team_id == Win.team_id,
+                                                                WinOwner.win_id == Win.id,
+                                                                WinOwner.user_id == viewer)))
+    return or_(*allowed)
 
 
 def shown_in(model: type[Win] | type[Narrative], channel_id: str | None = None) -> Any:

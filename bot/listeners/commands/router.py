@@ -110,6 +110,7 @@ ENGLISH_NEAR_MISSES = frozenset((
     "status", "store", "storm", "stork", "stony", "storey", "stoke",
     "expert", "experts", "exhort", "divest", "police", "polity",
     "prompt", "managed", "manages", "manage", "option", "options", "optic", "opting", "opted",
+    "couch", "poach", "roach",
 ))
 
 

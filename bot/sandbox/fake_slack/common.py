@@ -49,6 +49,12 @@ METHOD_SCOPES: dict[str, str] = {
     "chat.postEphemeral": "chat:write",
     "chat.update": "chat:write",
     "chat.delete": "chat:write",
+    "chat.startStream": "chat:write",
+    "chat.appendStream": "chat:write",
+    "chat.stopStream": "chat:write",
+    "assistant.threads.setStatus": "assistant:write",
+    "assistant.threads.setSuggestedPrompts": "assistant:write",
+    "assistant.threads.setTitle": "assistant:write",
     "users.info": "users:read",
     "users.list": "users:read",
     "usergroups.users.list": "usergroups:read",
@@ -68,7 +74,8 @@ _KNOWN_BLOCK_TYPES = frozenset({
 # fmt: on
 _SELECT_TYPES = frozenset({"static_select", "multi_static_select"})
 # Form-encoded requests carry these as JSON strings; decode them so tests see structures.
-_JSON_PARAMS = frozenset({"blocks", "attachments", "view", "files", "metadata", "unfurls", "user_auth_blocks"})
+_JSON_PARAMS = frozenset({"blocks", "attachments", "view", "files", "metadata", "unfurls", "user_auth_blocks",
+                          "chunks", "prompts", "loading_messages"})
 # Modelled methods that authenticate with client credentials instead of a bearer token.
 _NO_TOKEN_METHODS = frozenset({"oauth.v2.access"})
 

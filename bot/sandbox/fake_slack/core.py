@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from bot.sandbox.fake_slack.assistant import AssistantMixin
 from bot.sandbox.fake_slack.auth import AuthMethods
 from bot.sandbox.fake_slack.chat import ChatMethods
 from bot.sandbox.fake_slack.common import (
@@ -49,8 +50,8 @@ from bot.sandbox.fake_slack.world import WorldMixin
 
 
 class FakeSlack(
-    ControlMixin, WorldMixin, EventsMixin, AuthMethods, ChatMethods, UsersMethods, ConversationsMethods, ViewsMethods,
-    FilesMethods, ResponseUrlMixin, FunctionsMethods, GridMixin,
+    AssistantMixin, ControlMixin, WorldMixin, EventsMixin, AuthMethods, ChatMethods, UsersMethods,
+    ConversationsMethods, ViewsMethods, FilesMethods, ResponseUrlMixin, FunctionsMethods, GridMixin,
 ):
     """Fake Slack Web API over HTTP. All state is guarded by one lock; see the module docstring."""
 
@@ -120,6 +121,7 @@ class FakeSlack(
         self._rate_interval: float | None = None
         self._last_post: dict[str, float] = {}
         self._executions: dict[str, dict[str, Any]] = {}  # custom step runs (functions.py)
+        self._assistant_threads: dict[tuple[str, str], dict[str, Any]] = {}  # (dm, thread_ts) -> state
 
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -147,6 +149,12 @@ class FakeSlack(
             "oauth.v2.access": self._oauth_v2_access,
             "functions.completeSuccess": self._functions_complete_success,
             "functions.completeError": self._functions_complete_error,
+            "assistant.threads.setStatus": self._assistant_set_status,
+            "assistant.threads.setSuggestedPrompts": self._assistant_set_suggested_prompts,
+            "assistant.threads.setTitle": self._assistant_set_title,
+            "chat.startStream": self._chat_start_stream,
+            "chat.appendStream": self._chat_append_stream,
+            "chat.stopStream": self._chat_stop_stream,
         }
         self.add_user(bot_user_id, bot_name, is_bot=True, profile={"bot_id": bot_id, "api_app_id": app_id})
 
