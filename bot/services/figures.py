@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
@@ -60,82 +60,23 @@ from bot.models import (
 )
 from bot.models.teachback import TB_DONE
 
+# Periods are defined in bot/services/periods.py and taken from here, so every surface has one module of figures.
+from bot.services.periods import (  # noqa: F401 - re-exported
+    Weeks,
+    at_week,
+    last_weeks,
+    month_of,
+    month_weeks,
+    this_month,
+    week_of,
+)
+
 TOP_TOOLS = 3
 TEACHBACK_REACH_DAYS = 30
 NOT_SAID = "not_said"  # the hours saved whose destination nobody gave
 SHORT_WEEKS, LONG_WEEKS = 4, 13  # "last 4 weeks" and "last 13 weeks"
 RECENT_WEEKS = 62  # activity_people.recent holds each person's last 62 active weeks
 SLACKBOT = "USLACKBOT"
-
-
-# -- periods ---------------------------------------------------------------------------------------------------
-
-
-def week_of(at: datetime) -> date:
-    """Monday of the UTC ISO week `at` falls in."""
-    day = at.astimezone(UTC).date()
-    return day - timedelta(days=day.weekday())
-
-
-def at_week(week: date) -> datetime:
-    """Monday 00:00 UTC of `week`."""
-    return datetime(week.year, week.month, week.day, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Weeks:
-    """Whole UTC weeks `first` … `last` (their Mondays)."""
-
-    first: date
-    last: date
-
-    @property
-    def start(self) -> datetime:
-        return at_week(self.first)
-
-    @property
-    def end(self) -> datetime:
-        """Where the period ends (exclusive): the Monday after its last week."""
-        return at_week(self.last) + timedelta(weeks=1)
-
-    @property
-    def count(self) -> int:
-        return (self.last - self.first).days // 7 + 1
-
-    def before(self) -> Weeks:
-        """The same number of weeks just before."""
-        return Weeks(self.first - timedelta(weeks=self.count), self.first - timedelta(weeks=1))
-
-    def mondays(self) -> list[date]:
-        return [self.first + timedelta(weeks=i) for i in range(self.count)]
-
-
-def last_weeks(now: datetime, count: int) -> Weeks:
-    """The current week and the `count - 1` before it."""
-    last = week_of(now)
-    return Weeks(last - timedelta(weeks=count - 1), last)
-
-
-def month_weeks(month: str) -> Weeks:
-    """The weeks of a month "2026-11": those whose Thursday falls in it."""
-    year, mon = (int(x) for x in month.split("-"))
-    first = date(year, mon, 1)
-    nxt = date(year + (mon == 12), mon % 12 + 1, 1)
-    thursday = first + timedelta(days=(3 - first.weekday()) % 7)
-    last_thursday = nxt - timedelta(days=1)
-    last_thursday -= timedelta(days=(last_thursday.weekday() - 3) % 7)
-    return Weeks(thursday - timedelta(days=3), last_thursday - timedelta(days=3))
-
-
-def month_of(week: date) -> str:
-    """The month ("2026-11") a week belongs to: its Thursday's."""
-    return f"{week + timedelta(days=3):%Y-%m}"
-
-
-def this_month(now: datetime) -> Weeks:
-    """The current week's month, from its first week to the current one."""
-    week = week_of(now)
-    return Weeks(month_weeks(month_of(week)).first, week)
 
 
 # -- people ----------------------------------------------------------------------------------------------------
