@@ -29,8 +29,8 @@ def _run_once(db, fake_slack) -> tuple[str, Job]:
         return outcome, s.get(Job, job_id)
 
 
-@pytest.mark.parametrize("error", ["not_in_channel", "is_archived", "channel_not_found", "token_revoked",
-                                   "missing_scope", "invalid_blocks"])
+@pytest.mark.parametrize("error", ["not_in_channel", "is_archived", "channel_not_found", "missing_scope",
+                                   "invalid_blocks"])
 def test_an_error_retrying_cannot_help_fails_the_job_at_once(db, fake_slack, error):
     fake_slack.fail("chat.postMessage", error=error)
     outcome, job = _run_once(db, fake_slack)
@@ -38,8 +38,8 @@ def test_an_error_retrying_cannot_help_fails_the_job_at_once(db, fake_slack, err
     assert (job.status, job.last_error, job.attempts) == (JOB_FAILED, error, 1)
 
 
-@pytest.mark.parametrize("error", ["internal_error", "service_unavailable", "token_expired",
-                                   "some_error_slack_adds_tomorrow"])
+@pytest.mark.parametrize("error", ["internal_error", "service_unavailable", "token_expired", "token_revoked",
+                                   "invalid_auth", "some_error_slack_adds_tomorrow"])
 def test_a_passing_or_unknown_error_runs_the_job_again(db, fake_slack, error):
     fake_slack.fail("chat.postMessage", error=error)
     outcome, job = _run_once(db, fake_slack)
@@ -57,4 +57,5 @@ def test_a_rate_limit_waits_as_slack_asked_without_counting_an_attempt(db, fake_
 
 def test_the_groups_do_not_overlap_where_outcomes_differ():
     assert not errors.RETRY_LATER & errors.PERMANENT
-    assert errors.NOT_IN_CHANNEL <= errors.PERMANENT and errors.GONE <= errors.PERMANENT
+    assert errors.NOT_IN_CHANNEL <= errors.PERMANENT and errors.GONE - errors.TOKEN_GONE <= errors.PERMANENT
+    assert not errors.TOKEN_REFUSED & errors.PERMANENT  # a token fixed by an operator lets waiting jobs go out

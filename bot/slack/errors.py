@@ -1,7 +1,7 @@
 """Slack's error names (the `error` of a Web API answer), grouped by what they mean to the app. Callers
 combine these groups rather than writing names out; the job worker turns them into its outcomes
-(bot/jobs/worker.py `slack_outcome`): "gone" and "not in channel" fail the job at once (trying again
-cannot help until a person does something), "retry later" retries it.
+(bot/jobs/worker.py `_slack_error`): "gone" (but a refused token) and "not in channel" fail the job at once
+(trying again cannot help until a person does something); anything else is retried.
 
 Only names: no Slack client here, so services may use them too."""
 
@@ -39,8 +39,10 @@ NOT_IN_CHANNEL = frozenset({"not_in_channel", "channel_not_found", "is_archived"
 RETRY_LATER = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 # (token_expired is retried too, as any name in no group is: TOKEN_EXPIRED above.)
 
-# Trying the same call again cannot help: the job that made it fails at once.
-PERMANENT = GONE | NOT_IN_CHANNEL | MESSAGE_REFUSED
+# Trying the same call again cannot help: the job that made it fails at once. A refused token is not in it:
+# an operator may fix SLACK_BOT_TOKEN (or Slack accept the token again), and what was waiting then goes out;
+# an uninstall cancels the workspace's jobs anyway (bot/services/uninstall.py).
+PERMANENT = (GONE - TOKEN_GONE) | NOT_IN_CHANNEL | MESSAGE_REFUSED
 
 
 def error_of(e: Any) -> str | None:
