@@ -7,10 +7,12 @@ sandbox, and the server's peak RSS. Run: `python bench/ack.py [--requests 3000]`
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -39,13 +41,31 @@ TEXTS = [
 ]
 
 
+AUTHORS = 500
+MENTIONED = ("U02ABCDEF", "alice")  # the person TEXTS[0] names
+
+
+def sandbox_with_people() -> tuple[Proc, str]:
+    """A sandbox that knows the people the load names (the authors and alice), as a real workspace does: an
+    unknown person would send every such win down the "left out" path instead of the celebration."""
+    sandbox, api_url = start_sandbox()
+    people = [{"user_id": f"U{i:08d}", "name": f"bench{i}"} for i in range(AUTHORS)]
+    people.append({"user_id": MENTIONED[0], "name": MENTIONED[1]})
+    base = api_url.rsplit("/api/", 1)[0]
+    req = urllib.request.Request(f"{base}/_sandbox/users", data=json.dumps(people).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as r:
+        r.read()
+    return sandbox, api_url
+
+
 def command_requests(secret: str, n: int, channels: int, tag: str) -> list[tuple[bytes, dict[str, str]]]:
     out = []
     ts = str(int(time.time()))
     for i in range(n):
         fields = {
             "token": "x", "team_id": TEAM, "team_domain": "acme", "channel_id": f"C{tag}{i % channels:06d}",
-            "channel_name": "bench", "user_id": f"U{i % 500:08d}", "user_name": "bench", "command": "/aiwin",
+            "channel_name": "bench", "user_id": f"U{i % AUTHORS:08d}", "user_name": "bench", "command": "/aiwin",
             "text": f"{TEXTS[i % len(TEXTS)]} (run {tag} #{i})", "api_app_id": "A07AIWIN9QZ",
             "is_enterprise_install": "false",
             "response_url": "http://127.0.0.1:9/unused", "trigger_id": f"{tag}.{i}.{new_secret()}",
@@ -114,7 +134,7 @@ def main() -> None:
     parser.add_argument("--postgres-url", help="also run the PostgreSQL topology: 2 `aiwins serve --no-scheduler "
                         "--no-worker` replicas and an `aiwins worker` (a fresh database on this server)")
     args = parser.parse_args()
-    sandbox, api_url = start_sandbox()
+    sandbox, api_url = sandbox_with_people()
     secret = new_secret()
     results = []
     try:
@@ -139,14 +159,14 @@ def main() -> None:
                                             "127.0.0.1"], base, base_port, secret, args.requests, args.channels,
                                             api_url, celebrate=True, cwd=args.baseline_tree))
                 sandbox.stop()  # a fresh sandbox: the next target counts its own celebrations
-                sandbox, api_url = start_sandbox()
+                sandbox, api_url = sandbox_with_people()
                 base_env["SLACK_API_URL"] = api_url
             env = {**base_env, "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "PORT": str(port)}
             results.append(bench_target("aiwins serve (SQLite)", [PY, "-m", "bot", "serve", "--host", "127.0.0.1"],
                                         env, port, secret, args.requests, args.channels, api_url, celebrate=True))
             if args.postgres_url:
                 sandbox.stop()  # a fresh sandbox: this target counts its own celebrations
-                sandbox, api_url = start_sandbox()
+                sandbox, api_url = sandbox_with_people()
                 url = fresh_postgres(args.postgres_url, "aiwins_bench_ack")
                 env = {**base_env, "SLACK_API_URL": api_url, "DATABASE_URL": url}
                 Proc([PY, "-m", "bot", "migrate"], env).p.wait(120)
