@@ -40,7 +40,10 @@ class FakeLLM:
                 pass
 
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                fake._handle(self)
+                try:
+                    fake._handle(self)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up (its timeout): nobody to answer
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
