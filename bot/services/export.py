@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import IO, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.models import TEXT_WIRE, Narrative, TeachBack, Win, WinOwner
@@ -39,18 +39,27 @@ NARRATIVE_COLUMNS = ("id", "created_at", "author_id", "is_leader", "channel_id",
 TEACHBACK_COLUMNS = ("id", "win_id", "owner_id", "status", "first_manager_id", "created_at", "invited_at",
                      "accepted_at", "declined_at", "done_at", "updated_at")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = frozenset(_FORMULA_START)
 
 
 def guard(value: Any) -> str:
-    """One CSV cell: None → empty, times → ISO 8601 UTC, text guarded against formula injection."""
+    """One CSV cell: None → empty, times → ISO 8601 UTC, text guarded against formula injection.
+    (Called for every cell of a million-row export: the common types are tested first, by exact type.)"""
+    kind = type(value)
+    if kind is str:
+        return "'" + value if value[:1] in _FORMULA_CHARS else value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is int:
+        return "'" + str(value) if value < 0 else str(value)
+    if kind is bool:
         return "true" if value else "false"
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        return value.isoformat(timespec="seconds")[:-6] + "Z"  # "…+00:00" → "…Z"
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if text[:1] in _FORMULA_CHARS else text
 
 
 def unguard(cell: str) -> str:
@@ -58,14 +67,15 @@ def unguard(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and cell[1:].startswith(_FORMULA_START) else cell
 
 
-def _write(out: IO[str], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def _write(out: IO[str], columns: Sequence[str], rows: Iterable[Sequence[Any]], *, ready: bool = False) -> int:
+    """`ready`: the rows' cells are guarded already (win_rows guards only the cells that need it)."""
     rows = iter(rows)
     first = next(rows, None)  # runs the query: if it fails, not even the header has been written
     writer = csv.writer(out)
     writer.writerow(columns)
     n = 0
     for row in itertools.chain([first] if first is not None else [], rows):
-        writer.writerow([guard(v) for v in row])
+        writer.writerow(row if ready else [guard(v) for v in row])
         n += 1
     return n
 
@@ -88,8 +98,8 @@ def win_rows(session: Session, team_id: str, *, since: datetime | None = None,
              user_id: str | None = None) -> Iterable[tuple[Any, ...]]:
     """The workspace's wins (or those a person wrote or owns), oldest first, as CSV rows."""
     stmt = (
-        select(Win.id, Win.created_at, Win.author_id, Win.channel_id, Win.text, Win.text_format, Win.tool,
-               Win.minutes_saved, Win.reinvested_in, Win.tags, Win.message_ts)
+        select(Win.id, Win.created_at, Win.author_id, _owners_of_win(session), Win.channel_id, Win.text,
+               Win.text_format, Win.tool, Win.minutes_saved, Win.reinvested_in, Win.tags, Win.message_ts)
         .where(Win.team_id == team_id)
         .order_by(Win.created_at, Win.id)
     )
@@ -98,23 +108,31 @@ def win_rows(session: Session, team_id: str, *, since: datetime | None = None,
     if user_id is not None:
         owned = select(WinOwner.win_id).where(WinOwner.team_id == team_id, WinOwner.user_id == user_id)
         stmt = stmt.where(or_(Win.author_id == user_id, Win.id.in_(owned)))
+    # Guarded cell by cell where a person's words or a time are (ids, counts, timestamps and the fixed
+    # destination keys cannot start a formula; csv writes None as an empty cell): a million rows, 12 cells each.
     for batch in _streamed(session, stmt):
-        owners = _owners(session, team_id, [r.id for r in batch])
         for r, (text, wire) in zip(batch, _readable(session, team_id, batch), strict=True):
-            yield (r.id, r.created_at, r.author_id, " ".join(owners.get(r.id, ())), r.channel_id, text,
-                   r.tool, r.minutes_saved, r.reinvested_in, r.tags, r.message_ts, wire)
+            yield (r.id, guard(r.created_at), r.author_id, _in_order(r.owners), r.channel_id, guard(text),
+                   guard(r.tool), r.minutes_saved, r.reinvested_in, guard(r.tags), r.message_ts, guard(wire))
 
 
-def _owners(session: Session, team_id: str, win_ids: list[int]) -> dict[int, list[str]]:
-    owners: dict[int, list[str]] = {}
-    rows = session.execute(
-        select(WinOwner.win_id, WinOwner.user_id)
-        .where(WinOwner.team_id == team_id, WinOwner.win_id.in_(win_ids))
-        .order_by(WinOwner.win_id, WinOwner.position)
-    )
-    for win_id, user_id in rows:
-        owners.setdefault(win_id, []).append(user_id)
-    return owners
+def _owners_of_win(session: Session) -> Any:
+    """Each win's owners as one "position:user …" string, read with the win (one index look-up per row in
+    the database, not a query per batch): neither database orders an aggregate's input without syntax of
+    its own, so the positions travel along and `_in_order` sorts by them."""
+    packed = cast(WinOwner.position, String) + ":" + WinOwner.user_id
+    agg = func.string_agg(packed, " ") if session.get_bind().dialect.name == "postgresql" else \
+        func.group_concat(packed, " ")
+    return select(agg).where(WinOwner.win_id == Win.id).scalar_subquery().label("owners")
+
+
+def _in_order(packed: str | None) -> str:
+    if not packed:
+        return ""
+    if " " not in packed:  # one owner, the common case
+        return packed.partition(":")[2]
+    pairs = (part.partition(":") for part in packed.split(" "))
+    return " ".join(user for _, user in sorted((int(pos), user) for pos, _, user in pairs))
 
 
 def narrative_rows(session: Session, team_id: str, *, since: datetime | None = None,
@@ -156,7 +174,7 @@ def teachback_rows(session: Session, team_id: str, *, since: datetime | None = N
 def write_wins(session: Session, out: IO[str], team_id: str, *, since: datetime | None = None,
                user_id: str | None = None) -> int:
     """Write the wins CSV to `out`; returns the number of data rows."""
-    return _write(out, WIN_COLUMNS, win_rows(session, team_id, since=since, user_id=user_id))
+    return _write(out, WIN_COLUMNS, win_rows(session, team_id, since=since, user_id=user_id), ready=True)
 
 
 @dataclass(frozen=True)
@@ -186,6 +204,6 @@ def write_export(session: Session, team_id: str, directory: str, *, user_id: str
         filename = f"{prefix}-{name}-{today.isoformat()}.csv"
         path = os.path.join(directory, filename)
         with open(path, "w", newline="", encoding="utf-8") as out:
-            n = _write(out, columns, rows)
+            n = _write(out, columns, rows, ready=name == "wins")
         files.append(ExportFile(path, filename, f"{whose} {label} ({today.isoformat()})", label, n))
     return files
