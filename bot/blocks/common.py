@@ -80,3 +80,25 @@ def post_problem(noun: str, item_id: int, channel_id: str | None, error: str, re
     if error != "is_archived":
         blocks.append({"type": "actions", "elements": [button("Post again", retry_action_id, str(item_id))]})
     return f"Your {noun} #{item_id} is saved, but I couldn't post it.", blocks
+
+
+def text_input(action_id: str, *, max_length: int = 3000, multiline: bool = False, initial: str | None = None,
+               placeholder: str | None = None) -> dict[str, Any]:
+    """A plain_text_input element (Slack: initial_value within max_length, placeholder ≤ 150)."""
+    el: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id, "multiline": multiline,
+                          "max_length": max_length}
+    if initial:
+        el["initial_value"] = initial[:max_length]
+    if placeholder:
+        el["placeholder"] = {"type": "plain_text", "text": plain(placeholder, 150)}
+    return el
+
+
+def input_block(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False,
+                hint: str | None = None) -> dict[str, Any]:
+    """An input block of a modal (label and hint ≤ 2000 characters)."""
+    b: dict[str, Any] = {"type": "input", "block_id": block_id, "optional": optional, "element": element,
+                         "label": {"type": "plain_text", "text": plain(label, 2000)}}
+    if hint:
+        b["hint"] = {"type": "plain_text", "text": plain(hint, 2000)}
+    return b

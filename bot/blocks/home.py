@@ -7,7 +7,17 @@ import re
 from typing import Any
 
 from bot.blocks.adoption import adoption_blocks
-from bot.blocks.common import button, context, header, mention, mentions, section, user_text
+from bot.blocks.common import (
+    button,
+    context,
+    header,
+    input_block,
+    mention,
+    mentions,
+    section,
+    text_input,
+    user_text,
+)
 from bot.blocks.policy import policy_blocks
 from bot.blocks.search import search_box
 from bot.blocks.stats import (
@@ -172,35 +182,15 @@ def _modal(callback_id: str, title: str, blocks: list[dict[str, Any]], *, submit
     return view
 
 
-def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False,
-           hint: str | None = None) -> dict[str, Any]:
-    b: dict[str, Any] = {"type": "input", "block_id": block_id, "optional": optional, "element": element,
-                         "label": {"type": "plain_text", "text": plain(label, 2000)}}
-    if hint:
-        b["hint"] = {"type": "plain_text", "text": plain(hint, 2000)}
-    return b
-
-
-def _text_input(action_id: str, *, initial: str | None, max_length: int, multiline: bool = False,
-                placeholder: str | None = None) -> dict[str, Any]:
-    el: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id, "multiline": multiline,
-                          "max_length": max_length}
-    if initial:
-        el["initial_value"] = initial[:max_length]
-    if placeholder:
-        el["placeholder"] = {"type": "plain_text", "text": plain(placeholder, 150)}
-    return el
-
-
 def policy_modal(policy: PolicyView | None) -> dict[str, Any]:
     return _modal(POLICY_MODAL, "AI policy", [
         section("What may people use AI for, with which tools and data? Give a short text, a link to the "
                 "full policy, or both. Everyone sees it with `/aiwin policy`, on Home and in digests."),
-        _input("policy_text", "Policy text", _text_input(
+        input_block("policy_text", "Policy text", text_input(
             "policy_text", initial=policy.text if policy else None, max_length=MAX_POLICY_TEXT,
             multiline=True, placeholder="Use approved tools only; never paste customer data…"),
             optional=True),
-        _input("policy_url", "Link to the full policy", _text_input(
+        input_block("policy_url", "Link to the full policy", text_input(
             "policy_url", initial=policy.url if policy else None, max_length=MAX_POLICY_URL,
             placeholder="https://wiki.example.com/ai-policy"), optional=True,
             hint="Leave both empty to remove the policy."),
@@ -210,7 +200,7 @@ def policy_modal(policy: PolicyView | None) -> dict[str, Any]:
 def emoji_modal(current: str) -> dict[str, Any]:
     return _modal(EMOJI_MODAL, "Teach-back emoji", [
         section("Managers react with this emoji on a win to nominate its owner for a teach-back."),
-        _input("emoji", "Emoji name", _text_input("emoji", initial=current, max_length=100,
+        input_block("emoji", "Emoji name", text_input("emoji", initial=current, max_length=100,
                                                   placeholder="mortar_board"),
                hint="Without colons is fine: mortar_board, tada, star"),
     ])
@@ -229,7 +219,7 @@ def managers_modal(managers: tuple[str, ...], group: str | None) -> dict[str, An
                           "placeholder": {"type": "plain_text", "text": "Pick people"}}
     if managers:
         el["initial_users"] = list(managers)
-    return _modal(MANAGERS_MODAL, "Managers", [intro, _input("managers", "Managers", el, optional=True)])
+    return _modal(MANAGERS_MODAL, "Managers", [intro, input_block("managers", "Managers", el, optional=True)])
 
 
 def subscriptions_modal(kind: str, subs: tuple[SubscriptionView, ...]) -> dict[str, Any]:

@@ -5,8 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.blocks.common import button, context, ephemeral, mention, post_problem, section, user_text
-from bot.blocks.text import escape, plain, truncate
+from bot.blocks.common import (
+    button,
+    context,
+    ephemeral,
+    input_block,
+    mention,
+    post_problem,
+    section,
+    text_input,
+    user_text,
+)
+from bot.blocks.text import escape, truncate
 from bot.blocks.tries import tried_blocks
 from bot.blocks.words import hours
 from bot.models import TEXT_PLAIN
@@ -75,22 +85,6 @@ def open_modal_button(*, prompt_period: str | None = None, channel_id: str | Non
 
 
 def narrative_modal(*, channel_id: str | None = None, prompt_period: str | None = None) -> dict[str, Any]:
-    def text_input(action_id: str, *, max_length: int, multiline: bool = False,
-                   placeholder: str | None = None) -> dict[str, Any]:
-        el: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id, "multiline": multiline,
-                              "max_length": max_length}
-        if placeholder:
-            el["placeholder"] = {"type": "plain_text", "text": plain(placeholder, 150)}
-        return el
-
-    def block(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False,
-              hint: str | None = None) -> dict[str, Any]:
-        b: dict[str, Any] = {"type": "input", "block_id": block_id, "optional": optional, "element": element,
-                             "label": {"type": "plain_text", "text": plain(label, 2000)}}
-        if hint:
-            b["hint"] = {"type": "plain_text", "text": plain(hint, 2000)}
-        return b
-
     channel_el: dict[str, Any] = {
         "type": "conversations_select", "action_id": "channel",
         "filter": {"include": ["public", "private"], "exclude_bot_users": True},
@@ -103,19 +97,19 @@ def narrative_modal(*, channel_id: str | None = None, prompt_period: str | None 
         intro = "Answering this week's leadership prompt: " + intro[0].lower() + intro[1:]
     blocks = [
         context(intro),
-        block("tools", "What did you use?",
-              text_input("tools", max_length=MAX_TOOLS, placeholder="ChatGPT, Claude, Copilot…"),
-              optional=True),
-        block("how", "How did you do it, step by step?",
-              text_input("how", max_length=MAX_HOW, multiline=True,
-                         placeholder="1. I pasted the notes into… 2. I asked it to… 3. Then I…")),
-        block("checked", "What did you check yourself?",
-              text_input("checked", max_length=MAX_CHECKED, multiline=True,
-                         placeholder="Numbers against the source, tone, names…"), optional=True),
-        block("saved", "Time saved", text_input("saved", max_length=40, placeholder="e.g. 30m, 2h, 1h30m"),
-              optional=True),
-        block("channel", "Share in", channel_el, optional=True,
-              hint="Leave empty to save it without posting."),
+        input_block("tools", "What did you use?",
+                    text_input("tools", max_length=MAX_TOOLS, placeholder="ChatGPT, Claude, Copilot…"),
+                    optional=True),
+        input_block("how", "How did you do it, step by step?",
+                    text_input("how", max_length=MAX_HOW, multiline=True,
+                               placeholder="1. I pasted the notes into… 2. I asked it to… 3. Then I…")),
+        input_block("checked", "What did you check yourself?",
+                    text_input("checked", max_length=MAX_CHECKED, multiline=True,
+                               placeholder="Numbers against the source, tone, names…"), optional=True),
+        input_block("saved", "Time saved", text_input("saved", max_length=40, placeholder="e.g. 30m, 2h, 1h30m"),
+                    optional=True),
+        input_block("channel", "Share in", channel_el, optional=True,
+                    hint="Leave empty to save it without posting."),
     ]
     meta = json.dumps({"channel_id": channel_id, "prompt_period": prompt_period})
     return {

@@ -9,9 +9,11 @@ from bot.blocks.common import (
     button,
     context,
     ephemeral,
+    input_block,
     mention,
     mentions,
     section,
+    text_input,
     user_text,
 )
 from bot.blocks.common import post_problem as common_post_problem
@@ -162,26 +164,6 @@ def _option(text: str, value: str) -> dict[str, Any]:
     return {"text": {"type": "plain_text", "text": plain(text, 75)}, "value": value[:150]}
 
 
-def _text_input(action_id: str, *, multiline: bool = False, max_length: int = 3000,
-                initial: str | None = None, placeholder: str | None = None) -> dict[str, Any]:
-    el: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id, "multiline": multiline,
-                          "max_length": max_length}
-    if initial:
-        el["initial_value"] = initial[:max_length]
-    if placeholder:
-        el["placeholder"] = {"type": "plain_text", "text": placeholder[:150]}
-    return el
-
-
-def _input_block(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False,
-                 hint: str | None = None) -> dict[str, Any]:
-    b: dict[str, Any] = {"type": "input", "block_id": block_id, "optional": optional, "element": element,
-                         "label": {"type": "plain_text", "text": plain(label, 2000)}}
-    if hint:
-        b["hint"] = {"type": "plain_text", "text": plain(hint, 2000)}
-    return b
-
-
 def win_modal(
     *,
     channel_id: str | None,
@@ -214,21 +196,21 @@ def win_modal(
         who_el["initial_users"] = list(win.owner_ids)[:MAX_RECIPIENTS]
     minutes = win.minutes_saved if win else None
     blocks = [
-        _input_block("who", "Whose win is it?", who_el, optional=True, hint="Leave empty if it's your own win."),
-        _input_block("what", "What was done with AI?",
-                     _text_input("what", multiline=True, initial=(form.text if form else None),
-                                 placeholder="Drafted the Q3 board memo with ChatGPT")),
-        _input_block("tool", "Which AI tool?", tool_el, optional=True),
-        _input_block("other_tool", "Other tool", _text_input("other_tool", max_length=80, initial=other_tool),
-                     optional=True),
-        _input_block("saved", "Time saved", _text_input("saved", max_length=40,
-                                                        initial=(f"{minutes}m" if minutes else None),
-                                                        placeholder="e.g. 3h, 45m, 1h30m"), optional=True),
-        _input_block("reinvest", "Where did the saved time go?", reinvest_el, optional=True),
-        _input_block("how", "How was it done?",
-                     _text_input("how", multiline=True, initial=(win.how if win else None),
-                                 placeholder="The prompt, the steps, what you checked"),
-                     optional=True),
+        input_block("who", "Whose win is it?", who_el, optional=True, hint="Leave empty if it's your own win."),
+        input_block("what", "What was done with AI?",
+                    text_input("what", multiline=True, initial=(form.text if form else None),
+                               placeholder="Drafted the Q3 board memo with ChatGPT")),
+        input_block("tool", "Which AI tool?", tool_el, optional=True),
+        input_block("other_tool", "Other tool", text_input("other_tool", max_length=80, initial=other_tool),
+                    optional=True),
+        input_block("saved", "Time saved", text_input("saved", max_length=40,
+                                                      initial=(f"{minutes}m" if minutes else None),
+                                                      placeholder="e.g. 3h, 45m, 1h30m"), optional=True),
+        input_block("reinvest", "Where did the saved time go?", reinvest_el, optional=True),
+        input_block("how", "How was it done?",
+                    text_input("how", multiline=True, initial=(win.how if win else None),
+                               placeholder="The prompt, the steps, what you checked"),
+                    optional=True),
     ]
     if win is None:
         channel_el: dict[str, Any] = {
@@ -238,8 +220,8 @@ def win_modal(
         }
         if channel_id and channel_id[:1] in ("C", "G"):
             channel_el["initial_conversation"] = channel_id
-        blocks.append(_input_block("channel", "Share in", channel_el, optional=True,
-                                   hint="Leave empty to save it without posting."))
+        blocks.append(input_block("channel", "Share in", channel_el, optional=True,
+                                  hint="Leave empty to save it without posting."))
     if policy_url:
         blocks.append(context(f"Our AI policy: <{policy_url}|read it here>"))
     meta = json.dumps({"channel_id": channel_id, "win_id": win.id if win else None,
