@@ -206,3 +206,20 @@ def test_sigterm_drains_serve(db, db_url, fake_slack, signing_secret, tmp_path):
     held = [(j.status, j.locked_by, j.locked_until) for j in jobs if j.status != JOB_DONE]
     assert held and all(h == (JOB_PENDING, None, None) for h in held), held  # handed back, not left leased
     assert len(fake_slack.calls("chat.postMessage")) == 9 - len(held)
+
+
+def test_the_heartbeat_renews_only_the_jobs_the_worker_knows_it_holds(db, fake_slack):
+    """A claim can reach the database while the worker saw an error (a connection lost mid-COMMIT): the job
+    then names the worker as holder though nothing runs it. The heartbeat does not keep such a job; its
+    lease lapses and another worker takes it over."""
+    worker = Worker(JobContext(db=db, clients=SlackClients(fake_slack.api_url, token=fake_slack.token)),
+                    handlers=JOB_HANDLERS)
+    orphan = _enqueue(db)
+    t0 = utcnow()
+    with db.session() as s:  # claimed in its name, behind its back
+        [job] = queue.claim(s, limit=1, lease=LEASE, holder=worker.worker_id, now=t0)
+    assert job.id == orphan
+    assert worker.renew_leases() == 0
+    with db.session() as s:
+        [taken] = queue.claim(s, limit=5, lease=LEASE, holder="B", now=t0 + LEASE + T)
+    assert taken.id == orphan and taken.taken_over

@@ -190,6 +190,7 @@ class Worker:
         self._idle = threading.Condition()
         self._running = 0
         self._interrupted: set[int] = set()  # jobs a database outage stopped, to hand back when it answers
+        self._held: set[int] = set()  # jobs claimed and not yet settled here: the heartbeat renews these only
         self._database_down = False
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
@@ -237,9 +238,15 @@ class Worker:
                 log.exception("renewing job leases failed; will try again")
 
     def renew_leases(self) -> int:
-        """One UPDATE for every job this worker holds."""
+        """One UPDATE for every job this worker knows it holds: claimed, running or paced. Only those: a
+        claim whose commit reached the database while this worker saw an error (a connection lost mid-COMMIT)
+        names us as holder, yet nothing here runs it; its lease lapses and another worker takes it over."""
+        with self._idle:
+            held = list(self._held)
+        if not held:
+            return 0
         with self.ctx.db.session() as s:
-            return queue.renew(s, holder=self.worker_id, lease=self.lease)
+            return queue.renew(s, holder=self.worker_id, lease=self.lease, ids=held)
 
     def wake_worker(self) -> None:
         """New work was enqueued in this process: look now instead of at the next poll."""
@@ -285,6 +292,8 @@ class Worker:
             return 1
         with self.ctx.db.session() as session:
             jobs = queue.claim(session, limit=min(limit, free), lease=self.lease, holder=self.worker_id)
+        with self._idle:
+            self._held.update(job.id for job in jobs)
         if self._database_down:
             log.info("job worker: the database is available again")
             self._database_down = False
@@ -295,16 +304,19 @@ class Worker:
         return len(jobs)
 
     def _run_guarded(self, job: Job) -> None:
+        outcome = None
         try:
-            self.run_job(job)
+            outcome = self.run_job(job)
         except DATABASE_ERRORS as e:
             log.warning("job %s (%s) interrupted, the database is unavailable (%s); it runs again once the "
                         "database answers", job.id, job.kind, type(getattr(e, "orig", None) or e).__name__)
-            with self._idle:  # handed back by run_once when the database answers (the heartbeat would
-                self._interrupted.add(job.id)  # otherwise renew its lease for as long as we live)
+            with self._idle:  # handed back by run_once when the database answers, not after the lease
+                self._interrupted.add(job.id)
         finally:
             with self._idle:
                 self._running -= 1
+                if outcome != "paced":  # a paced job stays held (in memory) until its slot
+                    self._held.discard(job.id)
                 self._idle.notify_all()
 
     def run_job(self, job: Job) -> str:

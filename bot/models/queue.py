@@ -10,6 +10,7 @@ the worker that still holds it."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -92,12 +93,17 @@ def claim(session: Session, *, limit: int, lease: timedelta, holder: str,
     return jobs
 
 
-def renew(session: Session, *, holder: str, lease: timedelta, now: datetime | None = None) -> int:
-    """Heartbeat: extend every lease `holder` still has, in one UPDATE. Returns how many."""
+def renew(session: Session, *, holder: str, lease: timedelta, now: datetime | None = None,
+          ids: Collection[int] | None = None) -> int:
+    """Heartbeat: extend every lease `holder` still has (of the jobs `ids`, when given: the ones the worker
+    knows it holds), in one UPDATE. Returns how many."""
     now = now or utcnow()
+    cond = [Job.locked_by == holder, Job.status == JOB_PENDING, Job.locked_until.is_not(None)]
+    if ids is not None:
+        cond.append(Job.id.in_(list(ids)))
     result = session.execute(
         update(Job)
-        .where(Job.locked_by == holder, Job.status == JOB_PENDING, Job.locked_until.is_not(None))
+        .where(*cond)
         .values(locked_until=now + lease)
         .execution_options(synchronize_session=False)
     )
