@@ -22,7 +22,7 @@ from bot.jobs.worker import JobContext, Worker
 from bot.llm import model_of
 from bot.migrate import upgrade
 from bot.registry import JOB_HANDLERS, PERIODIC
-from bot.services.ratelimit import limits_of
+from bot.services.ratelimit import limits_of, search_limits_of
 from bot.settings import Settings
 from bot.slack.client import SlackClients, make_clients
 from bot.web import MAX_BODY, WebApp
@@ -66,7 +66,8 @@ def build_runtime(settings: Settings, *, migrate: bool = True, worker_threads: i
         upgrade(settings.database_url)
     db = Database(settings.database_url, pool_size=12, query_timeout=QUERY_TIMEOUT)
     clients = make_clients(settings, db)
-    ctx = JobContext(db=db, clients=clients, limits=limits_of(settings), model=model_of(settings))
+    ctx = JobContext(db=db, clients=clients, limits=limits_of(settings), search_limits=search_limits_of(settings),
+                     model=model_of(settings))
     worker = Worker(ctx, threads=worker_threads, poll_interval=poll_interval, handlers=JOB_HANDLERS)
     return Runtime(settings=settings, db=db, clients=clients, worker=worker)
 

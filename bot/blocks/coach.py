@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.common import button, context, mention, mentions, section, user_text
+from bot.blocks.ratelimit import rule, wait_words
 from bot.blocks.text import escape, truncate
 from bot.blocks.words import hours
 from bot.services.coach import TRY, Answer, Draft, Prompt
 from bot.services.digest import permalink
+from bot.services.ratelimit import Limits
 from bot.services.search import Hit
 
 SAVE_DRAFT = "coach_save_win"  # the draft's Save button
@@ -62,6 +64,15 @@ def citations(answer: Answer, base_url: str | None) -> list[str]:
 
 def who_to_ask(answer: Answer) -> str | None:
     return f":raising_hand: *Who to ask:* {mentions(list(answer.ask), limit=5)}" if answer.ask else None
+
+
+def slow_down(wait: float, limits: Limits) -> tuple[str, list[dict[str, Any]]]:
+    """A question past the asker's search limit: it looks through the playbook as a search does, so it
+    counts as one (ratelimit.SEARCH), and this one was not answered."""
+    text = f"Slow down: that's a lot of questions in a short time. Ask again in {wait_words(wait)}."
+    return text, [section(f":hourglass_flowing_sand: {text}"),
+                  context(f"A question counts as a search: each person can search {rule(limits)}, so everyone's "
+                          "answers stay quick.")]
 
 
 def plain_answer(answer: Answer, base_url: str | None) -> tuple[str, list[dict[str, Any]]]:

@@ -20,6 +20,7 @@ from bot.llm import Model, ModelError
 from bot.models import Job
 from bot.services import coach
 from bot.services.coach import COACH_CONTEXT, COACH_MENTION, COACH_MESSAGE, COACH_STARTED
+from bot.services.search import take_search
 from bot.slack.links import workspace_url
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,11 @@ def message(ctx: JobContext, job: Job) -> None:
     elif intent.kind == coach.DRAFT:
         text, content = blocks.draft_message(coach.draft(intent.text))
     else:
+        with ctx.db.session(job.team_id) as session:  # a question reads like a search: the same limit
+            wait = take_search(session, job.team_id, user, ctx.search_limits)
+        if wait is not None:
+            _post(client, channel, thread_ts, *blocks.slow_down(wait, ctx.search_limits))
+            return
         with ctx.db.read(job.team_id) as session:
             found = coach.answer(session, job.team_id, intent, user_id=user if in_pane else None,
                                  channel_id=None if in_pane else channel)

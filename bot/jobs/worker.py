@@ -85,6 +85,7 @@ class JobContext:
     # Handlers call this after committing new jobs; the worker points it at its own wake-up.
     wake_worker: Callable[[], None] = lambda: None
     limits: Limits = Limits()  # per-person rate limits (teach-back nominations are counted in a job)
+    search_limits: Limits = Limits(burst=10, per_minute=20.0)  # the coach's questions count as searches
     model: Model | None = None  # the AI coach's model (bot/llm.py), when one is configured
 
     def client(self, job: Job):  # noqa: ANN201 - a WebClient
