@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import llm
 from bot.blocks import coach as blocks
-from bot.jobs.worker import JobContext, Permanent
+from bot.jobs.worker import JobContext
 from bot.llm import Model, ModelError
 from bot.models import Job
 from bot.services import coach
@@ -29,9 +29,6 @@ STATUS = "is looking through the playbook\u2026"
 # A streamed answer is sent to Slack every FLUSH_CHARS characters or FLUSH_SECONDS, whichever comes first
 # (the first words at once): few calls, and the text keeps moving.
 FLUSH_CHARS, FLUSH_SECONDS = 200, 0.5
-# Where an answer cannot go until a person does something: retrying cannot help.
-UNDELIVERABLE = {"channel_not_found", "not_in_channel", "is_archived", "thread_not_found", "restricted_action",
-                 "messages_tab_disabled", "cannot_reply_to_message"}
 
 
 def _thread(job: Job) -> tuple[str, str, str | None, dict[str, Any]]:
@@ -152,13 +149,10 @@ def _streamed(model: Model, client: Any, team_id: str, channel: str, thread_ts: 
 
 
 def _post(client: Any, channel: str, thread_ts: str, text: str, content: list[dict[str, Any]]) -> None:
-    try:
-        client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=content,
-                                unfurl_links=False, unfurl_media=False)
-    except SlackApiError as e:
-        if e.response.get("error") in UNDELIVERABLE:
-            raise Permanent(f"coach answer: {e.response.get('error')}") from e
-        raise
+    # Where an answer cannot go (a thread or channel gone, the bot not in it), the worker fails the job at
+    # once by the error's group (bot/slack/errors.py); anything else is retried.
+    client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=content,
+                            unfurl_links=False, unfurl_media=False)
 
 
 HANDLERS = {

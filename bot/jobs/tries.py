@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
 from bot.blocks import tries as tries_blocks
 from bot.blocks.narratives import narrative_post
 from bot.blocks.teachbacks import thread_note
 from bot.jobs import wins as win_jobs
-from bot.jobs.teachbacks import UNDELIVERABLE, permalink
-from bot.jobs.worker import JobContext, Permanent
+from bot.jobs.teachbacks import permalink
+from bot.jobs.worker import JobContext
 from bot.models import TB_DONE, Job, TeachBack
 from bot.services import narratives, tries, wins
 from bot.services import teachbacks as tb
@@ -23,12 +22,8 @@ log = logging.getLogger(__name__)
 
 
 def _update(ctx: JobContext, job: Job, channel: str, ts: str, text: str, blocks: list[dict]) -> None:
-    try:
-        ctx.client(job).chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
-    except SlackApiError as e:
-        if e.response.get("error") in ("message_not_found", "cant_update_message", "channel_not_found"):
-            raise Permanent(e.response.get("error")) from e
-        raise
+    # A message that is gone fails the job at once (bot/slack/errors.py: the worker's outcomes).
+    ctx.client(job).chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
 
 def tried_update(ctx: JobContext, job: Job) -> None:
@@ -81,9 +76,5 @@ def tried_notice(ctx: JobContext, job: Job) -> None:
         return  # deleted meanwhile
     link = permalink(ctx.client(job), job.team_id, *where)
     text, blocks = tries_blocks.tried_notice(p["owner_id"], None if anonymous else p["user_id"], target, tried, link)
-    try:
-        ctx.client(job).chat_postMessage(channel=p["owner_id"], text=text, blocks=blocks, unfurl_links=False)
-    except SlackApiError as e:
-        if e.response.get("error") in UNDELIVERABLE:
-            raise Permanent(f"tried notice: {e.response.get('error')}") from e
-        raise
+    # An owner who cannot be reached fails the job at once (bot/slack/errors.py: the worker's outcomes).
+    ctx.client(job).chat_postMessage(channel=p["owner_id"], text=text, blocks=blocks, unfurl_links=False)

@@ -21,7 +21,7 @@ NOT_ALLOWED = frozenset({"missing_scope", "not_allowed_token_type"})
 PERSON_GONE = frozenset({"user_not_found", "user_not_visible", "user_disabled", "account_inactive", "cannot_dm_bot",
                          "messages_tab_disabled"})
 # The message (or thread) to update or reply to is gone, or cannot be changed by the bot.
-MESSAGE_GONE = frozenset({"message_not_found", "thread_not_found", "cant_update_message"})
+MESSAGE_GONE = frozenset({"message_not_found", "thread_not_found", "cant_update_message", "cannot_reply_to_message"})
 # A Workflow step's run that has ended (or never was).
 EXECUTION_GONE = frozenset({"execution_not_in_running_state", "function_execution_not_found"})
 # Slack refused the message itself: sending it again as it is cannot help.
